@@ -1,0 +1,31 @@
+"""Create the configured bus backend from its URL (``memory://`` or ``kafka://host:port[,host:port]``)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from nwdaf.bus.memory import InMemoryBus
+from nwdaf.bus.protocol import EventBus
+
+
+class BusConfigError(ValueError):
+    """The bus URL names no known backend, or its backend's extra is not installed."""
+
+
+def create_bus(url: str, *, partitions: int = 4, client_id: str = "nwdaf") -> EventBus:
+    """Return an unstarted bus for ``url``; the only place that picks a concrete backend."""
+    scheme = urlsplit(url).scheme
+    if scheme == "memory":
+        return InMemoryBus(partitions=partitions)
+    if scheme == "kafka":
+        try:
+            from nwdaf.bus.kafka import KafkaBus
+        except ImportError as exc:  # pragma: no cover - depends on the environment
+            raise BusConfigError(
+                f"bus url {url!r} needs the Kafka backend: pip install 'nwdaf[kafka]' ({exc})"
+            ) from exc
+        servers = urlsplit(url).netloc
+        if not servers:
+            raise BusConfigError(f"bus url {url!r} names no bootstrap server (kafka://host:port)")
+        return KafkaBus(servers, partitions=partitions, client_id=client_id)
+    raise BusConfigError(f"unknown bus url scheme {scheme!r} in {url!r}: use memory:// or kafka://host:port")

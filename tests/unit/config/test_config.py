@@ -1,0 +1,69 @@
+"""Configuration: YAML + NWDAF_ environment, errors that name the field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from nwdaf.config import ConfigError, load_settings
+
+pytestmark = pytest.mark.unit
+
+EXAMPLE = Path(__file__).resolve().parents[3] / "config" / "nwdaf.example.yaml"
+
+
+def test_defaults_are_embedded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NWDAF_BUS__URL", raising=False)
+    settings = load_settings()
+    assert settings.bus.url == "memory://"
+    assert settings.storage.warehouse_url.startswith("chdb://")
+
+
+def test_yaml_file_then_env_then_overrides(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("bus:\n  url: kafka://127.0.0.1:9092\n  partitions: 8\nlogging:\n  level: DEBUG\n")
+    assert load_settings(cfg).bus.partitions == 8
+    monkeypatch.setenv("NWDAF_BUS__PARTITIONS", "2")
+    settings = load_settings(cfg)
+    assert settings.bus.partitions == 2
+    assert settings.bus.url == "kafka://127.0.0.1:9092"
+    assert settings.logging.level == "DEBUG"
+    assert load_settings(cfg, bus={"partitions": 3}).bus.partitions == 3
+
+
+def test_errors_name_the_field(tmp_path: Path) -> None:
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("bus:\n  url: rabbit://x\nnwdaf_sbi:\n  port: 70000\n")
+    with pytest.raises(ConfigError) as err:
+        load_settings(cfg)
+    text = str(err.value)
+    assert "bus.url" in text
+    assert "nwdaf_sbi.port" in text
+
+
+def test_unknown_key_is_rejected(tmp_path: Path) -> None:
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("buss:\n  url: memory://\n")
+    with pytest.raises(ConfigError, match="buss"):
+        load_settings(cfg)
+
+
+def test_bad_env_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NWDAF_BUS__PARTITIONS", "lots")
+    with pytest.raises(ConfigError, match=r"bus\.partitions"):
+        load_settings()
+
+
+def test_missing_and_broken_files(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot read"):
+        load_settings(tmp_path / "absent.yaml")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("bus: [unclosed\n")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_settings(bad)
+
+
+def test_documented_example_is_valid() -> None:
+    settings = load_settings(EXAMPLE)
+    assert settings.instance_id
