@@ -49,7 +49,7 @@ class RunningServer:
         try:
             await asyncio.wait_for(self.task, timeout=10)
         finally:
-            self.sock.close()
+            self.sock.detach()  # hypercorn owns the fd it was given (fd://) and closed it on shutdown
 
 
 async def start_server(app: ASGIApp, host: str = "127.0.0.1", port: int = 0, name: str = "sbi") -> RunningServer:

@@ -1,0 +1,1 @@
+"""NWDAF data collection: consumers of NF event exposure and the Data Receiver that feeds the bus."""
