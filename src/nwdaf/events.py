@@ -21,3 +21,55 @@ class NfNotification(BaseModel):
     ue_key: str | None = None
     """SUPI or UE IP the notification is about (the bus key), when it names exactly one."""
     body: dict[str, Any]
+
+
+ANALYTICS_RESULT: Final = "AnalyticsResult"
+
+
+class AbnormalBehaviourResult(BaseModel):
+    """An engine's finding that one UE behaves abnormally in one window (becomes a 3GPP ``AbnormalBehaviour``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    excep_id: str
+    """A TS 29.520 ``ExceptionId`` value, e.g. SUSPICION_OF_DDOS_ATTACK."""
+    score: float
+    """Model probability (0..1) or rule score that triggered the finding."""
+    confidence: int
+    """0..100, calibrated: the share of such findings that were right on held-out data."""
+    excep_level: int | None = None
+    ratio: int | None = None
+    """0..100: percentage of the UE's traffic (flows) that matched the exception in the window."""
+    addt_meas: dict[str, Any] | None = None
+    """3GPP ``AdditionalMeasurement`` fields (``ddosAttack``, ``wrgDest`` …) already in wire form."""
+
+
+class UeCommunicationResult(BaseModel):
+    """A UE's communication pattern in one window (becomes a 3GPP ``UeCommunication``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    comm_dur_s: int
+    ul_volume_bytes: int
+    dl_volume_bytes: int
+    peers: int
+    app_ids: list[str] = []
+
+
+class AnalyticsResult(BaseModel):
+    """What an analytics engine publishes on ``nwdaf.anlf.analytics-results`` (keyed by SUPI)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    event: str
+    """A TS 29.520 ``NwdafEvent`` value: ABNORMAL_BEHAVIOUR, UE_COMMUNICATION …"""
+    supi: str
+    ue_ip: str | None = None
+    snssai: dict[str, Any] | None = None
+    dnn: str | None = None
+    window_start: datetime
+    window_end: datetime
+    generated_at: datetime
+    model_version: str | None = None
+    abnormal: AbnormalBehaviourResult | None = None
+    ue_comm: UeCommunicationResult | None = None
