@@ -1,0 +1,1 @@
+"""NWDAF data processing: the packet -> flow -> feature stages, as pure functions over frames."""
