@@ -1,0 +1,1 @@
+"""User Plane Function: data plane tap, PDU sessions, usage accounting (TS 29.564 event exposure source)."""
