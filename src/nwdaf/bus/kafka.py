@@ -102,8 +102,9 @@ class KafkaBus:
         try:
             await asyncio.to_thread(admin.list_topics, timeout=self._connect_timeout_s)
         except KafkaException as exc:
-            raise KafkaBusError(f"Kafka at {self.servers} did not answer within {self._connect_timeout_s}s: "
-                                f"{exc.args[0]}") from exc
+            raise KafkaBusError(
+                f"Kafka at {self.servers} did not answer within {self._connect_timeout_s}s: {exc.args[0]}"
+            ) from exc
         self._admin = admin
         self._producer = Producer(self.producer_config())
         self._running.set()
@@ -184,8 +185,7 @@ class KafkaBus:
             loop.call_soon_threadsafe(_settle, record.done, err, record.topic)
 
         try:
-            producer.produce(record.topic, record.value, record.key, headers=record.headers,
-                             on_delivery=on_delivery)
+            producer.produce(record.topic, record.value, record.key, headers=record.headers, on_delivery=on_delivery)
         except BufferError:
             return False
         except KafkaException as exc:
@@ -225,8 +225,12 @@ class KafkaBus:
             raise ValueError("subscribe needs at least one topic")
         await self.create_topics(topics)
         sub = KafkaSubscription(
-            self.consumer_config(group), tuple(topics), handler, options or SubscribeOptions(),
-            poll_timeout_s=self._poll_timeout_s, on_stopped=self._forget,
+            self.consumer_config(group),
+            tuple(topics),
+            handler,
+            options or SubscribeOptions(),
+            poll_timeout_s=self._poll_timeout_s,
+            on_stopped=self._forget,
         )
         try:
             await sub.begin()

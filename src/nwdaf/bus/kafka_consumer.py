@@ -130,8 +130,9 @@ class KafkaSubscription:
 
     def _open(self) -> None:
         consumer = Consumer(self._config)
-        consumer.subscribe(list(self.topics), on_assign=self._on_assign, on_revoke=self._on_revoke,
-                           on_lost=self._on_lost)
+        consumer.subscribe(
+            list(self.topics), on_assign=self._on_assign, on_revoke=self._on_revoke, on_lost=self._on_lost
+        )
         self._consumer = consumer
 
     async def stop(self) -> None:
@@ -187,8 +188,13 @@ class KafkaSubscription:
             await self._handler(msg)
         except Exception:
             self.stats.handler_failures += 1
-            log.exception("handler of group %s failed for %s[%d]@%d; will redeliver",
-                          self.group, msg.topic, msg.partition, msg.offset)
+            log.exception(
+                "handler of group %s failed for %s[%d]@%d; will redeliver",
+                self.group,
+                msg.topic,
+                msg.partition,
+                msg.offset,
+            )
             return False
         self.stats.delivered += 1
         return True
@@ -234,8 +240,9 @@ class KafkaSubscription:
         if not offsets:
             return
         try:
-            self._require().commit(offsets=[TopicPartition(t, p, o) for (t, p), o in offsets.items()],
-                                   asynchronous=False)
+            self._require().commit(
+                offsets=[TopicPartition(t, p, o) for (t, p), o in offsets.items()], asynchronous=False
+            )
         except KafkaException as exc:
             # Not fatal: the records will be delivered again (at-least-once); the next commit retries.
             self.stats.commit_failures += 1

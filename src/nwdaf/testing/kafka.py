@@ -95,8 +95,7 @@ class KafkaServer:
 
     def _run(self, *args: str) -> str:
         assert self._state_dir is not None
-        cmd = [sys.executable, str(service_script()), "--state", str(Path(self._state_dir.name) / "kafka.json"),
-               *args]
+        cmd = [sys.executable, str(service_script()), "--state", str(Path(self._state_dir.name) / "kafka.json"), *args]
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=self._timeout_s, check=False)
         except subprocess.TimeoutExpired as exc:
@@ -117,8 +116,10 @@ class KafkaServer:
             raise
         values = dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
         self.broker = KafkaBroker(
-            bootstrap=values["KAFKA_BOOTSTRAP"], version=values["KAFKA_VERSION"],
-            pid=int(values["KAFKA_PID"]), started_here=True,
+            bootstrap=values["KAFKA_BOOTSTRAP"],
+            version=values["KAFKA_VERSION"],
+            pid=int(values["KAFKA_PID"]),
+            started_here=True,
         )
         return self.broker
 

@@ -113,7 +113,8 @@ async def test_group_members_split_partitions_and_handle_each_message_once(
     await wait_until(lambda: len(rec_a.handled) + len(rec_b.handled) >= len(published), "all messages handled")
 
     assert Counter(rec_a.values + rec_b.values) == Counter(published)
-    assert rec_a.handled and rec_b.handled
+    assert rec_a.handled
+    assert rec_b.handled
     assert {(m.topic, m.partition) for m in rec_a.handled} <= set(sub_a.assignment)  # type: ignore[attr-defined]
     assert {(m.topic, m.partition) for m in rec_b.handled} <= set(sub_b.assignment)  # type: ignore[attr-defined]
     await sub_a.stop()
