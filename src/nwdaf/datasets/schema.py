@@ -103,15 +103,15 @@ def conform_flows(df: pl.DataFrame, *, include_labels: bool = True) -> pl.DataFr
     """Cast ``df`` to the flow schema, adding absent optional columns as nulls.
 
     Meant for producers other than the file importers (e.g. the UPF per-flow converter). Extra columns such as
-    ``supi``, ``snssai`` and ``dnn`` are kept after the schema columns. ``pkts_total``/``bytes_total`` are
-    derived from the fwd/bwd pair when the frame has no total. Raises ``ValueError`` naming missing required
-    columns.
+    ``supi``, ``snssai`` and ``dnn`` are kept after the schema columns. ``proto`` is lower-cased;
+    ``pkts_total``/``bytes_total`` are derived from the fwd/bwd pair when the frame has no total. Raises
+    ``ValueError`` naming missing required columns.
     """
     missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
     if missing:
         raise ValueError(f"flow records lack required column(s) {missing}; have {df.columns}")
     schema = FLOW_SCHEMA if include_labels else FLOW_SCHEMA_NO_LABELS
-    derived: dict[str, pl.Expr] = {}
+    derived: dict[str, pl.Expr] = {"proto": pl.col("proto").cast(pl.String).str.to_lowercase()}
     for unit in ("pkts", "bytes"):
         if f"{unit}_total" not in df.columns and {f"{unit}_fwd", f"{unit}_bwd"} <= set(df.columns):
             derived[f"{unit}_total"] = pl.col(f"{unit}_fwd") + pl.col(f"{unit}_bwd")
