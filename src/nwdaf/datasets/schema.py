@@ -16,7 +16,6 @@ Column conventions:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Final
 
 import polars as pl
@@ -103,20 +102,20 @@ def conform_flows(df: pl.DataFrame, *, include_labels: bool = True) -> pl.DataFr
     """Cast ``df`` to the flow schema, adding absent optional columns as nulls.
 
     Meant for producers other than the file importers (e.g. the UPF per-flow converter). Extra columns such as
-    ``supi``, ``snssai`` and ``dnn`` are kept after the schema columns. ``proto`` is lower-cased;
-    ``pkts_total``/``bytes_total`` are derived from the fwd/bwd pair when the frame has no total. Raises
-    ``ValueError`` naming missing required columns.
+    ``supi``, ``snssai`` and ``dnn`` are kept after the schema columns. ``proto`` may be a name (lower-cased)
+    or an IANA number; a Datetime ``start_ts`` becomes epoch seconds; ``pkts_total``/``bytes_total`` are derived
+    from the fwd/bwd pair when the frame has no total. Raises ``ValueError`` naming missing required columns.
     """
     missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
     if missing:
         raise ValueError(f"flow records lack required column(s) {missing}; have {df.columns}")
     schema = FLOW_SCHEMA if include_labels else FLOW_SCHEMA_NO_LABELS
-    derived: dict[str, pl.Expr] = {"proto": pl.col("proto").cast(pl.String).str.to_lowercase()}
+    derived = _proto_columns(df)
+    if isinstance(df.schema["start_ts"], pl.Datetime):
+        derived["start_ts"] = pl.col("start_ts").dt.epoch("us") / 1e6
     for unit in ("pkts", "bytes"):
         if f"{unit}_total" not in df.columns and {f"{unit}_fwd", f"{unit}_bwd"} <= set(df.columns):
             derived[f"{unit}_total"] = pl.col(f"{unit}_fwd") + pl.col(f"{unit}_bwd")
-    if "proto_num" not in df.columns:
-        derived["proto_num"] = proto_num_expr(pl.col("proto").str.to_lowercase())
     df = df.with_columns(**derived)
     cols = [
         (pl.col(name) if name in df.columns else pl.lit(None)).cast(dtype).alias(name) for name, dtype in schema.items()
@@ -125,6 +124,11 @@ def conform_flows(df: pl.DataFrame, *, include_labels: bool = True) -> pl.DataFr
     return df.select(*cols, *extra)
 
 
-def missing_columns(df: pl.DataFrame, needed: Iterable[str]) -> list[str]:
-    """Columns of ``needed`` that ``df`` lacks (helper for clear errors in feature functions)."""
-    return [c for c in needed if c not in df.columns]
+def _proto_columns(df: pl.DataFrame) -> dict[str, pl.Expr]:
+    """``proto`` (name) and ``proto_num`` from whichever of the two the producer gave."""
+    if df.schema["proto"].is_integer():
+        return {"proto": proto_name_expr(pl.col("proto")), "proto_num": pl.col("proto")}
+    name = pl.col("proto").cast(pl.String).str.to_lowercase()
+    if "proto_num" in df.columns:
+        return {"proto": name}
+    return {"proto": name, "proto_num": proto_num_expr(name)}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
@@ -101,3 +102,18 @@ def test_conform_flows_for_upf_records() -> None:
     with pytest.raises(ValueError, match=r"lack required column\(s\) \['dst_ip'\]"):
         conform_flows(upf.drop("dst_ip"))
     assert empty_flows(include_labels=False).schema == FLOW_SCHEMA_NO_LABELS
+
+
+def test_conform_flows_numeric_proto_and_datetime_start() -> None:
+    upf = pl.DataFrame(
+        {
+            "start_ts": [datetime(2024, 1, 1, tzinfo=UTC)],
+            "proto": [17],
+            "src_ip": ["10.45.0.2"],
+            "dst_ip": ["9.9.9.9"],
+            "pkts_fwd": [1],
+            "pkts_bwd": [2],
+        }
+    )
+    row = conform_flows(upf).row(0, named=True)
+    assert (row["start_ts"], row["proto"], row["proto_num"], row["pkts_total"]) == (1704067200.0, "udp", 17, 3)

@@ -18,7 +18,10 @@ betweenness centrality; BotChase adds the local clustering coefficient. Per tumb
   among the neighbours counts twice, so the value reaches 1 only for a fully reciprocated neighbourhood.
 
 Degrees, weights and triangles are polars group-bys/joins over all windows at once; betweenness runs igraph's
-Brandes implementation once per window (the fastest of igraph, rustworkx and networkx on realistic windows).
+exact Brandes implementation once per window (the fastest of igraph, rustworkx and networkx, see
+``nwdaf.processor.features.benchmark``). Brandes costs O(n*m) per window in the worst case but only the nodes
+reachable from each source are visited, so the usual UE -> server star shape is cheap; windows where no node has
+both an in- and an out-edge skip it (all zeros).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ Flows are assigned to the tumbling window of their ``start_ts`` (a flow is not s
 default ``host_col="src_ip"`` every IP address is a host: a flow counts as *outgoing* for its source (initiator)
 and as *incoming* for its destination, and the byte/packet directions are mirrored accordingly. With another
 ``host_col`` (e.g. ``supi`` in UPF per-UE records) a flow belongs to that host only, ``fwd`` is its outgoing
-(uplink) direction and ``flows_in`` is 0.
+(uplink) direction and ``flows_in`` is 0. Flows whose host value is null are left out.
 
 Features (all Float64, null = not measurable from this source):
 
