@@ -116,3 +116,11 @@ def test_empty_input_gives_empty_frame() -> None:
     features = host_window_features(flows().clear(), 10.0)
     assert features.height == 0
     assert features.columns == ["window_start", "host", *HOST_FEATURE_COLUMNS]
+
+
+def test_package_exports() -> None:
+    import nwdaf.processor.features as features
+
+    assert set(features.__all__) <= set(dir(features))
+    for columns in (features.HOST_FEATURE_COLUMNS, features.GRAPH_FEATURE_COLUMNS, features.SLICE_FEATURE_COLUMNS):
+        assert len(set(columns)) == len(columns)
