@@ -115,9 +115,7 @@ PduSessionId = Annotated[int, Field(ge=0, le=255)]
 NonEmptyList = Annotated[list[_T], Field(min_length=1)]
 
 # RFC 5952 text form; both YAML patterns must match (the first forbids upper case and leading zeros).
-_IPV6_SHAPE = (
-    r"((:|(0?|([1-9a-f][0-9a-f]{0,3}))):)((0?|([1-9a-f][0-9a-f]{0,3})):){0,6}(:|(0?|([1-9a-f][0-9a-f]{0,3})))"
-)
+_IPV6_SHAPE = r"((:|(0?|([1-9a-f][0-9a-f]{0,3}))):)((0?|([1-9a-f][0-9a-f]{0,3})):){0,6}(:|(0?|([1-9a-f][0-9a-f]{0,3})))"
 _IPV6_GROUPS = r"((([^:]+:){7}([^:]+))|((([^:]+:)*[^:]+)?::(([^:]+:)*[^:]+)?))"
 _IPV6_ADDR = (re.compile(_IPV6_SHAPE, re.ASCII), re.compile(_IPV6_GROUPS, re.ASCII))
 _PREFIX_LEN = r"(\/(([0-9])|([0-9]{2})|(1[0-1][0-9])|(12[0-8])))"

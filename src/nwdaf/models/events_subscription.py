@@ -252,8 +252,9 @@ class NnwdafEventsSubscription(WireModel):
         for index, sub in enumerate(self.eventSubscriptions):
             periodic = sub.notificationMethod is NotificationMethod.PERIODIC
             if periodic and sub.repetitionPeriod is None and not common_period:
-                raise ValueError(f"eventSubscriptions[{index}] is PERIODIC but has no repetitionPeriod "
-                                 "(and evtReq has no repPeriod)")
+                raise ValueError(
+                    f"eventSubscriptions[{index}] is PERIODIC but has no repetitionPeriod (and evtReq has no repPeriod)"
+                )
         return self
 
 

@@ -120,5 +120,6 @@ def parse_flow_description(text: str) -> IpFlow:
         protocol = _PROTOCOL_NAMES[proto]
     else:
         raise FlowDescriptionError(f"protocol {proto!r} is not 'ip', a number 0..255 or a known name")
-    return IpFlow(protocol, _address(src, "src"), _address(dst, "dst"), _ports(src_ports, "src"),
-                  _ports(dst_ports, "dst"))
+    return IpFlow(
+        protocol, _address(src, "src"), _address(dst, "dst"), _ports(src_ports, "src"), _ports(dst_ports, "dst")
+    )

@@ -98,9 +98,7 @@ def _required_with_path(
         yield ValidationError(f"{name!r} is a required property", path=[name])
 
 
-def _type_once(
-    validator: Any, data_type: str, instance: Any, schema: Mapping[str, Any]
-) -> Iterator[ValidationError]:
+def _type_once(validator: Any, data_type: str, instance: Any, schema: Mapping[str, Any]) -> Iterator[ValidationError]:
     """OAS 3.0 ``type`` with ``nullable`` honoured, reporting a null once (the stock keyword reports it twice)."""
     if instance is None:
         if schema.get("nullable") is not True:
@@ -140,8 +138,11 @@ def _pointer(parts: Any) -> str:
 def _message(error: ValidationError) -> str:
     if error.validator in ("anyOf", "oneOf") and error.context:
         reasons = sorted({f"{_pointer(e.relative_path) or '/'} {e.message}" for e in error.context})
-        text = f"matches {'none' if error.validator == 'anyOf' else 'not exactly one'} of the alternatives: "
-        text += " | ".join(reasons)
+        text = "matches none of the alternatives: " + " | ".join(reasons)
+    elif error.validator == "oneOf":
+        text = "matches more than one of the alternatives, where exactly one is allowed"
+    elif error.validator == "not":
+        text = f"must not be valid under {error.validator_value!r}"
     else:
         text = error.message
     return text if len(text) <= _MAX_MESSAGE else text[: _MAX_MESSAGE - 1] + "…"
@@ -331,6 +332,7 @@ class SpecValidator:
             names.update(node.get("properties", {}))
             for key in ("allOf", "anyOf", "oneOf"):
                 for i, member in enumerate(node.get(key, ())):
-                    pending.append(f"{base}#{fragment}/{key}/{i}" if "$ref" not in member
-                                   else urljoin(base, member["$ref"]))
+                    pending.append(
+                        f"{base}#{fragment}/{key}/{i}" if "$ref" not in member else urljoin(base, member["$ref"])
+                    )
         return frozenset(names)

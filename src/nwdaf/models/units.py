@@ -43,8 +43,7 @@ def _parse(text: object, regex: re.Pattern[str], units: tuple[str, ...], kind: s
     match = regex.fullmatch(text)
     if match is None:
         raise UnitFormatError(
-            f"{kind} {text!r} is not '<number> <unit>' with one space and unit one of {', '.join(units)} "
-            "(TS 29.571)"
+            f"{kind} {text!r} is not '<number> <unit>' with one space and unit one of {', '.join(units)} (TS 29.571)"
         )
     number, unit = text.split(" ")
     return Decimal(number) * _THOUSAND ** units.index(unit)
