@@ -62,7 +62,8 @@ def write_pcap(
                                         big_endian=big_endian))
             for start in range(0, len(packets), _CHUNK):
                 part = packets.take(np.arange(start, min(start + _CHUNK, len(packets))))
-                fh.write(_render_records(part, snaplen, nanosecond, big_endian, n3))
+                fh.write(render_pcap_records(part, snaplen=snaplen, nanosecond=nanosecond,
+                                             big_endian=big_endian, n3=n3))
             return len(packets)
         fh.write(pcap_global_header(linktype, nanosecond=nanosecond, snaplen=snaplen, big_endian=big_endian))
         return _write_raw(fh, packets, nanosecond, snaplen, big_endian)
@@ -137,7 +138,10 @@ class _Hdr:
             self.m[rows, at + k] = ((v >> np.uint64(8 * (width - 1 - k))) & np.uint64(0xFF)).astype(np.uint8)
 
 
-def _render_records(b: PacketBatch, snaplen: int, nano: bool, big: bool, n3: tuple[str, str]) -> bytes:
+def render_pcap_records(b: PacketBatch, *, snaplen: int = 262144, nanosecond: bool = True, big_endian: bool = False,
+                        n3: tuple[str, str] = ("192.0.2.1", "192.0.2.2")) -> bytes:
+    """pcap records (no file header) of ``b`` rendered as Ethernet frames; see :func:`write_pcap`."""
+    nano, big = nanosecond, big_endian
     h = _Hdr(len(b))
     _ethernet(h, b)
     gtp = np.flatnonzero(b.teid != 0)
