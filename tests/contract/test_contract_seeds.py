@@ -320,3 +320,25 @@ def test_corrected_fragments_carry_the_published_numbers() -> None:
     assert parse_traffic_volume(volume["ulVolume"]) + parse_traffic_volume(volume["dlVolume"]) == 1000
     assert parse_bit_rate(throughput["ulThroughput"]) == 1344.0
     assert parse_packet_rate(throughput["dlPacketThroughput"]) == 2.0
+
+
+@pytest.mark.parametrize(
+    "original",
+    [SMF_SUBSCRIPTION_ORIGINAL, NWDAF_NOTIFICATION_ORIGINAL, UPF_NOTIFICATION_ORIGINAL],
+    ids=["smf-subscription", "nwdaf-notification", "upf-notification"],
+)
+def test_originals_are_verbatim_from_the_seed(spec: SpecValidator, original: str) -> None:
+    seeds = sorted((spec.directory.parents[1] / "seeds").glob("003_*.txt"))
+    if not seeds:
+        pytest.skip(f"seed document 003_*.txt not found next to {spec.directory}")
+    published = " ".join(seeds[0].read_text(encoding="utf-8").split())
+    assert " ".join(original.split()) in published
+
+
+@pytest.mark.parametrize("fragment", [f[2] for f in FRAGMENTS], ids=[f[0] for f in FRAGMENTS])
+def test_fragment_originals_are_verbatim_from_the_seed(spec: SpecValidator, fragment: dict[str, Any]) -> None:
+    seeds = sorted((spec.directory.parents[1] / "seeds").glob("003_*.txt"))
+    if not seeds:
+        pytest.skip(f"seed document 003_*.txt not found next to {spec.directory}")
+    published = " ".join(seeds[0].read_text(encoding="utf-8").split())
+    assert " ".join(json.dumps(fragment, indent=1)[1:-1].split()) in published

@@ -2,8 +2,8 @@
 
 A schema is named by a reference such as
 ``"TS29520_Nnwdaf_EventsSubscription.yaml#/components/schemas/NnwdafEventsSubscription"``; cross-file ``$ref``s
-are resolved inside the YAML directory. Files are parsed on first use and cached, and one compiled validator is
-kept per reference, so validating on a hot path costs only the schema walk.
+are resolved inside the YAML directory. Files are parsed on first use and cached; each reference is compiled once
+into one self-contained schema (every ``$ref`` inlined), so validating on a hot path costs only the schema walk.
 """
 
 from __future__ import annotations
@@ -111,7 +111,9 @@ _Validator: Any = extend(OAS30Validator, {"required": _required_with_path, "type
 _SCHEMA_MAPS = frozenset({"properties"})
 _SCHEMA_LISTS = frozenset({"allOf", "anyOf", "oneOf"})
 _SCHEMA_VALUES = frozenset({"items", "not", "additionalProperties"})
-_KEYWORDS = frozenset(_Validator.VALIDATORS) - {"$ref", "description", "example", "externalDocs", "xml", "deprecated"}
+# Annotations are dropped, and so is "discriminator": a hint in OpenAPI 3.0, the oneOf/anyOf it annotates decides.
+_NOT_CHECKED = {"$ref", "description", "example", "externalDocs", "xml", "deprecated", "discriminator"}
+_KEYWORDS = frozenset(_Validator.VALIDATORS) - _NOT_CHECKED
 _KEYWORDS |= {"nullable", "exclusiveMaximum", "exclusiveMinimum"}
 
 
@@ -160,6 +162,7 @@ class SpecValidator:
         self._validators: dict[str, Any] = {}
         self._inline_memo: dict[str, Any] = {}
         self._inline_active: set[str] = set()
+        self._recursive: dict[str, str] = {}
         self._lock = threading.Lock()
 
     @property
@@ -193,8 +196,8 @@ class SpecValidator:
             raise OpenApiUnavailable(f"$ref {uri!r} points outside {self._dir}")
         return absolute[len(self._base) :], fragment
 
-    def _absolute(self, ref: str, base: str | None = None) -> str:
-        return urljoin(base or self._base, ref)
+    def _absolute(self, ref: str) -> str:
+        return urljoin(self._base, ref)
 
     def _at(self, filename: str, fragment: str) -> Any:
         node: Any = self.document(filename)
@@ -213,40 +216,17 @@ class SpecValidator:
             raise KeyError(f"{ref} is not a schema object")
         return node
 
-    def _files_reachable(self, ref: str) -> set[str]:
-        """Files reached by following ``$ref``s from one schema (never whole files, so a broken file that the
-        schema does not use is never parsed)."""
-        files: set[str] = set()
-        seen: set[str] = set()
-        pending = [self._absolute(ref)]
-        while pending:
-            uri = pending.pop()
-            if uri in seen:
-                continue
-            seen.add(uri)
-            filename, fragment = self._split(uri)
-            files.add(filename)
-            stack: list[Any] = [self._at(filename, fragment)]
-            while stack:
-                node = stack.pop()
-                if isinstance(node, Mapping):
-                    target = node.get("$ref")
-                    if isinstance(target, str):
-                        pending.append(urljoin(self._base + filename, target))
-                    stack.extend(node.values())
-                elif isinstance(node, list):
-                    stack.extend(node)
-        return files
-
     def _inlined(self, uri: str) -> Any:
-        """The schema at ``uri`` with every non-recursive ``$ref`` replaced by its (shared) target and
-        annotations dropped: a ref lookup costs more than the check it leads to. Recursive refs stay as
-        absolute ``$ref``s and are resolved through the registry at validation time."""
+        """The schema at ``uri`` with every ``$ref`` replaced by its (shared, converted) target: a ref lookup
+        costs more than the check it leads to. Only files a schema reaches are parsed, so a broken file it
+        does not use never matters. A recursive ref becomes a ref to the converted target, registered under
+        a ``urn:`` name when the validator is compiled."""
         done = self._inline_memo.get(uri)
         if done is not None:
             return done
         if uri in self._inline_active:
-            return {"$ref": uri}
+            name = self._recursive.setdefault(uri, f"urn:nwdaf:schema:{len(self._recursive)}")
+            return {"$ref": name}
         self._inline_active.add(uri)
         try:
             filename, fragment = self._split(uri)
@@ -280,16 +260,13 @@ class SpecValidator:
         with self._lock:
             validator = self._validators.get(ref)
             if validator is None:
-                resources = [
-                    (self._base + name, DRAFT4.create_resource(self.document(name)))
-                    for name in sorted(self._files_reachable(ref))
-                ]
-                registry: Registry[Any] = Registry().with_resources(resources)
-                validator = _Validator(
-                    self._inlined(self._absolute(ref)),
-                    registry=registry,
-                    format_checker=OAS30Validator.FORMAT_CHECKER,
+                schema = self._inlined(self._absolute(ref))
+                registry: Registry[Any] = Registry().with_resources(
+                    (name, DRAFT4.create_resource(self._inline_memo[uri]))
+                    for uri, name in self._recursive.items()
+                    if uri in self._inline_memo  # absent only if its conversion failed
                 )
+                validator = _Validator(schema, registry=registry, format_checker=OAS30Validator.FORMAT_CHECKER)
                 self._validators[ref] = validator
         return validator
 
