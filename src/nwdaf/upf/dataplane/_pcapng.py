@@ -67,7 +67,7 @@ def iter_pcapng(reader: PcapReader, buf: Buffer) -> Iterator[PacketBatch]:
     sec, pos, parts, count = Section(), 0, [], 0
     while True:
         snap0 = sec.interfaces[0].snaplen if sec.interfaces else 0
-        cols = reader.walk.pcapng(buf.walk_arg(reader.walk), pos, len(buf.data), sec.big_endian,
+        cols = reader.walk.pcapng(buf.walk_arg(reader.walk), pos, buf.size, sec.big_endian,
                                   reader.batch_size - count, snap0)
         pos, status = cols[5], cols[6]
         if len(cols[0]):
@@ -85,11 +85,11 @@ def iter_pcapng(reader: PcapReader, buf: Buffer) -> Iterator[PacketBatch]:
             pos = _control_block(buf, pos, sec, parts)
         elif status == NEED_MORE:
             if buf.eof:
-                if pos < len(buf.data):
+                if pos < buf.size:
                     raise _block_fault(buf, pos, sec, "truncated block")
                 return
             keep = _keep_from(pos, parts)
-            shift = buf.fill(keep, _block_need(buf, pos, sec) - (len(buf.data) - keep))
+            shift = buf.fill(keep, _block_need(buf, pos, sec) - (buf.size - keep))
             for p in parts:
                 p.data_off -= shift
             pos -= shift
@@ -131,14 +131,14 @@ def _keep_from(pos: int, parts: list[Frames]) -> int:
 
 
 def _block_need(buf: Buffer, pos: int, sec: Section) -> int:
-    if pos + 8 > len(buf.data):
+    if pos + 8 > buf.size:
         return 12
     return max(12, int(struct.unpack_from(sec.fmt + "I", buf.data, pos + 4)[0]))
 
 
 def _block_fault(buf: Buffer, pos: int, sec: Section, what: str) -> PcapError:
     offset = buf.base + pos
-    left = len(buf.data) - pos
+    left = buf.size - pos
     if left < 12:
         return PcapError(f"truncated block header at offset {offset}: 12 bytes needed, {left} left", offset)
     btype, blen = struct.unpack_from(sec.fmt + "II", buf.data, pos)
@@ -150,18 +150,18 @@ def _block_fault(buf: Buffer, pos: int, sec: Section, what: str) -> PcapError:
 def _control_block(buf: Buffer, pos: int, sec: Section, parts: list[Frames]) -> int:
     """Handle one non-packet block at ``pos`` (reading more input if needed); returns the next pos."""
     while True:
-        if pos + 12 <= len(buf.data):
+        if pos + 12 <= buf.size:
             if struct.unpack_from("<I", buf.data, pos)[0] == SHB:
                 _section_header(buf, pos, sec)
             blen = struct.unpack_from(sec.fmt + "I", buf.data, pos + 4)[0]
             if blen < 12 or blen % 4 or blen > MAX_BLOCK:
                 raise _block_fault(buf, pos, sec, "corrupt block")
-            if pos + blen <= len(buf.data):
+            if pos + blen <= buf.size:
                 break
         if buf.eof:
             raise _block_fault(buf, pos, sec, "truncated block")
         keep = _keep_from(pos, parts)
-        shift = buf.fill(keep, _block_need(buf, pos, sec) - (len(buf.data) - keep))
+        shift = buf.fill(keep, _block_need(buf, pos, sec) - (buf.size - keep))
         for p in parts:
             p.data_off -= shift
         pos -= shift

@@ -326,6 +326,8 @@ def decode_frames(
     Returns the decoded packets and, for every input frame, its skip reason code (index into
     :data:`SKIP_REASONS`; 0 = decoded and present in the batch, in input order).
     """
+    if len(data_off) and int((data_off + caplen).max()) + 64 > len(buf):
+        buf = np.concatenate([buf, np.zeros(128, np.uint8)])  # gathers near the end need whole fields
     g = _Gather(buf)
     net = _Net.new(data_off.astype(np.int64), caplen.astype(np.int64))
     _link_layer(g, net, linktype.astype(np.int64))

@@ -27,6 +27,7 @@ PCAP_MAGIC_NS = 0xA1B23C4D
 PCAPNG_SHB = 0x0A0D0D0A
 DEFAULT_BATCH = 65536
 DEFAULT_CHUNK = 8 * 1024 * 1024
+_PADDING = bytes(128)
 
 I64 = NDArray[np.int64]
 
@@ -77,6 +78,7 @@ class Buffer:
         self.fh = fh
         self.chunk = chunk
         self.data = b""
+        self.size = 0
         self.base = 0
         self.eof = False
         self.arr: NDArray[np.uint8] = np.zeros(0, np.uint8)
@@ -86,7 +88,9 @@ class Buffer:
         new = self.fh.read(max(self.chunk, want))
         if not new:
             self.eof = True
-        self.data = self.data[keep_from:] + new
+        # Zero padding after the data lets header gathers near the end read whole fields.
+        self.data = self.data[keep_from:self.size] + new + _PADDING
+        self.size = len(self.data) - len(_PADDING)
         self.base += keep_from
         self.arr = np.frombuffer(self.data, dtype=np.uint8)
         return keep_from
@@ -123,8 +127,8 @@ class PcapReader:
     def _read(self, fh: IO[bytes]) -> Iterator[PacketBatch]:
         buf = Buffer(fh, self.chunk_bytes)
         buf.fill(0, 24)
-        if len(buf.data) < 4:
-            raise PcapError(f"not a pcap file: {len(buf.data)} bytes, no magic number at offset 0", 0)
+        if buf.size < 4:
+            raise PcapError(f"not a pcap file: {buf.size} bytes, no magic number at offset 0", 0)
         if struct.unpack_from("<I", buf.data)[0] == PCAPNG_SHB:
             from nwdaf.upf.dataplane._pcapng import iter_pcapng
 
@@ -152,7 +156,7 @@ class PcapReader:
         pos, pending = 24, np.zeros(0, np.int64)
         while True:
             want = self.batch_size - len(pending)
-            offs, pos, status = self.walk.pcap(buf.walk_arg(self.walk), pos, len(buf.data), big, want)
+            offs, pos, status = self.walk.pcap(buf.walk_arg(self.walk), pos, buf.size, big, want)
             pending = np.concatenate([pending, offs]) if len(pending) else offs
             if status == FULL or ((status != NEED_MORE or buf.eof) and len(pending)):
                 batch = self.decode(buf, _classic_frames(buf, pending, big, nano, linktype))
@@ -163,16 +167,16 @@ class PcapReader:
                 raise _classic_fault(buf, pos, big)
             if status == NEED_MORE:
                 if buf.eof:
-                    if pos < len(buf.data):
+                    if pos < buf.size:
                         raise _classic_fault(buf, pos, big)
                     return
                 keep = int(pending[0]) if len(pending) else pos
-                shift = buf.fill(keep, _record_need(buf, pos, big) - (len(buf.data) - keep))
+                shift = buf.fill(keep, _record_need(buf, pos, big) - (buf.size - keep))
                 pending, pos = pending - shift, pos - shift
 
 
 def _record_need(buf: Buffer, pos: int, big: bool) -> int:
-    if pos + 16 > len(buf.data):
+    if pos + 16 > buf.size:
         return 16
     return 16 + int(struct.unpack_from(">I" if big else "<I", buf.data, pos + 8)[0])
 
@@ -187,8 +191,8 @@ def _classic_header(buf: Buffer) -> tuple[bool, bool, int]:
         big, magic = True, magic_be
     else:
         raise PcapError(f"not a pcap/pcapng file: bad magic 0x{magic_be:08x} at offset 0", 0)
-    if len(buf.data) < 24:
-        raise PcapError(f"truncated pcap global header at offset 0: 24 bytes needed, {len(buf.data)} present", 0)
+    if buf.size < 24:
+        raise PcapError(f"truncated pcap global header at offset 0: 24 bytes needed, {buf.size} present", 0)
     network = struct.unpack_from(">I" if big else "<I", buf.data, 20)[0]
     # The upper bits of the link-type field carry FCS information (pcap spec §4), not the type.
     return big, magic == PCAP_MAGIC_NS, network & 0xFFFF
@@ -202,7 +206,7 @@ def _classic_frames(buf: Buffer, offs: I64, big: bool, nano: bool, linktype: int
 
 
 def _classic_fault(buf: Buffer, pos: int, big: bool) -> PcapError:
-    left = len(buf.data) - pos
+    left = buf.size - pos
     offset = buf.base + pos
     if left < 16:
         return PcapError(f"truncated record header at offset {offset}: 16 bytes needed, {left} left", offset)
