@@ -14,6 +14,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from nwdaf.processor.config import ProcessorSettings
+
 
 class ConfigError(ValueError):
     """Invalid configuration; the message names every offending field."""
@@ -90,6 +92,7 @@ class Settings(BaseSettings):
     upf_sbi: SbiEndpoint = SbiEndpoint(port=8081)
     smf_sbi: SbiEndpoint = SbiEndpoint(port=8082)
     storage: StorageSettings = StorageSettings()
+    processor: ProcessorSettings = ProcessorSettings()
     ml: MlSettings = MlSettings()
     logging: LoggingSettings = LoggingSettings()
 

@@ -73,3 +73,30 @@ class AnalyticsResult(BaseModel):
     model_version: str | None = None
     abnormal: AbnormalBehaviourResult | None = None
     ue_comm: UeCommunicationResult | None = None
+
+
+FLOW_RECORD_BATCH: Final = "FlowRecordBatch"
+UE_FEATURE_BATCH: Final = "UeFeatureBatch"
+
+
+class ColumnBatch(BaseModel):
+    """A table for one window in columnar form (compact on the wire: names once, values as lists)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    window_start: float
+    """Epoch seconds."""
+    window_end: float
+    columns: dict[str, list[Any]]
+
+    @property
+    def rows(self) -> int:
+        return len(next(iter(self.columns.values()), []))
+
+
+class FlowRecordBatch(ColumnBatch):
+    """Flow records of one window (``nwdaf.datasets.FLOW_SCHEMA`` columns plus supi/snssai/dnn)."""
+
+
+class UeFeatureBatch(ColumnBatch):
+    """Per-UE features of one window: ``window_start``, ``host`` (UE IP), ``supi`` and the feature columns."""

@@ -52,8 +52,9 @@ Builder = Callable[[ServiceContext], NfService]
 
 def _builders() -> dict[str, tuple[str, Builder]]:
     from nwdaf.collector.service import build_collector
+    from nwdaf.processor.service import build_processor
 
-    return {"collector": ("nwdaf", build_collector)}
+    return {"collector": ("nwdaf", build_collector), "processor": ("nwdaf", build_processor)}
 
 
 def service_names() -> list[str]:

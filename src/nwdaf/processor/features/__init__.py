@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from typing import Final
 
-from nwdaf.processor.features import graph, host, slice
+from nwdaf.processor.features import combined, graph, host, slice
 from nwdaf.processor.features._common import HOST, WINDOW
+from nwdaf.processor.features.combined import ue_window_features
 from nwdaf.processor.features.graph import directed_betweenness, graph_features
 from nwdaf.processor.features.host import host_window_features
 from nwdaf.processor.features.slice import slice_window_features
@@ -18,6 +19,7 @@ from nwdaf.processor.features.slice import slice_window_features
 HOST_FEATURE_COLUMNS: Final = host.FEATURE_COLUMNS
 GRAPH_FEATURE_COLUMNS: Final = graph.FEATURE_COLUMNS
 SLICE_FEATURE_COLUMNS: Final = slice.FEATURE_COLUMNS
+UE_FEATURE_COLUMNS: Final = combined.FEATURE_COLUMNS
 HOST_KEY_COLUMNS: Final = host.KEY_COLUMNS
 GRAPH_KEY_COLUMNS: Final = graph.KEY_COLUMNS
 SLICE_KEY_COLUMNS: Final = (WINDOW, *slice.DEFAULT_KEYS)
@@ -30,9 +32,11 @@ __all__ = [
     "HOST_KEY_COLUMNS",
     "SLICE_FEATURE_COLUMNS",
     "SLICE_KEY_COLUMNS",
+    "UE_FEATURE_COLUMNS",
     "WINDOW",
     "directed_betweenness",
     "graph_features",
     "host_window_features",
     "slice_window_features",
+    "ue_window_features",
 ]

@@ -1,0 +1,18 @@
+"""Processor settings."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ProcessorSettings(BaseModel):
+    """Windowing of UPF usage data into flows and per-UE features."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    window_s: float = Field(10.0, gt=0)
+    """Length of the sliding window the features are computed over (seed 003 used 30 s)."""
+    hop_s: float = Field(0.0, ge=0)
+    """Minimum report-time advance between two windows; 0 = a window per report period (fastest reaction)."""
+    dedup_ids: int = Field(10_000, ge=0)
+    """How many recent bus message ids to remember so a redelivered notification is not counted twice."""
