@@ -199,6 +199,11 @@ def test_pcapng_new_section_and_simple_packet_block(accelerate: bool) -> None:
     assert batch.ts_ns.tolist() == [T0, T0 + 5, T0 + 5]  # the SPB has no timestamp: carried forward
 
 
+def _drain(reader: PcapReader, sink: Any) -> None:
+    for batch in reader:
+        sink(batch)
+
+
 def _good_file(n: int = 10) -> bytes:
     f = io.BytesIO()
     frames = [(T0 + i, _eth(IP(src="10.0.0.1", dst="10.0.0.2") / UDP(sport=i + 1, dport=53))) for i in range(n)]
@@ -214,8 +219,7 @@ def test_truncated_file_yields_earlier_packets_then_raises_with_offset(accelerat
     reader = PcapReader(io.BytesIO(cut), batch_size=4, accelerate=accelerate)
     seen: list[int] = []
     with pytest.raises(PcapError) as err:
-        for batch in reader:
-            seen.extend(batch.sport.tolist())
+        _drain(reader, lambda b: seen.extend(b.sport.tolist()))
     assert seen == list(range(1, 8))
     offset = 24 + 7 * record
     assert err.value.offset == offset
@@ -247,10 +251,9 @@ def test_truncated_pcapng_block_reports_offset(accelerate: bool) -> None:
     write_pcapng(f, [(0, T0, frame), (0, T0 + 1, frame)], [(1, 9)])
     data = f.getvalue()[:-10]
     reader = PcapReader(io.BytesIO(data), accelerate=accelerate)
-    got = []
+    got: list[int] = []
     with pytest.raises(PcapError, match=r"truncated block at offset \d+: block length \d+ > \d+ bytes left"):
-        for b in reader:
-            got.append(len(b))
+        _drain(reader, lambda b: got.append(len(b)))
     assert got == [1]
 
 

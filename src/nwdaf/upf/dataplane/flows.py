@@ -102,7 +102,7 @@ class FlowIndex:
         self.index = KeyIndex()
         self.overflow: dict[bytes, int] = {}
         self.collisions = 0
-        self._hash = hash_fn if callable(hash_fn) else FlowKeys.hash
+        self.hash = hash_fn if callable(hash_fn) else FlowKeys.hash
         self.stored: U64 = np.zeros((0, 5), np.uint64)
         self.hashes: U64 = np.zeros(0, np.uint64)
         self.in_overflow = np.zeros(0, np.bool_)
@@ -117,7 +117,7 @@ class FlowIndex:
     def resolve(self, keys: FlowKeys) -> tuple[I64, I64, U64]:
         """Per-packet slot (-1 = new flow), the representative row of each new flow and its group."""
         packed = keys.packed()
-        h = self._hash(keys)
+        h = self.hash(keys)
         uniq, first, inv = np.unique(h, return_index=True, return_inverse=True)
         slot_of_group = self.index.lookup(uniq)
         rep = packed[first]

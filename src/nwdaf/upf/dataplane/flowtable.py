@@ -105,6 +105,9 @@ class FlowTable:
         found = self.index.overflow.get(packed[0].tobytes())
         if found is not None:
             return found
+        by_hash = int(self.index.index.lookup(self.index.hash(key))[0])
+        if by_hash >= 0 and np.array_equal(self.index.stored[by_hash], packed[0]):
+            return by_hash
         self.index.collisions += 1
         slots = self._alloc(1, protect=used[used >= 0])
         self._create(slots, key, np.zeros(1, np.uint64), overflow=True)
