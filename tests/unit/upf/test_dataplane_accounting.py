@@ -53,8 +53,10 @@ def test_bidirectional_flow_volumes_and_application() -> None:
     assert format_ips(f.remote_addr[order]) == ["8.8.8.8", "93.184.216.34"]
     assert f.ue_port[order].tolist() == [5555, 40000]
     m = f.measures
-    assert m.ul_bytes[order].tolist() == [60, 152] and m.dl_bytes[order].tolist() == [120, 1500]
-    assert m.ul_packets[order].tolist() == [1, 2] and m.dl_packets[order].tolist() == [1, 1]
+    assert m.ul_bytes[order].tolist() == [60, 152]
+    assert m.dl_bytes[order].tolist() == [120, 1500]
+    assert m.ul_packets[order].tolist() == [1, 2]
+    assert m.dl_packets[order].tolist() == [1, 1]
     assert f.tcp_flags[order].tolist() == [0, 0x12]
     assert f.end.tolist() == [FlowEnd.ACTIVE, FlowEnd.ACTIVE]
     s = r.sessions
@@ -79,7 +81,8 @@ def test_throughput_average_and_peak_over_one_second_bins() -> None:
     assert m.ul_avg_bps[0] == pytest.approx(4000 * 8 / 4)  # active from bin 0 to bin 3
     assert m.dl_peak_bps[0] == pytest.approx(500 * 8)
     r2 = acc.snapshot_and_reset_period(5 * S)
-    assert len(r2.sessions.session) == 0 and r2.start_ns == 4 * S
+    assert len(r2.sessions.session) == 0
+    assert r2.start_ns == 4 * S
 
 
 def test_released_session_traffic_is_not_accounted() -> None:
@@ -88,7 +91,8 @@ def test_released_session_traffic_is_not_accounted() -> None:
     acc.process(_pkts([(0.1, UE, "1.1.1.1", 1, 2, 17, 100, 0), (0.2, "10.45.0.3", "1.1.1.1", 1, 2, 17, 70, 0)]))
     r = acc.snapshot_and_reset_period(S)
     assert r.sessions.session.tolist() == [1]
-    assert r.counters["dropped_packets"] == 1 and r.counters["dropped_bytes"] == 100
+    assert r.counters["dropped_packets"] == 1
+    assert r.counters["dropped_bytes"] == 100
     assert r.counters["packets"] == 1
 
 

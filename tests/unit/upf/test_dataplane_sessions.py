@@ -44,7 +44,8 @@ def test_released_session_packets_are_dropped_and_counted() -> None:
     t = SessionTable()
     s = t.establish("imsi-001010000000001", ue_ipv4="10.45.0.2", seid=77)
     assert [x.supi for x in t.release(seid=77, now_ns=5)] == [s.supi]
-    assert s.state is SessionState.RELEASED and s.released_ns == 5
+    assert s.state is SessionState.RELEASED
+    assert s.released_ns == 5
     m = t.classify(_batch([("10.45.0.2", "8.8.8.8", 100), ("8.8.8.8", "10.45.0.2", 50)]))
     assert not m.forwarded.any()
     assert m.dropped.tolist() == [True, True]
@@ -61,7 +62,8 @@ def test_release_by_supi_or_ip_and_reuse_of_address() -> None:
     assert t.release(supi="imsi-001010000000001") == []
     new = t.establish("imsi-001010000000009", ue_ipv4="10.45.0.2")
     m = t.classify(_batch([("10.45.0.2", "8.8.8.8", 10)]))
-    assert m.session.tolist() == [new.index] and m.forwarded.all()
+    assert m.session.tolist() == [new.index]
+    assert m.forwarded.all()
 
 
 def test_establish_rejects_bad_input() -> None:
