@@ -8,6 +8,7 @@ rebalance callbacks that librdkafka runs inside poll). Handlers always run on th
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 from collections import deque
@@ -79,7 +80,8 @@ class KafkaBus:
             "partitioner": "murmur2_random",
             # Why: retries must not reorder or duplicate a key's messages (implies acks=all).
             "enable.idempotence": True,
-            "linger.ms": 5,
+            "linger.ms": 5,  # measured in docs/benchmarks/bus.md: 0 ms halves one-by-one latency, same throughput
+            "message.timeout.ms": 60_000,  # a publish fails after 1 min without the broker instead of 5
             **self._producer_config,
         }
 
@@ -168,6 +170,8 @@ class KafkaBus:
         being created or the local queue is full, later calls queue behind the earlier ones.
         """
         self._require_started()
+        if not isinstance(value, bytes):
+            raise TypeError(f"bus values are bytes (an encoded envelope), got {type(value).__name__}")
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         record = _Record(topic, value, key, [(k, v) for k, v in headers.items()] if headers else None, done)
         if self._outbox or topic not in self._known_topics or not self._produce(record):
@@ -182,7 +186,8 @@ class KafkaBus:
         loop = record.done.get_loop()
 
         def on_delivery(err: KafkaError | None, msg: KafkaMessage) -> None:  # runs on the poll thread
-            loop.call_soon_threadsafe(_settle, record.done, err, record.topic)
+            with contextlib.suppress(RuntimeError):  # the loop is already closed: nobody waits any more
+                loop.call_soon_threadsafe(_settle, record.done, err, record.topic)
 
         try:
             producer.produce(record.topic, record.value, record.key, headers=record.headers, on_delivery=on_delivery)
@@ -193,19 +198,26 @@ class KafkaBus:
         return True
 
     async def _drain_outbox(self) -> None:
-        while self._outbox:
-            record = self._outbox[0]
-            if record.topic not in self._known_topics:
-                try:
-                    await self.create_topics([record.topic])
-                except KafkaBusError as exc:
+        try:
+            while self._outbox:
+                record = self._outbox[0]
+                if record.topic not in self._known_topics:
+                    try:
+                        await self.create_topics([record.topic])
+                    except KafkaBusError as exc:
+                        self._outbox.popleft()
+                        record.done.set_exception(exc)
+                        continue
+                if self._produce(record):
                     self._outbox.popleft()
-                    record.done.set_exception(exc)
-                    continue
-            if self._produce(record):
-                self._outbox.popleft()
-            else:
-                await asyncio.sleep(0.005)  # librdkafka's queue is full: let deliveries drain it
+                else:
+                    await asyncio.sleep(0.005)  # librdkafka's queue is full: let deliveries drain it
+        except Exception as exc:  # never leave a publisher waiting for a record that will not be sent
+            log.exception("publishing to %s stopped", self.servers)
+            while self._outbox:
+                record = self._outbox.popleft()
+                if not record.done.done():
+                    record.done.set_exception(KafkaBusError(f"publish to {record.topic!r} aborted: {exc}"))
 
     async def flush(self, timeout_s: float = 30.0) -> None:
         producer, _ = self._require_started()
