@@ -18,6 +18,9 @@ from nwdaf.processor.windows import ClosedWindow, SlidingWindows
 
 log = logging.getLogger("nwdaf.processor")
 
+TOP_DESTINATIONS = 5
+"""Most-used peers per UE carried with the features (evidence for ``addtMeasInfo`` in abnormal behaviour)."""
+
 
 def columns_of(df: pl.DataFrame) -> dict[str, list[Any]]:
     return {name: df[name].to_list() for name in df.columns}
@@ -29,7 +32,16 @@ def ue_features(window: ClosedWindow, window_s: float) -> pl.DataFrame:
     if flows.is_empty():
         return pl.DataFrame()
     feats = ue_window_features(flows, window_s)
-    ues = flows.filter(pl.col("supi").is_not_null()).group_by("src_ip").agg(pl.col("supi").first())
+    ues = (
+        flows.filter(pl.col("supi").is_not_null())
+        .sort("pkts_total", descending=True)
+        .group_by("src_ip")
+        .agg(
+            pl.col("supi").first(),
+            pl.col("dst_ip").unique(maintain_order=True)
+            .head(TOP_DESTINATIONS).alias("top_destinations"),
+        )
+    )
     return feats.join(ues.rename({"src_ip": "host"}), on="host", how="inner").sort("host")
 
 

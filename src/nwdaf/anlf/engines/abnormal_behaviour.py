@@ -1,0 +1,145 @@
+"""ABNORMAL_BEHAVIOUR (TS 23.288 clause 6.7.5): a provisioned model plus statistical rules, per UE per window.
+
+ExceptionIds produced, where the per-UE window features support them:
+
+* ``SUSPICION_OF_DDOS_ATTACK`` — the bot model (MLModelProvision) says bot, or the UE floods (packet rate far
+  above normal with almost nothing coming back).
+* ``WRONG_DESTINATION_ADDRESS`` — scanning: many distinct destinations/ports, mostly handshake-only flows.
+* ``UNEXPECTED_LARGE_RATE_FLOW`` — uplink bit rate above the configured ceiling.
+* ``TOO_FREQUENT_SERVICE_ACCESS`` — very many new flows per second to few destinations.
+
+``confidence`` (0..100): for the model, its calibrated probability; for a rule, how far past its threshold the
+measurement is (exactly at the threshold = 50, twice the threshold or more = 99). ``ratio`` (0..100): the share of
+the UE's flows in the window that show the exception's pattern (short flows for scanning and floods).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+import numpy as np
+import polars as pl
+from pydantic import BaseModel, ConfigDict, Field
+
+from nwdaf.events import AbnormalBehaviourResult, AnalyticsResult, UeFeatureBatch
+
+
+class Scorer(Protocol):
+    """A provisioned model as the engine uses it (``nwdaf.anlf.inference.ModelHolder`` satisfies this)."""
+
+    @property
+    def version(self) -> str | None: ...
+
+    def score(self, features: pl.DataFrame) -> np.ndarray[Any, Any]: ...
+
+
+class AbnormalBehaviourSettings(BaseModel):
+    """Thresholds of the statistical rules and of the model."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model_threshold: float = Field(0.5, gt=0, lt=1)
+    scan_distinct_ports: float = Field(20, gt=0)
+    scan_distinct_destinations: float = Field(15, gt=0)
+    scan_short_fraction: float = Field(0.6, gt=0, le=1)
+    flood_packets_per_s: float = Field(300, gt=0)
+    large_rate_bps: float = Field(50e6, gt=0)
+    frequent_flows_per_s: float = Field(20, gt=0)
+    frequent_max_destinations: float = Field(3, gt=0)
+
+
+def _rule_confidence(value: float, threshold: float) -> int:
+    return int(np.clip(50 + 49 * (value / threshold - 1), 50, 99))
+
+
+@dataclass(frozen=True, slots=True)
+class _Finding:
+    excep_id: str
+    score: float
+    confidence: int
+    ratio: int | None
+    evidence: str | None = None  # which AdditionalMeasurement field the destinations go into
+
+
+def _rules(row: dict[str, Any], window_s: float, s: AbnormalBehaviourSettings) -> list[_Finding]:
+    out: list[_Finding] = []
+    short = row.get("tcp_short_frac") or 0.0
+    ports, dests = row.get("distinct_dst_ports") or 0.0, row.get("distinct_dst") or 0.0
+    scan_value = max(ports / s.scan_distinct_ports, dests / s.scan_distinct_destinations)
+    if scan_value >= 1 and short >= s.scan_short_fraction:
+        out.append(_Finding("WRONG_DESTINATION_ADDRESS", min(scan_value / 2, 1.0), _rule_confidence(scan_value, 1),
+                            round(short * 100), "wrgDest"))
+    pps = (row.get("pkts_out") or 0.0) / window_s
+    back = (row.get("pkts_in") or 0.0) / max(row.get("pkts_out") or 1.0, 1.0)
+    if pps >= s.flood_packets_per_s and back < 0.1:
+        out.append(_Finding("SUSPICION_OF_DDOS_ATTACK", min(pps / (2 * s.flood_packets_per_s), 1.0),
+                            _rule_confidence(pps, s.flood_packets_per_s), round((1 - back) * 100), "ddosAttack"))
+    bps = 8 * (row.get("bytes_out") or 0.0) / window_s
+    if bps >= s.large_rate_bps:
+        out.append(_Finding("UNEXPECTED_LARGE_RATE_FLOW", min(bps / (2 * s.large_rate_bps), 1.0),
+                            _rule_confidence(bps, s.large_rate_bps), None))
+    rate = row.get("flow_rate") or 0.0
+    if rate >= s.frequent_flows_per_s and 0 < dests <= s.frequent_max_destinations:
+        out.append(_Finding("TOO_FREQUENT_SERVICE_ACCESS", min(rate / (2 * s.frequent_flows_per_s), 1.0),
+                            _rule_confidence(rate, s.frequent_flows_per_s), None))
+    return out
+
+
+def _addt_meas(finding: _Finding, row: dict[str, Any]) -> dict[str, Any] | None:
+    dests = [d for d in row.get("top_destinations") or [] if d and ":" not in d]
+    if finding.evidence is None or not dests:
+        return None
+    return {finding.evidence: {"ipv4Addrs": dests}}
+
+
+@dataclass
+class AbnormalBehaviourEngine:
+    """Scores each UE of a window with the provisioned model (when one is loaded) and the rules."""
+
+    settings: AbnormalBehaviourSettings = field(default_factory=AbnormalBehaviourSettings)
+    scorer: Scorer | None = None
+    feature_columns: Sequence[str] = ()
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    event: str = "ABNORMAL_BEHAVIOUR"
+
+    def evaluate(self, batch: UeFeatureBatch) -> list[AnalyticsResult]:
+        if batch.rows == 0:
+            return []
+        table = pl.DataFrame(batch.columns)
+        probs = self._model_scores(table)
+        window_s = batch.window_end - batch.window_start
+        results: list[AnalyticsResult] = []
+        for i, row in enumerate(table.iter_rows(named=True)):
+            findings = _rules(row, window_s, self.settings)
+            if probs is not None and probs[i] >= self.settings.model_threshold:
+                findings.append(_Finding("SUSPICION_OF_DDOS_ATTACK", float(probs[i]),
+                                         round(100 * float(probs[i])), None, "ddosAttack"))
+            results.extend(self._result(batch, row, f) for f in _strongest_per_exception(findings))
+        return results
+
+    def _model_scores(self, table: pl.DataFrame) -> np.ndarray[Any, Any] | None:
+        if self.scorer is None or self.scorer.version is None:
+            return None
+        return self.scorer.score(table)
+
+    def _result(self, batch: UeFeatureBatch, row: dict[str, Any], f: _Finding) -> AnalyticsResult:
+        model_version = self.scorer.version if self.scorer is not None and f.ratio is None else None
+        return AnalyticsResult(
+            event=self.event, supi=row["supi"], ue_ip=row.get("host"),
+            window_start=datetime.fromtimestamp(batch.window_start, UTC),
+            window_end=datetime.fromtimestamp(batch.window_end, UTC), generated_at=self.clock(),
+            model_version=model_version,
+            abnormal=AbnormalBehaviourResult(excep_id=f.excep_id, score=f.score, confidence=f.confidence,
+                                             ratio=f.ratio, addt_meas=_addt_meas(f, row)),
+        )
+
+
+def _strongest_per_exception(findings: list[_Finding]) -> list[_Finding]:
+    best: dict[str, _Finding] = {}
+    for f in findings:
+        if f.excep_id not in best or f.score > best[f.excep_id].score:
+            best[f.excep_id] = f
+    return list(best.values())

@@ -1,0 +1,94 @@
+"""ABNORMAL_BEHAVIOUR engine: rules and the provisioned model, on hand-made feature windows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import polars as pl
+import pytest
+
+from nwdaf.anlf.engines import AbnormalBehaviourEngine, AbnormalBehaviourSettings, UeCommunicationEngine
+from nwdaf.events import UeFeatureBatch
+
+pytestmark = pytest.mark.unit
+
+BASE = {"flows_out": 5.0, "flows_in": 0.0, "bytes_out": 5e4, "bytes_in": 5e5, "pkts_out": 100.0, "pkts_in": 400.0,
+        "distinct_dst": 2.0, "distinct_dst_ports": 2.0, "tcp_short_frac": 0.0, "flow_rate": 0.5,
+        "top_destinations": ["10.61.0.1"]}
+
+
+def _batch(**rows: dict[str, Any]) -> UeFeatureBatch:
+    records = [{**BASE, **vals, "supi": supi, "host": f"10.45.0.{i + 2}"}
+               for i, (supi, vals) in enumerate(rows.items())]
+    cols = {k: [r[k] for r in records] for k in records[0]}
+    return UeFeatureBatch(window_start=100.0, window_end=110.0, columns=cols)
+
+
+def _by_supi(results: list[Any]) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for r in results:
+        out.setdefault(r.supi, set()).add(r.abnormal.excep_id)
+    return out
+
+
+def test_benign_ue_gives_no_finding() -> None:
+    assert AbnormalBehaviourEngine().evaluate(_batch(benign={})) == []
+
+
+def test_scan_is_wrong_destination_with_evidence() -> None:
+    scan = {"distinct_dst_ports": 60.0, "distinct_dst": 20.0, "tcp_short_frac": 0.95,
+            "top_destinations": ["10.61.0.1", "10.61.0.2"]}
+    (res,) = AbnormalBehaviourEngine().evaluate(_batch(bot=scan))
+    assert res.abnormal is not None
+    assert res.abnormal.excep_id == "WRONG_DESTINATION_ADDRESS"
+    assert res.abnormal.ratio == 95
+    assert res.abnormal.confidence == 99  # 3x the port threshold
+    assert res.abnormal.addt_meas == {"wrgDest": {"ipv4Addrs": ["10.61.0.1", "10.61.0.2"]}}
+    assert res.ue_ip == "10.45.0.2"
+
+
+def test_threshold_sits_at_fifty_confidence() -> None:
+    s = AbnormalBehaviourSettings()
+    row = {"distinct_dst_ports": s.scan_distinct_ports, "tcp_short_frac": 1.0}
+    (res,) = AbnormalBehaviourEngine(s).evaluate(_batch(edge=row))
+    assert res.abnormal is not None
+    assert res.abnormal.confidence == 50
+
+
+def test_flood_is_ddos_and_large_rate() -> None:
+    flood = {"pkts_out": 50_000.0, "pkts_in": 10.0, "bytes_out": 7.5e7}
+    kinds = _by_supi(AbnormalBehaviourEngine().evaluate(_batch(flood=flood, benign={})))
+    assert kinds == {"flood": {"SUSPICION_OF_DDOS_ATTACK", "UNEXPECTED_LARGE_RATE_FLOW"}}
+
+
+def test_frequent_access_needs_few_destinations() -> None:
+    kinds = _by_supi(AbnormalBehaviourEngine().evaluate(_batch(
+        hammer={"flow_rate": 40.0, "distinct_dst": 1.0}, spread={"flow_rate": 40.0, "distinct_dst": 9.0})))
+    assert kinds == {"hammer": {"TOO_FREQUENT_SERVICE_ACCESS"}}
+
+
+class FakeModel:
+    version = "3"
+
+    def score(self, features: pl.DataFrame) -> np.ndarray[Any, Any]:
+        return np.where(features["supi"] == "bot", 0.87, 0.02)
+
+
+def test_model_flags_ddos_with_calibrated_confidence_and_version() -> None:
+    results = AbnormalBehaviourEngine(scorer=FakeModel()).evaluate(_batch(bot={}, benign={}))
+    assert len(results) == 1
+    (res,) = results
+    assert res.supi == "bot"
+    assert res.model_version == "3"
+    assert res.abnormal is not None
+    assert (res.abnormal.excep_id, res.abnormal.confidence, res.abnormal.score) == (
+        "SUSPICION_OF_DDOS_ATTACK", 87, pytest.approx(0.87))
+
+
+def test_ue_communication_reports_every_ue() -> None:
+    results = UeCommunicationEngine().evaluate(_batch(a={}, b={"bytes_out": 1.0}))
+    assert {r.supi for r in results} == {"a", "b"}
+    a = next(r for r in results if r.supi == "a")
+    assert a.ue_comm is not None
+    assert (a.ue_comm.ul_volume_bytes, a.ue_comm.dl_volume_bytes, a.ue_comm.comm_dur_s) == (50000, 500000, 10)
