@@ -185,9 +185,9 @@ class EventsSubscriptionProcessor:
             return
         if forget_queue:
             self.notifier.forget(subscription_id)
-        await self.store.delete(subscription_id)
         if reason != "unsubscribed":
             self.metrics.terminated.labels(reason).inc()
+        await self.store.delete(subscription_id)
         log.info("subscription ended: %s", reason, extra={"subscription_id": subscription_id})
 
     async def _on_consumer_dead(self, subscription_id: str, reason: str) -> None:
@@ -264,8 +264,8 @@ class EventsSubscriptionProcessor:
             task.add_done_callback(self._background.discard)
 
     async def _forget_stored(self, subscription_id: str, reason: str) -> None:
-        await self.store.delete(subscription_id)
         self.metrics.terminated.labels(reason).inc()
+        await self.store.delete(subscription_id)
         log.info("subscription ended: %s", reason, extra={"subscription_id": subscription_id})
 
     # --- housekeeping --------------------------------------------------------------------------------------

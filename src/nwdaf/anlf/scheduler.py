@@ -99,9 +99,10 @@ class PeriodicScheduler:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), delay)
                 continue
-            await self._fire_due()
+            await self.run_due()
 
-    async def _fire_due(self) -> None:
+    async def run_due(self) -> int:
+        """Fire every entry due by now (the loop calls this; tests with a fake clock may too); returns how many."""
         fired = 0
         while self._heap and self._heap[0][0] <= self._clock():
             due, _, key, k, generation = heapq.heappop(self._heap)
@@ -118,6 +119,7 @@ class PeriodicScheduler:
             fired += 1
             if fired % _YIELD_EVERY == 0:
                 await asyncio.sleep(0)
+        return fired
 
     def _next_k(self, entry: _Entry, k: int) -> int:
         latest_due = math.floor((self._clock() - entry.anchor) / entry.period)
