@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Final, Literal
 
 import numpy as np
-import skops.io as sio
+import skops.io as sio  # type: ignore[import-untyped]  # skops ships no type information
 
 BUNDLE_FORMAT: Final = "nwdaf-ml-model/1"
 # Types skops does not trust by default but that fitted scikit-learn models of ours consist of; anything else in a
@@ -96,10 +96,10 @@ class ModelBundle:
         return calibrate(self.meta.calibration, self.calibrator, raw)
 
     def to_bytes(self) -> bytes:
-        return sio.dumps(
+        return bytes(sio.dumps(
             {"format": BUNDLE_FORMAT, "meta": self.meta.to_json(), "pipeline": self.pipeline,
              "calibrator": self.calibrator}
-        )
+        ))
 
     @classmethod
     def from_bytes(cls, data: bytes, expected_sha256: str | None = None) -> ModelBundle:

@@ -9,13 +9,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import mlflow.pyfunc
+from mlflow.pyfunc.model import PythonModel
+
 from nwdaf.mtlf.bundle import ModelBundle, feature_matrix
 
 BUNDLE_ARTIFACT = "bundle"
 
 
-class BundlePyfunc(mlflow.pyfunc.PythonModel):  # type: ignore[misc]  # mlflow is untyped here
+class BundlePyfunc(PythonModel):
     """``predict(DataFrame) -> calibrated probability per row`` over the bundle's feature columns."""
 
     def load_context(self, context: Any) -> None:

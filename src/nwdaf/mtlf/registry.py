@@ -35,6 +35,10 @@ class RegistryError(LookupError):
     """Unknown model or version, or an operation the registry state does not allow (e.g. nothing to roll back)."""
 
 
+class RegistryConflictError(RegistryError):
+    """The registry state does not allow the operation (nothing to roll back to)."""
+
+
 @dataclass(frozen=True)
 class ModelVersionInfo:
     """One registered model version as the MTLF sees it."""
@@ -192,10 +196,10 @@ class ModelRegistry:
         """Champion -> the champion before it (recorded in the ``championHistory`` and ``lastTransition`` tags)."""
         current = self.champion(name)
         if current is None:
-            raise RegistryError(f"model {name!r} has no champion to roll back")
+            raise RegistryConflictError(f"model {name!r} has no champion to roll back")
         history = self._history(name, current)
         if len(history) < 2:
-            raise RegistryError(f"model {name!r} has no previous champion (history {history})")
+            raise RegistryConflictError(f"model {name!r} has no previous champion (history {history})")
         history.pop()
         previous = history[-1]
         self.version(name, previous)

@@ -9,9 +9,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
-from mlflow.entities import Metric, Param, RunTag
+from mlflow.entities import Metric, Param
 from mlflow.exceptions import MlflowException
 
 from nwdaf.mtlf.registry import BUNDLE_PATH, CHALLENGER, ModelRegistry, RegisteredVersion, quiet
@@ -102,13 +100,13 @@ def _metrics(result: TrainResult) -> list[Metric]:
 
 def _save_pyfunc(path: Path, result: TrainResult) -> None:
     import mlflow.pyfunc
-    from mlflow.models import infer_signature
+    from mlflow.models import ModelSignature
+    from mlflow.types import ColSpec, Schema
 
     from nwdaf.mtlf.pyfunc import BUNDLE_ARTIFACT, BundlePyfunc
 
-    columns = list(result.bundle.meta.feature_columns)
-    example = pd.DataFrame(np.zeros((1, len(columns))), columns=columns)
-    signature = infer_signature(example, np.zeros(1))
+    inputs = Schema([ColSpec("double", c) for c in result.bundle.meta.feature_columns])
+    signature = ModelSignature(inputs=inputs, outputs=Schema([ColSpec("double")]))
     mlflow.pyfunc.save_model(
         path=str(path), python_model=BundlePyfunc(), artifacts={BUNDLE_ARTIFACT: str(result.bundle_path)},
         signature=signature, pip_requirements=_PIP_REQUIREMENTS,

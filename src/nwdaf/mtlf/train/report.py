@@ -10,9 +10,9 @@ import matplotlib
 
 matplotlib.use("Agg")  # files only, no display: must precede pyplot
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from sklearn.metrics import (  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+from sklearn.metrics import (
     average_precision_score,
     brier_score_loss,
     confusion_matrix,

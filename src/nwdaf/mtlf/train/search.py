@@ -6,10 +6,11 @@ import itertools
 import time
 import warnings
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from sklearn.metrics import average_precision_score, f1_score, matthews_corrcoef
-from tqdm import tqdm
+from tqdm import tqdm  # type: ignore[import-untyped]  # dev extra has no types-tqdm
 
 from nwdaf.mtlf.config import Candidate, Sampler
 from nwdaf.mtlf.train.candidates import build_pipeline
@@ -69,7 +70,7 @@ def search(
 
 def _score_pair(
     X: np.ndarray, y: np.ndarray, splits: list[Split], candidate: Candidate, sampler: Sampler,
-    seed: int, n_jobs: int, bar: tqdm,  # type: ignore[type-arg]
+    seed: int, n_jobs: int, bar: Any,
 ) -> tuple[CandidateScore, np.ndarray]:
     oof = np.full(y.size, np.nan)
     started = time.perf_counter()

@@ -1,0 +1,1 @@
+"""Routers of the MTLF: Nnwdaf_MLModelProvision (3GPP) and the ML admin API (not 3GPP)."""
