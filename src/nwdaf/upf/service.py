@@ -1,0 +1,130 @@
+"""UPF wiring: the one place that makes the UPF's parts and runs its background work.
+
+Three routers share the UPF's SBI listener: Nupf_EventExposure (``/nupf-ee/v1``), the N4-like PDU session API
+(``/nupf-n4/v1``) and the OAM view (``/nupf-oam/v1``). Two tasks run beside them: the packet pump (source ->
+session classification -> accounting) and the reporting tick (period snapshots -> reports -> notifier).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from fastapi import APIRouter
+
+from nwdaf.runtime import ServiceContext
+from nwdaf.sbi import SbiClient
+from nwdaf.upf.api import event_exposure, n4, oam
+from nwdaf.upf.config import UpfConfig
+from nwdaf.upf.dataplane.accounting import UsageAccounting
+from nwdaf.upf.dataplane.batch import PacketBatch
+from nwdaf.upf.dataplane.sessions import SessionTable
+from nwdaf.upf.enforcement import create_enforcer
+from nwdaf.upf.notifier import DeliveryPolicy, Notifier
+from nwdaf.upf.reporting import reporting_loop
+from nwdaf.upf.sources import PacketSource, open_source
+from nwdaf.upf.state import DataClock, UpfContext
+
+log = logging.getLogger("nwdaf.upf")
+
+
+def process_batch(ctx: UpfContext, batch: PacketBatch) -> None:
+    """Classify a batch against the PDU sessions and account its forwarded packets (vectorised, no I/O)."""
+    match = ctx.accounting.process(batch)
+    ctx.clock.observe(int(batch.ts_ns.max()))
+    stats = ctx.pump
+    stats.batches += 1
+    stats.packets += len(batch)
+    forwarded = int(match.forwarded.sum())
+    dropped = int(match.dropped.sum())
+    stats.forwarded += forwarded
+    stats.dropped += dropped
+    stats.unmatched += len(batch) - forwarded - dropped
+
+
+async def pump(ctx: UpfContext, source: PacketSource, stop: asyncio.Event) -> None:
+    """Read batches in a worker thread and process them on the loop until the source ends or ``stop``."""
+    batches = source.batches()
+    try:
+        while not stop.is_set():
+            batch = await asyncio.to_thread(next, batches, None)
+            if batch is None:
+                ctx.pump.source_done = True
+                log.info("packet source %s exhausted after %d packets", source.name, ctx.pump.packets)
+                return
+            if len(batch):
+                process_batch(ctx, batch)
+    except Exception as exc:
+        ctx.pump.source_error = f"{type(exc).__name__}: {exc}"
+        log.exception("packet source %s failed", source.name)
+
+
+@dataclass
+class UpfService:
+    """The UPF network function: event exposure, PDU sessions, and the data plane behind them."""
+
+    ctx: UpfContext
+    source: PacketSource | None
+    base_urls: Mapping[str, str] = field(default_factory=dict)
+    name: str = "upf"
+    _stop: asyncio.Event = field(default_factory=asyncio.Event)
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    def routers(self) -> list[tuple[str, APIRouter]]:
+        return [
+            (event_exposure.API_ROOT, event_exposure.create_router(self.ctx)),
+            (n4.API_ROOT, n4.create_router(self.ctx)),
+            (oam.API_ROOT, oam.create_router(self.ctx)),
+        ]
+
+    async def start(self) -> None:
+        self.ctx.api_root = self.ctx.api_root or self.base_urls.get("upf", "")
+        self._stop.clear()
+        loop = asyncio.get_running_loop()
+        if self.source is not None:
+            self.source.prepare(self.ctx.sessions)
+            self._tasks.append(loop.create_task(pump(self.ctx, self.source, self._stop), name="upf-pump"))
+            log.info("UPF data plane reading %s", self.source.name)
+        self._tasks.append(loop.create_task(reporting_loop(self.ctx, self._stop), name="upf-reporting"))
+
+    async def stop(self) -> None:
+        self._stop.set()
+        if self.source is not None:
+            self.source.close()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+        for closing in list(self.ctx.closing):
+            closing.cancel()
+        await asyncio.gather(*self.ctx.closing, return_exceptions=True)
+        await self.ctx.notifier.close_all()
+
+
+def create_upf_service(config: UpfConfig, client: SbiClient, *, base_urls: Mapping[str, str] | None = None,
+                       source: PacketSource | None = None) -> UpfService:
+    """Make the UPF from its config; ``source`` overrides the configured one (tests, benchmarks)."""
+    sessions = SessionTable(learn_sessions=config.learn_sessions)
+    chosen = source if source is not None else open_source(config)
+    live = chosen.live if chosen is not None else True
+    ctx = UpfContext(
+        config=config,
+        sessions=sessions,
+        accounting=UsageAccounting(sessions),
+        notifier=Notifier(client, DeliveryPolicy(config.queue_size, config.notify_attempts, config.notify_backoff_s,
+                                                 config.notify_backoff_max_s)),
+        enforcer=create_enforcer(config.enforcement),
+        clock=DataClock(live=live, speed=chosen.speed if chosen is not None else None),
+    )
+    return UpfService(ctx, chosen, base_urls if base_urls is not None else {})
+
+
+def build_upf(ctx: ServiceContext) -> UpfService:
+    """The runtime builder (``"upf": ("upf", build_upf)``): reads ``settings.upf`` (defaults when absent)."""
+    config = getattr(ctx.settings, "upf", None)
+    if not isinstance(config, UpfConfig):
+        config = UpfConfig()
+    return create_upf_service(config, ctx.client, base_urls=ctx.base_urls)
