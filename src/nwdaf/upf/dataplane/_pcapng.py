@@ -197,7 +197,7 @@ def _interface(buf: Buffer, pos: int, blen: int, sec: Section) -> Interface:
         if code == 0:
             break
         if code == OPT_IF_TSRESOL and length >= 1:
-            itf.tsresol = buf.data[opt + 4]
+            itf.tsresol = int(buf.data[opt + 4])
         elif code == OPT_IF_TSOFFSET and length >= 8:
             itf.tsoffset_s = struct.unpack_from(sec.fmt + "q", buf.data, opt + 4)[0]
         opt += 4 + (length + 3) // 4 * 4

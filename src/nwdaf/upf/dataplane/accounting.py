@@ -142,8 +142,12 @@ class UsageAccounting:
         slot = self.flows.ingest(keys, ts, length, ul, batch.tcp_flags[rows])
         self.by_session.grow(len(self.sessions))
         self.by_session.add(session.astype(np.int64), ts, length, ul)
-        app_slot = self._app_slots(session, self.flows.state.app[slot])
-        self.by_app.add(app_slot, ts, length, ul)
+        cached = self.flows.state.app_slot[slot]
+        need = np.flatnonzero(cached == 0)
+        if len(need):
+            cached[need] = self._app_slots(session[need], self.flows.state.app[slot[need]]) + 1
+            self.flows.state.app_slot[slot[need]] = cached[need]
+        self.by_app.add(cached - 1, ts, length, ul)
         self.packets += len(rows)
         self.bytes += int(length.sum(dtype=np.uint64))
 

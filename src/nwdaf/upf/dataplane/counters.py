@@ -93,36 +93,40 @@ class Counters:
             return
         length_f = length.astype(np.float64)
         values = np.stack([length_f * ul, length_f * ~ul, ul.astype(np.float64), (~ul).astype(np.float64)], 1)
-        uniq, inv, sums = group_sums(slot, values)
-        self.total[uniq] += sums
-        self.period[uniq] += sums
-        t_min = np.full(len(uniq), np.iinfo(np.int64).max, np.int64)
-        t_max = np.full(len(uniq), NEVER, np.int64)
+        bins = np.maximum(ts_ns // self.bin_ns, self.cur_bin[slot])  # late packets count in the open bin
+        b0 = int(bins.min())
+        width = int(bins.max()) - b0 + 1
+        # One sort groups packets by (slot, bin); slot-level sums are reductions over those groups.
+        ukey, inv, sums = group_sums(slot * width + (bins - b0), values)
+        t_min = np.full(len(ukey), np.iinfo(np.int64).max, np.int64)
+        t_max = np.full(len(ukey), NEVER, np.int64)
         np.minimum.at(t_min, inv, ts_ns)
         np.maximum.at(t_max, inv, ts_ns)
-        self.first_ns[uniq] = np.where(self.first_ns[uniq] == NEVER, t_min, self.first_ns[uniq])
-        self.last_ns[uniq] = np.maximum(self.last_ns[uniq], t_max)
-        self._add_bins(slot, ts_ns // self.bin_ns, values)
+        gs, gb = ukey // width, ukey % width + b0
+        start = np.flatnonzero(np.r_[True, gs[1:] != gs[:-1]])
+        uniq = gs[start]
+        per_slot = np.add.reduceat(sums, start, axis=0)
+        self.total[uniq] += per_slot
+        self.period[uniq] += per_slot
+        first = np.minimum.reduceat(t_min, start)
+        self.first_ns[uniq] = np.where(self.first_ns[uniq] == NEVER, first, self.first_ns[uniq])
+        self.last_ns[uniq] = np.maximum(self.last_ns[uniq], np.maximum.reduceat(t_max, start))
+        self._add_bins(gs, gb, sums, start)
 
-    def _add_bins(self, slot: I64, bins: I64, values: NDArray[np.float64]) -> None:
-        """Merge (slot, bin) sums into the open bin; bins that closed update the peak."""
-        bins = np.maximum(bins, self.cur_bin[slot])  # late packets count in the open bin
-        order = np.lexsort((bins, slot))
-        s, b = slot[order], bins[order]
-        start = np.flatnonzero(np.r_[True, (s[1:] != s[:-1]) | (b[1:] != b[:-1])])
-        sums = np.add.reduceat(values[order], start, axis=0).astype(np.uint64)
-        gs, gb = s[start], b[start]
-        first_of_slot = np.r_[True, gs[1:] != gs[:-1]]
-        last_of_slot = np.r_[gs[1:] != gs[:-1], True]
-        f_slots = gs[first_of_slot]
-        same = gb[first_of_slot] == self.cur_bin[f_slots]
-        sums[np.flatnonzero(first_of_slot)[same]] += self.bin[f_slots[same]]
+    def _add_bins(self, gs: I64, gb: I64, sums: U64, start: I64) -> None:
+        """Merge (slot, bin) group sums into the open bin; bins that closed update the peak."""
+        first_of_slot = np.zeros(len(gs), np.bool_)
+        first_of_slot[start] = True
+        last_of_slot = np.r_[first_of_slot[1:], True]
+        f_slots = gs[start]
+        same = gb[start] == self.cur_bin[f_slots]
+        sums[start[same]] += self.bin[f_slots[same]]
         closed_old = f_slots[~same]
         self.peak[closed_old] = np.maximum(self.peak[closed_old], self.bin[closed_old])
-        self.first_bin[f_slots] = np.where(self.first_bin[f_slots] == NEVER, gb[first_of_slot],
-                                           self.first_bin[f_slots])
+        self.first_bin[f_slots] = np.where(self.first_bin[f_slots] == NEVER, gb[start], self.first_bin[f_slots])
         closed = ~last_of_slot
-        np.maximum.at(self.peak, gs[closed], sums[closed])
+        if closed.any():
+            np.maximum.at(self.peak, gs[closed], sums[closed])
         self.bin[gs[last_of_slot]] = sums[last_of_slot]
         self.cur_bin[gs[last_of_slot]] = gb[last_of_slot]
 

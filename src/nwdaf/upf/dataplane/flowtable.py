@@ -39,11 +39,12 @@ class FlowState:
     flags: NDArray[np.uint8]
     fin: NDArray[np.uint8]
     end: NDArray[np.uint8]
+    app_slot: NDArray[np.int64]  # 1 + the flow's (session, application) counter slot; 0 = not yet known
 
     @classmethod
     def zeros(cls, n: int) -> FlowState:
         return cls(np.zeros((n, 5), np.uint64), np.zeros(n, np.uint8), np.zeros(n, np.uint8),
-                   np.zeros(n, np.uint8), np.zeros(n, np.uint8))
+                   np.zeros(n, np.uint8), np.zeros(n, np.uint8), np.zeros(n, np.int64))
 
     def extend(self, extra: int) -> None:
         for name, col in vars(self).items():

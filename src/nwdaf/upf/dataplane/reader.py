@@ -27,7 +27,7 @@ PCAP_MAGIC_NS = 0xA1B23C4D
 PCAPNG_SHB = 0x0A0D0D0A
 DEFAULT_BATCH = 65536
 DEFAULT_CHUNK = 8 * 1024 * 1024
-_PADDING = bytes(128)
+_PADDING = 128
 
 I64 = NDArray[np.int64]
 
@@ -77,26 +77,32 @@ class Buffer:
     def __init__(self, fh: IO[bytes], chunk: int) -> None:
         self.fh = fh
         self.chunk = chunk
-        self.data = b""
         self.size = 0
         self.base = 0
         self.eof = False
-        self.arr: NDArray[np.uint8] = np.zeros(0, np.uint8)
+        self.arr: NDArray[np.uint8] = np.zeros(_PADDING, np.uint8)
+
+    @property
+    def data(self) -> NDArray[np.uint8]:
+        """The buffer (with zero padding after ``size``), usable with ``struct.unpack_from``."""
+        return self.arr
 
     def fill(self, keep_from: int, want: int = 0) -> int:
         """Drop bytes before ``keep_from``, append at least one chunk; returns the shift applied."""
-        new = self.fh.read(max(self.chunk, want))
-        if not new:
-            self.eof = True
+        keep = self.size - keep_from
         # Zero padding after the data lets header gathers near the end read whole fields.
-        self.data = self.data[keep_from:self.size] + new + _PADDING
-        self.size = len(self.data) - len(_PADDING)
+        arr = np.zeros(keep + max(self.chunk, want) + _PADDING, np.uint8)
+        arr[:keep] = self.arr[keep_from:self.size]
+        got = self.fh.readinto(memoryview(arr)[keep:len(arr) - _PADDING])  # type: ignore[attr-defined]
+        if not got:
+            self.eof = True
+        self.arr = arr
+        self.size = keep + (got or 0)
         self.base += keep_from
-        self.arr = np.frombuffer(self.data, dtype=np.uint8)
         return keep_from
 
     def walk_arg(self, walk: Walkers) -> Any:
-        return self.arr if walk.name == "numba" else self.data
+        return self.arr
 
 
 class PcapReader:
