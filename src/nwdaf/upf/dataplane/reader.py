@@ -83,9 +83,9 @@ class Buffer:
         self.arr: NDArray[np.uint8] = np.zeros(_PADDING, np.uint8)
 
     @property
-    def data(self) -> NDArray[np.uint8]:
-        """The buffer (with zero padding after ``size``), usable with ``struct.unpack_from``."""
-        return self.arr
+    def data(self) -> memoryview:
+        """The buffer (with zero padding after ``size``) for ``struct.unpack_from``."""
+        return self.arr.data
 
     def fill(self, keep_from: int, want: int = 0) -> int:
         """Drop bytes before ``keep_from``, append at least one chunk; returns the shift applied."""
@@ -93,7 +93,7 @@ class Buffer:
         # Zero padding after the data lets header gathers near the end read whole fields.
         arr = np.zeros(keep + max(self.chunk, want) + _PADDING, np.uint8)
         arr[:keep] = self.arr[keep_from:self.size]
-        got = self.fh.readinto(memoryview(arr)[keep:len(arr) - _PADDING])  # type: ignore[attr-defined]
+        got = self.fh.readinto(arr.data[keep:len(arr) - _PADDING])  # type: ignore[attr-defined]
         if not got:
             self.eof = True
         self.arr = arr
