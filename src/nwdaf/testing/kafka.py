@@ -15,9 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
-from confluent_kafka import KafkaException
-from confluent_kafka.admin import AdminClient
-
 _REPO_ROOT = Path(__file__).resolve().parents[3]
 
 
@@ -49,6 +46,10 @@ def service_script() -> Path:
 
 def check_answers(bootstrap: str, timeout_s: float = 10.0) -> int:
     """Return the number of brokers the cluster at ``bootstrap`` lists in a metadata response."""
+    # Imported here so that nwdaf.testing loads without the kafka extra (other servers' helpers live beside it).
+    from confluent_kafka import KafkaException
+    from confluent_kafka.admin import AdminClient
+
     admin = AdminClient({"bootstrap.servers": bootstrap})
     try:
         metadata = admin.list_topics(timeout=timeout_s)

@@ -212,3 +212,19 @@ async def test_envelope_and_headers_survive_the_bus(bus: EventBus, topic: str, g
     env = decode(msg.value, NfNotification, type_=NF_NOTIFICATION)
     assert env.payload == payload
     assert (env.type, env.source, env.correlation_id) == (NF_NOTIFICATION, "collector", "corr-1")
+
+
+async def test_member_leaving_hands_its_partitions_to_the_rest(bus: EventBus, topic: str, group: str) -> None:
+    await bus.create_topics([topic])
+    rec_a, rec_b = Recorder(), Recorder()
+    sub_a = await bus.subscribe([topic], group, rec_a)
+    sub_b = await bus.subscribe([topic], group, rec_b)
+    await wait_until(lambda: bool(sub_a.assignment) and bool(sub_b.assignment), "both members own partitions")  # type: ignore[attr-defined]
+    first = await publish_interleaved(bus, topic, [f"ue-{i}" for i in range(20)], per_key=3)
+    await wait_until(lambda: len(rec_a.handled) + len(rec_b.handled) >= len(first), "first batch handled")
+    await sub_b.stop()
+
+    second = await publish_interleaved(bus, topic, [f"ue-{i}" for i in range(20)], per_key=3, start=3)
+    await wait_until(lambda: set(second) <= set(rec_a.values), "the remaining member handled the second batch")
+    await sub_a.stop()
+    assert Counter(rec_a.values + rec_b.values) == Counter(first + second)
