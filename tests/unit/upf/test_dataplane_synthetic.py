@@ -201,3 +201,13 @@ def test_reader_accepts_any_binary_stream_and_rejects_bad_sizes() -> None:
     assert list(PcapReader(io.BytesIO(data))) == []
     with pytest.raises(PcapError, match="truncated pcap global header"):
         read_pcap(io.BytesIO(data[:20]))
+
+
+def test_benchmark_contenders_count_the_same_packets(tmp_path: Path) -> None:
+    from nwdaf.upf.dataplane.bench import dpkt_baseline, ours, scapy_baseline
+
+    path = tmp_path / "b.pcap"
+    n = Scenario.build(benign=3, attackers={"spam": 1}, seed=4).write_pcap(path, 0, 1)
+    assert ours(path)[0] == n
+    assert dpkt_baseline(path)[0] == n
+    assert scapy_baseline(path, limit=50)[0] == min(50, n)
