@@ -156,7 +156,10 @@ class KafkaSubscription:
             self.error = exc
             log.exception("consumer of group %s stopped by an error", self.group)
         finally:
-            await self._call(self._close)
+            try:
+                await self._call(self._close)
+            except Exception:
+                log.exception("closing the consumer of group %s failed", self.group)
             self._executor.shutdown(wait=False)
 
     def _poll_wait(self) -> float:
@@ -254,7 +257,8 @@ class KafkaSubscription:
                 del self._pending[tp]
 
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
-        self._assigned |= {(p.topic, p.partition) for p in partitions}
+        # Rebound, never mutated in place: `assignment` reads it from the event loop thread meanwhile.
+        self._assigned = self._assigned | {(p.topic, p.partition) for p in partitions}
         log.info("group %s assigned %s", self.group, sorted((p.topic, p.partition) for p in partitions))
 
     def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
@@ -272,7 +276,7 @@ class KafkaSubscription:
         self._forget(lost)
 
     def _forget(self, tps: set[TP]) -> None:
-        self._assigned -= tps
+        self._assigned = self._assigned - tps
         for tp in tps:
             self._pending.pop(tp, None)
             self._retry.pop(tp, None)
@@ -283,7 +287,7 @@ class KafkaSubscription:
         self._commit_pending()
         self._consumer.close()  # leaves the group now instead of after session.timeout.ms
         self._consumer = None
-        self._assigned.clear()
+        self._assigned = set()
 
     def _require(self) -> Consumer:
         if self._consumer is None:
