@@ -101,7 +101,11 @@ class Channel:
                 self._ready.clear()
                 await self._ready.wait()
                 continue
-            await self._deliver(self._queue.popleft())
+            try:
+                await self._deliver(self._queue.popleft())
+            except asyncio.CancelledError:
+                self.stats.discarded_on_close += 1  # in flight when the subscription went away
+                raise
 
     async def _deliver(self, body: dict[str, Any]) -> None:
         extra = {"subscription_id": self.key, "correlation_id": self.correlation_id}
