@@ -56,8 +56,6 @@ def _tiny_pcap() -> Path:
 
 def dpkt_baseline(pcap: Path, limit: int | None = None) -> tuple[int, float]:
     """dpkt parse + dict-based bidirectional flow accounting."""
-    import socket
-
     import dpkt
 
     flows: dict[tuple[Any, ...], list[int]] = {}
@@ -79,7 +77,6 @@ def dpkt_baseline(pcap: Path, limit: int | None = None) -> tuple[int, float]:
             rec[2 + d] += 1
             if limit is not None and n >= limit:
                 break
-    _ = socket.AF_INET
     return n, time.perf_counter() - start
 
 
