@@ -6,23 +6,26 @@ model versions are also standard MLflow models (UI, ``mlflow models serve``, the
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
-
-from mlflow.pyfunc.model import PythonModel
 
 from nwdaf.mtlf.bundle import ModelBundle, feature_matrix
 
 BUNDLE_ARTIFACT = "bundle"
 
+# MLflow inspects type hints (its own on import, predict's when the class is created) and warns about any that is
+# not one of its schema types; the signature is given explicitly at save time instead.
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", UserWarning)
+    from mlflow.pyfunc.model import PythonModel
 
-class BundlePyfunc(PythonModel):
-    """``predict(DataFrame) -> calibrated probability per row`` over the bundle's feature columns."""
+    class BundlePyfunc(PythonModel):
+        """``predict(DataFrame) -> calibrated probability per row`` over the bundle's feature columns."""
 
-    def load_context(self, context: Any) -> None:
-        self._bundle = ModelBundle.from_bytes(Path(context.artifacts[BUNDLE_ARTIFACT]).read_bytes())
+        def load_context(self, context: Any) -> None:
+            self._bundle = ModelBundle.from_bytes(Path(context.artifacts[BUNDLE_ARTIFACT]).read_bytes())
 
-    # No annotations on purpose: MLflow reads predict's type hints as an input schema and warns on a DataFrame.
-    def predict(self, context, model_input, params=None):  # type: ignore[no-untyped-def]
-        bundle: ModelBundle = self._bundle
-        return bundle.predict_proba(feature_matrix(model_input, bundle.meta.feature_columns))
+        def predict(self, context, model_input, params=None):  # type: ignore[no-untyped-def]
+            bundle: ModelBundle = self._bundle
+            return bundle.predict_proba(feature_matrix(model_input, bundle.meta.feature_columns))
