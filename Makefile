@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-EXTRAS ?= dev,kafka
+EXTRAS ?= dev,kafka,accel,nfstream,chdb,clickhouse,ml,mlflow
 
 .PHONY: help setup system-deps demo test lint typecheck unit contract integration e2e bench services-start services-stop clean
 
