@@ -213,8 +213,11 @@ class MemoryConsumer:
                 return True
             if not await self._handle_until_success(msg):
                 return True
-            self._grp.committed[(topic, pidx)] = msg.offset + 1
             self._bus.stats.delivered += 1
+            if (topic, pidx) not in self.assignment:
+                return True  # revoked while the handler ran: the new owner's position must not move back
+            committed = self._grp.committed
+            committed[(topic, pidx)] = max(committed.get((topic, pidx), 0), msg.offset + 1)
         if batch:
             await asyncio.sleep(0)  # let publishers and other consumers run between batches
         return bool(batch)
