@@ -24,7 +24,7 @@ def load_flows(spec: str) -> pl.DataFrame:
     """``FORMAT:PATH`` for the dataset formats, or ``pcap:PATH`` through the UPF data plane's flow table."""
     fmt, _, path = spec.partition(":")
     if fmt == "pcap":
-        from nwdaf.upf.dataplane.flows import pcap_flow_records
+        from nwdaf.processor.upf_usage import pcap_flow_records
 
         return pcap_flow_records(Path(path))
     flows = read_flows(spec, include_labels=False)
@@ -40,7 +40,7 @@ def detect(flows: pl.DataFrame, window_s: float, engine: AbnormalBehaviourEngine
         feats = feats.join(tops, on=[WINDOW, "host"], how="left")
     windows: list[dict[str, Any]] = []
     for (start,), part in feats.group_by(WINDOW, maintain_order=True):
-        batch = UeFeatureBatch(window_start=float(start), window_end=float(start) + window_s,  # type: ignore[arg-type]
+        batch = UeFeatureBatch(window_start=float(start), window_end=float(start) + window_s,
                                columns={c: part[c].to_list() for c in part.columns})
         flagged: dict[str, dict[str, Any]] = {}
         for res in engine.evaluate(batch):
