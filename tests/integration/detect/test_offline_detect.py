@@ -14,7 +14,8 @@ from nwdaf.upf.dataplane import Scenario
 
 pytestmark = pytest.mark.integration
 
-DATASETS = Path(os.environ.get("NWDAF_DATASETS_DIR", Path(__file__).resolve().parents[3].parent / "shared" / "datasets"))
+REPO = Path(__file__).resolve().parents[3]
+DATASETS = Path(os.environ.get("NWDAF_DATASETS_DIR", REPO.parent / "shared" / "datasets"))
 
 
 def test_detect_flags_the_scanner_and_not_benign_ues(tmp_path: Path) -> None:
