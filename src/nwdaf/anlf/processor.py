@@ -61,6 +61,7 @@ class EventsSubscriptionProcessor:
         self._dirty: set[str] = set()
         self._housekeeper: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[None]] = set()
+        self._stopping = asyncio.Event()
 
     def _now(self) -> datetime:
         return datetime.fromtimestamp(self._clock(), UTC)
@@ -77,9 +78,9 @@ class EventsSubscriptionProcessor:
     async def stop(self) -> None:
         await self.scheduler.stop()
         if self._housekeeper is not None:
-            self._housekeeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._housekeeper
+            # Not cancelled: a round cut short mid-write would lose report counters.
+            self._stopping.set()
+            await self._housekeeper
             self._housekeeper = None
         if self._background:
             await asyncio.gather(*self._background, return_exceptions=True)
@@ -272,8 +273,9 @@ class EventsSubscriptionProcessor:
 
     async def _housekeeping(self) -> None:
         rounds = 0
-        while True:
-            await asyncio.sleep(self.settings.progress_flush_s)
+        while not self._stopping.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self.settings.progress_flush_s)
             rounds += 1
             now = self._clock()
             for sid, sub in list(self.subscriptions.items()):
@@ -291,7 +293,7 @@ class EventsSubscriptionProcessor:
         counts = {sid: self.subscriptions[sid].reports_sent for sid in dirty if sid in self.subscriptions}
         try:
             await self.store.save_progress(counts)
-        except Exception:
+        except BaseException:
             self._dirty |= dirty
             raise
 

@@ -72,8 +72,9 @@ class AnlfService:
         self.processor.on_result(envelope.payload)
 
 
-def build_anlf(ctx: ServiceContext) -> AnlfService:
-    settings = anlf_settings(ctx.settings)
+def build_anlf(ctx: ServiceContext, settings: AnlfSettings | None = None) -> AnlfService:
+    """Runtime builder; ``settings`` overrides the ``anlf`` section (tests)."""
+    settings = settings or anlf_settings(ctx.settings)
     path = None if settings.store_file == ":memory:" else ctx.settings.data_dir / settings.store_file
     findings = FindingsState(timedelta(seconds=settings.finding_ttl_s), settings.max_findings)
     processor = EventsSubscriptionProcessor(settings, findings, SubscriptionStore(path), ctx.client, ctx.validator,

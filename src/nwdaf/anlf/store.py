@@ -63,9 +63,13 @@ class SubscriptionStore:
         return conn
 
     async def close(self) -> None:
-        conn, self._conn = self._conn, None
-        if conn is not None:
-            await asyncio.to_thread(conn.close)
+        await asyncio.to_thread(self._close)
+
+    def _close(self) -> None:
+        with self._lock:  # after any write still running in a worker thread
+            conn, self._conn = self._conn, None
+            if conn is not None:
+                conn.close()
 
     def _run(self, sql: str, params: Any = (), many: bool = False) -> int:
         conn = self._conn

@@ -65,8 +65,9 @@ class SmfService:
         await self.processor.stop()
 
 
-def build_smf(ctx: ServiceContext) -> SmfService:
-    smf = smf_settings(ctx.settings)
+def build_smf(ctx: ServiceContext, smf: SmfSettings | None = None) -> SmfService:
+    """Runtime builder; ``smf`` overrides the ``smf`` section (tests)."""
+    smf = smf or smf_settings(ctx.settings)
     audit = AuditLog(ctx.settings.data_dir / smf.audit_file if smf.audit_file else None, smf.audit_memory)
     upf = UpfN4Client(ctx.client, smf.upf_api_root or ctx.settings.upf_sbi.base_url())
     processor = PolicyProcessor(smf, upf, audit, ctx.validator, NwdafSubscriptionState(),
