@@ -1,0 +1,147 @@
+"""What the UPF sends and answers validates against ``TS29564_Nupf_EventExposure.yaml``: every notification variant
+(per flow / session / application x volume / throughput / trends), the Subscribe response and its errors.
+
+The reports come from the real pipeline: a synthetic UE population (TCP, UDP and ICMP flows, a scanning bot) and an
+IPv6 UE go through the data plane's session table and accounting, then the reporting tick.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+
+from nwdaf.models.openapi import SpecValidator
+from nwdaf.sbi import SbiClient, create_sbi_app
+from nwdaf.upf.config import UpfConfig
+from nwdaf.upf.dataplane.batch import PacketBatch
+from nwdaf.upf.dataplane.synthetic import Scenario
+from nwdaf.upf.reporting import reporting_tick
+from nwdaf.upf.service import UpfService, create_upf_service, process_batch
+from nwdaf.upf.state import DataClock
+
+pytestmark = pytest.mark.contract
+
+EE = "TS29564_Nupf_EventExposure.yaml#/components/schemas/"
+PROBLEM = "TS29571_CommonData.yaml#/components/schemas/ProblemDetails"
+LEVELS = ("PER_FLOW", "PER_SESSION", "PER_APPLICATION")
+VARIANTS = [
+    ("USER_DATA_USAGE_MEASURES", ["VOLUME_MEASUREMENT"]),
+    ("USER_DATA_USAGE_MEASURES", ["THROUGHPUT_MEASUREMENT"]),
+    ("USER_DATA_USAGE_MEASURES", ["VOLUME_MEASUREMENT", "THROUGHPUT_MEASUREMENT"]),
+    ("USER_DATA_USAGE_TRENDS", ["THROUGHPUT_MEASUREMENT"]),
+    ("USER_DATA_USAGE_TRENDS", ["VOLUME_MEASUREMENT", "THROUGHPUT_MEASUREMENT"]),
+]
+V6_UE = "2001:db8:0:1::5"
+
+
+def _body(event: str, measures: list[str], level: str) -> dict[str, Any]:
+    return {"subscription": {
+        "eventList": [{"type": event, "measurementTypes": measures, "granularityOfMeasurement": level}],
+        "eventNotifyUri": "http://nwdaf.test/notify", "notifyCorrelationId": f"{event}/{level}/{'+'.join(measures)}",
+        "eventReportingMode": {"trigger": "PERIODIC", "repPeriod": 1},
+        "nfId": "3fa85f64-5717-4562-b3fc-2c963f66afa6", "anyUe": True,
+    }}
+
+
+def _v6_packets(t0: int) -> PacketBatch:
+    n = 6
+    return PacketBatch.from_lists(
+        ts_ns=[t0 + i * 100_000_000 for i in range(n)], src=[V6_UE, "2001:db8:ff::1"] * 3,
+        dst=["2001:db8:ff::1", V6_UE] * 3, sport=[50000, 443] * 3, dport=[443, 50000] * 3, proto=[17] * n,
+        length=[1200] * n)
+
+
+@pytest.fixture(scope="module")
+def notifications() -> list[dict[str, Any]]:
+    """Every variant's notifications over three seconds of traffic."""
+    return asyncio.run(_collect())
+
+
+async def _collect() -> list[dict[str, Any]]:
+    received: list[dict[str, Any]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        received.append(orjson.loads(request.content))
+        return httpx.Response(204)
+
+    svc = create_upf_service(UpfConfig(notify_backoff_s=0.0), SbiClient(transport=httpx.MockTransport(handler)))
+    svc.ctx.clock = DataClock(live=False)
+    scenario = Scenario.build(benign=6, attackers={"scan": 1, "icmp_flood": 1}, seed=3)
+    scenario.establish(svc.ctx.sessions)
+    svc.ctx.sessions.establish("imsi-001010000000099", 1, ue_ipv6_prefix="2001:db8:0:1::/64")
+    transport = httpx.ASGITransport(app=create_sbi_app("upf", svc.routers()))
+    async with httpx.AsyncClient(transport=transport, base_url="http://upf.test") as api:
+        for (event, measures), level in itertools.product(VARIANTS, LEVELS):
+            assert (await api.post("/nupf-ee/v1/ee-subscriptions", json=_body(event, measures, level))).status_code \
+                == 201
+        await _run(svc, scenario)
+    await svc.ctx.notifier.close_all()
+    return received
+
+
+async def _run(svc: UpfService, scenario: Scenario) -> None:
+    for second in range(3):
+        process_batch(svc.ctx, scenario.window(second, second + 1))
+        process_batch(svc.ctx, _v6_packets(scenario.start_ns + second * 10**9))
+        await reporting_tick(svc.ctx)
+        for channel in svc.ctx.notifier.channels.values():
+            await asyncio.wait_for(channel.wait_idle(), 10)
+
+
+def test_every_variant_was_reported(notifications: list[dict[str, Any]]) -> None:
+    correlations = {n["correlationId"] for n in notifications}
+    expected = {f"{e}/{lv}/{'+'.join(m)}" for (e, m), lv in itertools.product(VARIANTS, LEVELS)}
+    assert correlations == expected
+
+
+def test_every_notification_validates_against_the_yaml(
+    spec: SpecValidator, notifications: list[dict[str, Any]]
+) -> None:
+    assert notifications
+    for note in notifications:
+        assert spec.errors(note, EE + "NotificationData") == [], note["correlationId"]
+
+
+def test_each_variant_carries_exactly_its_measurements(notifications: list[dict[str, Any]]) -> None:
+    want = {"VOLUME_MEASUREMENT": "volumeMeasurement"}
+    for note in notifications:
+        event, level, measures = note["correlationId"].split("/")
+        names = {want[m] for m in measures.split("+") if m in want}
+        if "THROUGHPUT_MEASUREMENT" in measures:
+            names.add("throughputStatisticsMeasurement" if event.endswith("TRENDS") else "throughputMeasurement")
+        key = {"PER_FLOW": "flowInfo", "PER_APPLICATION": "appId"}.get(level)
+        for item in note["notificationItems"]:
+            assert item["eventType"] == event
+            for m in item["userDataUsageMeasurements"]:
+                assert set(m) - {"flowInfo", "appId"} == names
+                assert (key in m) if key else not ({"flowInfo", "appId"} & set(m))
+
+
+def test_ipv6_and_icmp_flows_are_reported(notifications: list[dict[str, Any]]) -> None:
+    items = [i for n in notifications for i in n["notificationItems"]]
+    assert any(i.get("ueIpv6Prefix") == "2001:db8:0:1::/64" for i in items)
+    descriptions = {m["flowInfo"]["flowDescription"] for i in items for m in i["userDataUsageMeasurements"]
+                    if "flowInfo" in m}
+    assert any(d.startswith("permit out 1 from ") for d in descriptions), "ICMP flows have no ports"
+    assert any(d.startswith("permit out 17 from 2001:db8:ff::1 443 to 2001:db8:0:1::5") for d in descriptions)
+
+
+async def test_subscribe_response_and_errors_validate(spec: SpecValidator) -> None:
+    svc = create_upf_service(UpfConfig(), SbiClient(transport=httpx.MockTransport(lambda r: httpx.Response(204))))
+    transport = httpx.ASGITransport(app=create_sbi_app("upf", svc.routers()))
+    async with httpx.AsyncClient(transport=transport, base_url="http://upf.test") as api:
+        body = _body("USER_DATA_USAGE_MEASURES", ["VOLUME_MEASUREMENT"], "PER_FLOW")
+        assert spec.errors(body, EE + "CreateEventSubscription") == []
+        created = await api.post("/nupf-ee/v1/ee-subscriptions", json=body)
+        assert spec.errors(created.json(), EE + "CreatedEventSubscription") == []
+        body["subscription"]["eventList"][0]["type"] = "TSC_MNGT_INFO"
+        bad = await api.post("/nupf-ee/v1/ee-subscriptions", json=body)
+        missing = await api.delete("/nupf-ee/v1/ee-subscriptions/nope")
+    await svc.ctx.notifier.close_all()
+    for problem in (bad, missing):
+        assert spec.errors(problem.json(), PROBLEM) == []
