@@ -14,6 +14,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from nwdaf.collector.config import CollectorSettings
 from nwdaf.processor.config import ProcessorSettings
 
 
@@ -92,6 +93,7 @@ class Settings(BaseSettings):
     upf_sbi: SbiEndpoint = SbiEndpoint(port=8081)
     smf_sbi: SbiEndpoint = SbiEndpoint(port=8082)
     storage: StorageSettings = StorageSettings()
+    collector: CollectorSettings = CollectorSettings()
     processor: ProcessorSettings = ProcessorSettings()
     ml: MlSettings = MlSettings()
     logging: LoggingSettings = LoggingSettings()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -52,6 +53,8 @@ class DataReceiver:
     bus: EventBus
     validator: SpecValidator | None
     stats: ReceiverStats = field(default_factory=ReceiverStats)
+    listeners: list[Callable[[NfNotification], None]] = field(default_factory=list)
+    """Called after a notification was published (e.g. the UPF subscription watchdog)."""
 
     async def receive(self, source: str, body: Any) -> NfNotification:
         feed = FEEDS.get(source)
@@ -67,6 +70,8 @@ class DataReceiver:
         key = note.ue_key.encode() if note.ue_key else None
         await self.bus.publish(feed.topic, encode(note, type_=NF_NOTIFICATION, source="collector"), key=key)
         self.stats.accepted[source] = self.stats.accepted.get(source, 0) + 1
+        for listener in self.listeners:
+            listener(note)
         return note
 
     def _check_schema(self, source: str, feed: Feed, body: dict[str, Any]) -> None:

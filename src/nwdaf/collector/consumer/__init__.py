@@ -1,0 +1,1 @@
+"""Clients of the collector, one per peer NF service."""
