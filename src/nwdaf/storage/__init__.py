@@ -1,0 +1,42 @@
+"""Storage: time series and warehouse backends chosen by URL, the bus sink agent, and the Data Relay."""
+
+from nwdaf.storage.backends import (
+    RecordQuery,
+    StorageBackend,
+    StorageConfigError,
+    StorageError,
+    StorageReader,
+    StorageWriter,
+    open_backend,
+)
+from nwdaf.storage.config import RelaySettings, SinkSettings, StorageServiceSettings
+from nwdaf.storage.records import (
+    FLOW_RECORDS_BATCH,
+    UE_FEATURES_BATCH,
+    FlowRecord,
+    FlowRecordsBatch,
+    UeFeaturesBatch,
+    UeFeatureVector,
+)
+from nwdaf.storage.schema import TABLES, RowError
+
+__all__ = [
+    "FLOW_RECORDS_BATCH",
+    "TABLES",
+    "UE_FEATURES_BATCH",
+    "FlowRecord",
+    "FlowRecordsBatch",
+    "RecordQuery",
+    "RelaySettings",
+    "RowError",
+    "SinkSettings",
+    "StorageBackend",
+    "StorageConfigError",
+    "StorageError",
+    "StorageReader",
+    "StorageServiceSettings",
+    "StorageWriter",
+    "UeFeatureVector",
+    "UeFeaturesBatch",
+    "open_backend",
+]

@@ -1,0 +1,1 @@
+"""Routers of the storage service: the Data Relay."""

@@ -1,0 +1,161 @@
+"""Pure functions from bus payloads to stored rows (dicts keyed by :mod:`nwdaf.storage.schema` columns)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from nwdaf.events import AnalyticsResult, NfNotification
+from nwdaf.models.flows import FlowDescriptionError, parse_flow_description
+from nwdaf.models.units import parse_bit_rate, parse_packet_rate, parse_traffic_volume
+from nwdaf.models.upf_ee import (
+    GranularityOfMeasurement,
+    NotificationData,
+    NotificationItem,
+    UserDataUsageMeasurements,
+)
+from nwdaf.storage.records import FlowRecordsBatch, UeFeaturesBatch
+from nwdaf.storage.schema import UPF_USAGE
+
+Row = dict[str, Any]
+
+
+def snssai_key(snssai: Mapping[str, Any] | None) -> str | None:
+    """TS 29.571 string form of an S-NSSAI (``"1"`` or ``"1-000001"``, SD lower-cased)."""
+    if not snssai or "sst" not in snssai:
+        return None
+    sd = snssai.get("sd")
+    return f"{int(snssai['sst'])}-{str(sd).lower()}" if sd else str(int(snssai["sst"]))
+
+
+@dataclass
+class UsageRows:
+    """Rows of one NotificationData: the warehouse records, and items that carried no usage measurement."""
+
+    reports: list[Row] = field(default_factory=list)
+    ignored_items: int = 0
+
+    def timeseries(self) -> list[Row]:
+        """The same measurements projected onto the ``upf_usage`` time series (one point each)."""
+        names = set(UPF_USAGE.column_names)
+        points = []
+        for row in self.reports:
+            point = {k: v for k, v in row.items() if k in names}
+            point["flow"] = row.get("flow_description") or ""
+            point["reports"] = 1
+            points.append(point)
+        return points
+
+
+def usage_rows(note: NfNotification) -> UsageRows:
+    """A Nupf_EventExposure notification (TS 29.564 clause 6.1.6.2.3 NotificationData) as usage rows.
+
+    One row per ``userDataUsageMeasurements`` entry. Volumes and rates arrive as TS 29.571 strings ("1000 B",
+    "1.5 Mbps") and are stored as numbers. Raises ``ValueError`` (incl. pydantic's) for a malformed body.
+    """
+    data = NotificationData.model_validate(note.body)
+    out = UsageRows()
+    for item in data.notificationItems:
+        if not item.userDataUsageMeasurements:
+            out.ignored_items += 1  # QOS_MONITORING, TSC_MNGT_INFO: no usage to store
+            continue
+        base = _item_columns(item, data.correlationId)
+        out.reports.extend({**base, **_measurement_columns(m)} for m in item.userDataUsageMeasurements)
+    return out
+
+
+def _item_columns(item: NotificationItem, correlation_id: str | None) -> Row:
+    snssai = item.snssai.model_dump(exclude_none=True) if item.snssai is not None else None
+    return {
+        "ts": item.timeStamp.timestamp(),
+        "start_ts": item.startTime.timestamp() if item.startTime else None,
+        "supi": item.supi, "gpsi": item.gpsi,
+        "ue_ip": item.ueIpv4Addr or item.ueIpv6Prefix or item.ueMacAddr,
+        "snssai": snssai_key(snssai), "dnn": item.dnn,
+        "event_type": str(item.eventType), "correlation_id": correlation_id,
+    }
+
+
+def _granularity(m: UserDataUsageMeasurements) -> GranularityOfMeasurement:
+    # TS 29.564 clause 5.2.2.3.2: a report names its flow (PER_FLOW), its application (PER_APPLICATION) or
+    # neither (PER_SESSION); the notification itself does not repeat the subscribed granularity.
+    if m.flowInfo is not None:
+        return GranularityOfMeasurement.PER_FLOW
+    if m.appId is not None:
+        return GranularityOfMeasurement.PER_APPLICATION
+    return GranularityOfMeasurement.PER_SESSION
+
+
+def _measurement_columns(m: UserDataUsageMeasurements) -> Row:
+    row: Row = {"granularity": str(_granularity(m)), "app_id": m.appId}
+    row.update(_flow_columns(m))
+    vol = m.volumeMeasurement
+    if vol is not None:
+        for name, text in (("ul_bytes", vol.ulVolume), ("dl_bytes", vol.dlVolume), ("total_bytes", vol.totalVolume)):
+            row[name] = parse_traffic_volume(text) if text is not None else None
+        row.update(ul_packets=vol.ulNbOfPackets, dl_packets=vol.dlNbOfPackets, total_packets=vol.totalNbOfPackets)
+    thr, stats = m.throughputMeasurement, m.throughputStatisticsMeasurement
+    rates = {
+        "ul_throughput_bps": thr.ulThroughput if thr else stats.ulAverageThroughput if stats else None,
+        "dl_throughput_bps": thr.dlThroughput if thr else stats.dlAverageThroughput if stats else None,
+    }
+    packet_rates = {
+        "ul_packet_rate": thr.ulPacketThroughput if thr else stats.ulAveragePacketThroughput if stats else None,
+        "dl_packet_rate": thr.dlPacketThroughput if thr else stats.dlAveragePacketThroughput if stats else None,
+    }
+    row.update({k: parse_bit_rate(v) if v else None for k, v in rates.items()})
+    row.update({k: parse_packet_rate(v) if v else None for k, v in packet_rates.items()})
+    return row
+
+
+def _single_port(ports: str | None) -> int | None:
+    return int(ports) if ports is not None and ports.isdigit() else None
+
+
+def _flow_columns(m: UserDataUsageMeasurements) -> Row:
+    info = m.flowInfo
+    if info is None or info.flowDescription is None:
+        return {"flow_direction": str(info.flowDirection) if info and info.flowDirection else None}
+    try:
+        flow = parse_flow_description(info.flowDescription)
+    except FlowDescriptionError as exc:
+        raise ValueError(f"flowInfo.flowDescription: {exc}") from exc
+    return {
+        "flow_description": info.flowDescription,
+        "flow_direction": str(info.flowDirection) if info.flowDirection else None,
+        "proto": flow.protocol,
+        "src_ip": flow.src, "src_port": _single_port(flow.src_ports),
+        "dst_ip": flow.dst, "dst_port": _single_port(flow.dst_ports),
+    }
+
+
+def flow_rows(batch: FlowRecordsBatch) -> list[Row]:
+    return [r.model_dump() for r in batch.records]
+
+
+def feature_rows(batch: UeFeaturesBatch) -> list[Row]:
+    return [v.model_dump() for v in batch.vectors]
+
+
+def analytics_row(result: AnalyticsResult) -> Row:
+    """An analytics result as one ``analytics_results`` row (also the shape the Data Relay streams)."""
+    abnormal = result.abnormal
+    details: dict[str, Any] = {}
+    if abnormal is not None and abnormal.addt_meas:
+        details["addtMeas"] = abnormal.addt_meas
+    if result.ue_comm is not None:
+        details["ueComm"] = result.ue_comm.model_dump(mode="json")
+    return {
+        "ts": result.generated_at.timestamp(), "event": result.event, "supi": result.supi, "ue_ip": result.ue_ip,
+        "snssai": snssai_key(result.snssai), "dnn": result.dnn,
+        "exception_id": abnormal.excep_id if abnormal else None, "model_version": result.model_version,
+        "window_start": result.window_start.timestamp(), "window_end": result.window_end.timestamp(),
+        "excep_level": abnormal.excep_level if abnormal else None,
+        "ratio": float(abnormal.ratio) if abnormal and abnormal.ratio is not None else None,
+        "confidence": float(abnormal.confidence) if abnormal else None,
+        "score": abnormal.score if abnormal else None,
+        "details": orjson.dumps(details).decode() if details else "",
+    }

@@ -1,0 +1,236 @@
+"""The stored tables, their columns and how a row (a plain dict) is checked and encoded for them.
+
+One definition serves every backend: the ClickHouse family (server and embedded chdb) creates one table per
+:class:`Table`; InfluxDB stores the time-series tables as measurements, with the ``tag`` columns as tags and the
+``field`` columns as fields.
+
+Conventions:
+
+* Times are **Float64 seconds since the Unix epoch, UTC** (as in :mod:`nwdaf.datasets.schema`): ClickHouse 18.16,
+  the Debian server, has no ``DateTime64``, and a float keeps sub-second order everywhere.
+* ``tag`` columns are non-null ``String`` (``""`` = absent, returned as ``None``): they form sort keys, which may not
+  be ``Nullable``, and InfluxDB has no empty tags.
+* Every row carries ``record_id`` (UInt64), derived from the batch it came in (:func:`record_id`), so a redelivered
+  batch rewrites the same identities and ``ReplacingMergeTree ... FINAL`` returns each record once.
+* Feature vectors are two parallel arrays (names, values): ClickHouse 18.16 has no ``Map`` type, and feature sets
+  change without a migration that way (:class:`MapColumn`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final, Literal
+
+SCHEMA_VERSION: Final = 1
+"""Bumped when a table gains columns; backends record it in ``schema_version`` when they reconcile."""
+
+MAX_TS: Final = float(2**32 - 1)
+"""Times must fit ``toDateTime(toUInt32(ts))``, the partition/TTL expression (year 2106)."""
+
+Role = Literal["time", "tag", "field"]
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """One stored column: its name, ClickHouse type and role."""
+
+    name: str
+    type: str
+    role: Role = "field"
+
+    @property
+    def nullable(self) -> bool:
+        return self.type.startswith("Nullable(")
+
+
+@dataclass(frozen=True, slots=True)
+class MapColumn:
+    """A logical ``dict[str, float | None]`` stored as two arrays (ClickHouse's Nested idiom)."""
+
+    name: str
+    keys: str
+    values: str
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    """A stored table: columns, its time column and sort key (the ClickHouse ``ORDER BY`` before ``record_id``)."""
+
+    name: str
+    columns: tuple[Column, ...]
+    time_column: str
+    order_by: tuple[str, ...]
+    timeseries: bool = False
+    """True when an InfluxDB backend can hold it (tags + fields, identity = tags and time)."""
+    map_column: MapColumn | None = None
+    by_name: dict[str, Column] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "by_name", {c.name: c for c in self.columns})
+
+    @property
+    def tags(self) -> tuple[Column, ...]:
+        return tuple(c for c in self.columns if c.role == "tag")
+
+    @property
+    def fields(self) -> tuple[Column, ...]:
+        return tuple(c for c in self.columns if c.role == "field")
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+
+def _tags(*names: str) -> tuple[Column, ...]:
+    return tuple(Column(n, "String", "tag") for n in names)
+
+
+def _nullable(kind: str, *names: str) -> tuple[Column, ...]:
+    return tuple(Column(n, f"Nullable({kind})") for n in names)
+
+
+_USAGE_MEASURES = (
+    Column("start_ts", "Nullable(Float64)"),
+    *_nullable("UInt64", "ul_bytes", "dl_bytes", "total_bytes", "ul_packets", "dl_packets", "total_packets"),
+    *_nullable("Float64", "ul_throughput_bps", "dl_throughput_bps", "ul_packet_rate", "dl_packet_rate"),
+)
+
+UPF_USAGE = Table(
+    "upf_usage",
+    (Column("ts", "Float64", "time"), *_tags("supi", "ue_ip", "snssai", "dnn", "app_id", "flow", "granularity"),
+     *_USAGE_MEASURES, Column("reports", "UInt32")),
+    time_column="ts", order_by=("supi", "ue_ip", "ts"), timeseries=True,
+)
+"""Time series of UPF usage (TS 29.564 USER_DATA_USAGE_MEASURES): one point per reported measurement."""
+
+UPF_USAGE_REPORTS = Table(
+    "upf_usage_reports",
+    (Column("ts", "Float64", "time"),
+     *_tags("supi", "gpsi", "ue_ip", "snssai", "dnn", "event_type", "granularity", "app_id", "correlation_id"),
+     Column("flow_description", "String"), Column("flow_direction", "String"), Column("proto", "Nullable(Int16)"),
+     Column("src_ip", "String"), Column("src_port", "Nullable(Int32)"),
+     Column("dst_ip", "String"), Column("dst_port", "Nullable(Int32)"), *_USAGE_MEASURES),
+    time_column="ts", order_by=("supi", "ue_ip", "ts"),
+)
+"""Normalised UPF usage records (warehouse): one row per ``userDataUsageMeasurements`` entry."""
+
+FLOW_RECORDS = Table(
+    "flow_records",
+    (Column("start_ts", "Float64", "time"), *_tags("supi", "ue_ip", "snssai", "dnn"),
+     Column("duration_s", "Nullable(Float64)"), Column("proto", "String"), Column("proto_num", "Nullable(Int16)"),
+     Column("src_ip", "String"), Column("src_port", "Nullable(Int32)"),
+     Column("dst_ip", "String"), Column("dst_port", "Nullable(Int32)"),
+     Column("state", "String"), Column("service", "String"),
+     *_nullable("Int64", "pkts_fwd", "pkts_bwd", "pkts_total", "bytes_fwd", "bytes_bwd", "bytes_total"),
+     Column("label", "String"), Column("label_detail", "String"), Column("source", "String")),
+    time_column="start_ts", order_by=("supi", "ue_ip", "start_ts"),
+)
+"""Flow records in the :mod:`nwdaf.datasets.schema` columns, plus the UE they belong to."""
+
+UE_FEATURES = Table(
+    "ue_features",
+    (Column("window_start", "Float64", "time"), Column("window_end", "Float64"), *_tags("supi", "host", "snssai"),
+     Column("feature_names", "Array(String)"), Column("feature_values", "Array(Nullable(Float64))")),
+    time_column="window_start", order_by=("supi", "host", "window_start"),
+    map_column=MapColumn("features", "feature_names", "feature_values"),
+)
+"""Per-UE (or per-host) feature vectors of one tumbling window."""
+
+ANALYTICS_RESULTS = Table(
+    "analytics_results",
+    (Column("ts", "Float64", "time"),
+     *_tags("event", "supi", "ue_ip", "snssai", "dnn", "exception_id", "model_version"),
+     Column("window_start", "Float64"), Column("window_end", "Float64"), Column("excep_level", "Nullable(Int32)"),
+     *_nullable("Float64", "ratio", "confidence", "score"), Column("details", "String")),
+    time_column="ts", order_by=("supi", "ts"),
+)
+"""Inference results of the analytics engines (``ts`` = when generated)."""
+
+TABLES: Final[dict[str, Table]] = {t.name: t for t in (UPF_USAGE, UPF_USAGE_REPORTS, FLOW_RECORDS, UE_FEATURES,
+                                                       ANALYTICS_RESULTS)}
+
+
+class RowError(ValueError):
+    """A row that does not fit its table; the message names the table, the column and the value."""
+
+
+def table(name: str) -> Table:
+    try:
+        return TABLES[name]
+    except KeyError:
+        raise RowError(f"unknown table {name!r}; known: {sorted(TABLES)}") from None
+
+
+def record_id(batch_id: str, table_name: str, index: int) -> int:
+    """Deterministic 64-bit identity of the ``index``-th row of ``table_name`` in batch ``batch_id``."""
+    digest = hashlib.blake2b(f"{batch_id}\x00{table_name}\x00{index}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big")
+
+
+def assign_record_ids(rows: Sequence[Mapping[str, Any]], batch_id: str, table_name: str) -> list[dict[str, Any]]:
+    """Copies of ``rows`` with ``record_id`` set from the batch, unless a row already has one."""
+    return [{"record_id": record_id(batch_id, table_name, i), **row} for i, row in enumerate(rows)]
+
+
+def _number(col: Column, value: Any, where: str) -> int | float | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        if col.nullable:
+            return None
+        raise RowError(f"{where}: {col.name} is required")
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise RowError(f"{where}: {col.name} must be a number, got {value!r}")
+    if "Int" in col.type:
+        if isinstance(value, float) and not value.is_integer():
+            raise RowError(f"{where}: {col.name} must be a whole number, got {value!r}")
+        if "UInt" in col.type and value < 0:
+            raise RowError(f"{where}: {col.name} cannot be negative, got {value!r}")
+        return int(value)
+    if not math.isfinite(value):
+        raise RowError(f"{where}: {col.name} must be finite, got {value!r}")
+    return float(value)
+
+
+def _value(col: Column, value: Any, where: str) -> Any:
+    if col.type == "String":
+        return "" if value is None else str(value)
+    if col.type == "Array(String)":
+        return [str(v) for v in value or ()]
+    if col.type == "Array(Nullable(Float64))":
+        return [_number(Column(col.name, "Nullable(Float64)"), v, where) for v in value or ()]
+    number = _number(col, value, where)
+    if col.role == "time" and number is not None and not 0 <= number <= MAX_TS:
+        raise RowError(f"{where}: {col.name}={value!r} is not epoch seconds between 1970 and 2106")
+    return number
+
+
+def encode_row(tbl: Table, row: Mapping[str, Any]) -> tuple[Any, ...]:
+    """``row`` as a tuple in column order, then ``record_id``; raises :class:`RowError` naming the bad column."""
+    where = f"table {tbl.name}"
+    values = dict(row)
+    if tbl.map_column is not None and tbl.map_column.name in values:
+        mapping = values.pop(tbl.map_column.name) or {}
+        if not isinstance(mapping, Mapping):
+            raise RowError(f"{where}: {tbl.map_column.name} must be a mapping of name to number")
+        values[tbl.map_column.keys] = list(mapping)
+        values[tbl.map_column.values] = list(mapping.values())
+    unknown = set(values) - set(tbl.column_names) - {"record_id"}
+    if unknown:
+        raise RowError(f"{where}: unknown column(s) {sorted(unknown)}")
+    rid = values.get("record_id")
+    if isinstance(rid, bool) or not isinstance(rid, int) or not 0 <= rid < 2**64:
+        raise RowError(f"{where}: record_id must be a UInt64 (see assign_record_ids), got {rid!r}")
+    return (*(_value(c, values.get(c.name), where) for c in tbl.columns), rid)
+
+
+def decode_row(tbl: Table, values: Iterable[Any]) -> dict[str, Any]:
+    """A stored row (in column order, without ``record_id``) as a dict: empty tags/strings become ``None``."""
+    out: dict[str, Any] = {}
+    for col, value in zip(tbl.columns, values, strict=True):
+        out[col.name] = None if col.type == "String" and value == "" else value
+    if tbl.map_column is not None:
+        keys, vals = out.pop(tbl.map_column.keys) or [], out.pop(tbl.map_column.values) or []
+        out[tbl.map_column.name] = dict(zip(keys, vals, strict=True))
+    return out

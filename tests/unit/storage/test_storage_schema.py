@@ -1,0 +1,92 @@
+"""Row checking and encoding shared by every backend."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from nwdaf.storage.schema import (
+    FLOW_RECORDS,
+    TABLES,
+    UE_FEATURES,
+    UPF_USAGE,
+    RowError,
+    assign_record_ids,
+    decode_row,
+    encode_row,
+    record_id,
+)
+
+pytestmark = pytest.mark.unit
+
+
+def test_record_ids_are_deterministic_per_batch_table_and_position() -> None:
+    assert record_id("b1", "flow_records", 0) == record_id("b1", "flow_records", 0)
+    ids = {record_id(b, t, i) for b in ("b1", "b2") for t in ("flow_records", "ue_features") for i in range(50)}
+    assert len(ids) == 200
+    assert all(0 <= i < 2**64 for i in ids)
+
+
+def test_assign_record_ids_keeps_an_explicit_id() -> None:
+    rows = assign_record_ids([{"a": 1}, {"a": 2, "record_id": 7}], "batch", "upf_usage")
+    assert rows[0]["record_id"] == record_id("batch", "upf_usage", 0)
+    assert rows[1]["record_id"] == 7
+
+
+def test_encode_orders_columns_fills_absent_tags_and_nulls() -> None:
+    row = {"ts": 1700000000.5, "supi": "imsi-1", "ul_bytes": 10, "reports": 1, "record_id": 5}
+    encoded = encode_row(UPF_USAGE, row)
+    values = dict(zip((*UPF_USAGE.column_names, "record_id"), encoded, strict=True))
+    assert values["ts"] == 1700000000.5
+    assert values["ue_ip"] == ""  # absent tag: empty string, never NULL (sort key)
+    assert values["dl_bytes"] is None
+    assert values["record_id"] == 5
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        ({"supi": "x", "reports": 1}, "ts is required"),
+        ({"ts": -1.0, "reports": 1}, "between 1970 and 2106"),
+        ({"ts": 2.0**33, "reports": 1}, "between 1970 and 2106"),
+        ({"ts": 1.0, "reports": 1, "ul_bytes": -5}, "cannot be negative"),
+        ({"ts": 1.0, "reports": 1, "ul_bytes": 1.5}, "whole number"),
+        ({"ts": 1.0, "reports": 1, "ul_bytes": "10"}, "must be a number"),
+        ({"ts": 1.0, "reports": 1, "ul_throughput_bps": math.inf}, "finite"),
+        ({"ts": 1.0, "reports": 1, "colour": "red"}, "unknown column"),
+    ],
+)
+def test_encode_rejects_bad_rows_naming_the_column(row: dict[str, object], message: str) -> None:
+    with pytest.raises(RowError, match=message):
+        encode_row(UPF_USAGE, {"record_id": 1, **row})
+
+
+def test_encode_requires_a_record_id() -> None:
+    with pytest.raises(RowError, match="record_id"):
+        encode_row(UPF_USAGE, {"ts": 1.0, "reports": 1})
+
+
+def test_nan_in_a_nullable_number_is_stored_as_null() -> None:
+    encoded = encode_row(FLOW_RECORDS, {"start_ts": 1.0, "duration_s": math.nan, "record_id": 1})
+    assert encoded[FLOW_RECORDS.column_names.index("duration_s")] is None
+
+
+def test_feature_map_round_trips_through_parallel_arrays() -> None:
+    row = {"window_start": 60.0, "window_end": 120.0, "host": "10.0.0.1", "record_id": 1,
+           "features": {"flows": 3.0, "ratio": None}}
+    encoded = encode_row(UE_FEATURES, row)
+    names = UE_FEATURES.column_names
+    assert encoded[names.index("feature_names")] == ["flows", "ratio"]
+    assert encoded[names.index("feature_values")] == [3.0, None]
+    decoded = decode_row(UE_FEATURES, encoded[:-1])
+    assert decoded["features"] == {"flows": 3.0, "ratio": None}
+    assert decoded["supi"] is None
+
+
+def test_every_table_has_a_time_column_and_sort_key_of_its_own_columns() -> None:
+    for tbl in TABLES.values():
+        assert tbl.by_name[tbl.time_column].role == "time"
+        assert set(tbl.order_by) <= set(tbl.column_names)
+        assert all(not tbl.by_name[c].nullable for c in tbl.order_by), tbl.name
+    assert [t.name for t in TABLES.values() if t.timeseries] == ["upf_usage"]
