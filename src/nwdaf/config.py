@@ -14,6 +14,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from nwdaf.anlf.engines.config import EngineSettings
 from nwdaf.collector.config import CollectorSettings
 from nwdaf.processor.config import ProcessorSettings
 
@@ -95,6 +96,7 @@ class Settings(BaseSettings):
     storage: StorageSettings = StorageSettings()
     collector: CollectorSettings = CollectorSettings()
     processor: ProcessorSettings = ProcessorSettings()
+    engines: EngineSettings = EngineSettings()
     ml: MlSettings = MlSettings()
     logging: LoggingSettings = LoggingSettings()
 

@@ -51,14 +51,30 @@ Builder = Callable[[ServiceContext], NfService]
 
 
 def _builders() -> dict[str, tuple[str, Builder]]:
+    """Service name → (NF, builder), in start order: producers a peer calls on start come before that peer."""
+    from nwdaf.anlf.engines.service import build_engines
+    from nwdaf.anlf.service import build_anlf
     from nwdaf.collector.service import build_collector
+    from nwdaf.mtlf.service import build_mtlf
     from nwdaf.processor.service import build_processor
+    from nwdaf.smf.service import build_smf
+    from nwdaf.storage.service import build_storage
+    from nwdaf.upf.service import build_upf
 
-    return {"collector": ("nwdaf", build_collector), "processor": ("nwdaf", build_processor)}
+    return {
+        "upf": ("upf", build_upf),
+        "storage": ("nwdaf", build_storage),
+        "mtlf": ("nwdaf", build_mtlf),
+        "anlf": ("nwdaf", build_anlf),
+        "processor": ("nwdaf", build_processor),
+        "engines": ("nwdaf", build_engines),
+        "collector": ("nwdaf", build_collector),
+        "smf": ("smf", build_smf),
+    }
 
 
 def service_names() -> list[str]:
-    return sorted(_builders())
+    return list(_builders())
 
 
 def load_validator() -> SpecValidator | None:
@@ -85,8 +101,8 @@ class Runtime:
 async def start_runtime(settings: Settings, names: Sequence[str], stack: AsyncExitStack) -> Runtime:
     """Create everything for ``names`` (or every service for ``["all"]``), start it, register its teardown."""
     builders = _builders()
-    wanted = sorted(builders) if list(names) == ["all"] else list(names)
-    unknown = [n for n in wanted if n not in builders]
+    wanted = list(builders) if list(names) == ["all"] else [n for n in builders if n in names]
+    unknown = [n for n in names if n not in builders and n != "all"]
     if unknown:
         raise ValueError(f"unknown service(s) {unknown}; known: {sorted(builders)} or 'all'")
     bus = create_bus(settings.bus.url, partitions=settings.bus.partitions, client_id=settings.instance_id)
