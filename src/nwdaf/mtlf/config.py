@@ -57,6 +57,10 @@ class TrainConfig(BaseModel):
     event: str = ABNORMAL_BEHAVIOUR
     exception_ids: list[ExceptionId] = Field(default_factory=lambda: [ExceptionId.SUSPICION_OF_DDOS_ATTACK],
                                              min_length=1)
+    dnns: list[str] = Field(default_factory=list)
+    """Restrict the model to these DNNs (tag ``dnns``); empty = any DNN."""
+    snssais: list[str] = Field(default_factory=list)
+    """Restrict the model to these slices, as ``"1"`` or ``"1-000001"`` (tag ``snssais``); empty = any slice."""
     model_name: str | None = None
     report_dir: Path | None = None
     register_model: bool = True

@@ -10,12 +10,14 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+import pandas as pd  # type: ignore[import-untyped]  # no pandas-stubs in the dev extra
+
 from nwdaf.mtlf.bundle import ModelBundle, feature_matrix
 
 BUNDLE_ARTIFACT = "bundle"
 
-# MLflow inspects type hints (its own on import, predict's when the class is created) and warns about any that is
-# not one of its schema types; the signature is given explicitly at save time instead.
+# MLflow checks type hints on import (its own) and warns about some; ``pd.DataFrame`` on predict is what the
+# scoring server passes and a hint MLflow accepts without inferring a schema (the signature is given at save time).
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", UserWarning)
     from mlflow.pyfunc.model import PythonModel
@@ -26,6 +28,6 @@ with warnings.catch_warnings():
         def load_context(self, context: Any) -> None:
             self._bundle = ModelBundle.from_bytes(Path(context.artifacts[BUNDLE_ARTIFACT]).read_bytes())
 
-        def predict(self, context, model_input, params=None):  # type: ignore[no-untyped-def]
+        def predict(self, context: Any, model_input: pd.DataFrame, params: dict[str, Any] | None = None) -> Any:
             bundle: ModelBundle = self._bundle
             return bundle.predict_proba(feature_matrix(model_input, bundle.meta.feature_columns))

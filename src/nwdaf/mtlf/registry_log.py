@@ -50,7 +50,8 @@ def log_training(registry: ModelRegistry, result: TrainResult, config: TrainConf
 def _tags(result: TrainResult, config: TrainConfig) -> dict[str, str]:
     meta = result.bundle.meta
     test = result.metrics["test"]
-    return {
+    scope = {k: json.dumps(v) for k, v in (("dnns", config.dnns), ("snssais", config.snssais)) if v}
+    return scope | {
         "nwdafEvent": meta.event,
         "exceptionId": ",".join(meta.exception_ids),
         "kind": meta.kind,

@@ -37,6 +37,15 @@ class MlflowTracking:
         return f"real MLflow tracking server at {self.uri} ({origin})"
 
 
+@dataclass(frozen=True)
+class TrackingBackend:
+    """Where a test's registry lives: ``sqlite`` (embedded, ``artifact_root`` used) or ``server``."""
+
+    uri: str
+    artifact_root: str
+    kind: str
+
+
 def service_script() -> Path:
     """``scripts/services/mlflow`` of this checkout (``NWDAF_MLFLOW_SCRIPT`` overrides)."""
     script = Path(os.environ.get("NWDAF_MLFLOW_SCRIPT", _REPO_ROOT / "scripts" / "services" / "mlflow"))

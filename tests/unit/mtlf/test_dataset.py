@@ -16,7 +16,8 @@ def test_host_windows_are_labelled_by_what_the_host_initiated(flows: pl.DataFram
     hosts = data.keys.get_column(HOST).to_list()
     assert all(h.startswith("10.45.") for h in hosts), "responders (servers, scan targets) carry no label"
     bots = {h for h, y in zip(hosts, data.y, strict=True) if y == 1}
-    assert bots and all(h.startswith("10.45.1.") for h in bots)
+    assert bots
+    assert all(h.startswith("10.45.1.") for h in bots)
     assert data.X.shape == (len(hosts), len(data.feature_columns))
 
 

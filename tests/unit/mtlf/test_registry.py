@@ -35,7 +35,8 @@ def test_versions_carry_tags_and_aliases(registered: tuple[ModelRegistry, list[T
     name = results[0].model_name
     versions = registry.versions(name)
     assert [v.version for v in versions] == ["1", "2", "3"]
-    assert versions[0].aliases == (CHAMPION,) and versions[1].aliases == (CHALLENGER,)
+    assert versions[0].aliases == (CHAMPION,)
+    assert versions[1].aliases == (CHALLENGER,)
     tags = versions[0].tags
     assert tags["nwdafEvent"] == "ABNORMAL_BEHAVIOUR"
     assert tags["exceptionId"] == "SUSPICION_OF_DDOS_ATTACK"
@@ -62,7 +63,8 @@ def test_promote_then_rollback_restores_the_previous_champion(
     registry, results = registered
     name = results[0].model_name
     promoted = registry.promote(name, "2")
-    assert promoted.version == "2" and CHAMPION in promoted.aliases
+    assert promoted.version == "2"
+    assert CHAMPION in promoted.aliases
     assert registry.by_alias(name, CHALLENGER) is None, "promoting the challenger clears that alias"
     assert registry.version(name, "2").tags["previousChampion"] == "1"
     registry.promote(name, "3")

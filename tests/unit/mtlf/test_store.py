@@ -25,9 +25,12 @@ def test_subscriptions_survive_a_restart(tmp_path: Path) -> None:
     again = SubscriptionStore(path)
     loaded = again.get(sub.id)
     assert loaded is not None
-    assert loaded.body.notifCorreId == "c1" and loaded.notified == {"model-a": "3"}
+    assert loaded.body.notifCorreId == "c1"
+    assert loaded.notified == {"model-a": "3"}
     replaced = again.replace(sub.id, from_wire(NwdafMLModelProvSubsc, BODY | {"notifCorreId": "c2"}))
-    assert replaced is not None and again.get(sub.id).notified == {}  # type: ignore[union-attr]
-    assert again.delete(sub.id) and again.get(sub.id) is None
+    assert replaced is not None
+    assert again.get(sub.id).notified == {}
+    assert again.delete(sub.id)
+    assert again.get(sub.id) is None
     assert not again.delete(sub.id)
     assert again.replace(sub.id, from_wire(NwdafMLModelProvSubsc, BODY)) is None
