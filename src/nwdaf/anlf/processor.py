@@ -23,7 +23,7 @@ from nwdaf.anlf.reports import event_notification
 from nwdaf.anlf.scheduler import PeriodicScheduler
 from nwdaf.anlf.state import Finding, FindingsState, Update
 from nwdaf.anlf.store import StoredSubscription, SubscriptionStore
-from nwdaf.anlf.subscription import EventPlan, Subscription, accept
+from nwdaf.anlf.subscription import EventPlan, Subscription, ThresholdIndex, accept
 from nwdaf.events import AnalyticsResult
 from nwdaf.models import EventNotification, NnwdafEventsSubscriptionNotification, NotificationMethod, to_wire
 from nwdaf.models.openapi import SpecValidator
@@ -55,7 +55,7 @@ class EventsSubscriptionProcessor:
         self.notifier = Notifier(client, settings, metrics, self._on_consumer_dead, clock)
         self.scheduler = PeriodicScheduler(self._fire_periodic, clock, metrics.skipped_ticks.inc)
         self.subscriptions: dict[str, Subscription] = {}
-        self._threshold: dict[tuple[str, int], EventPlan] = {}
+        self._threshold = ThresholdIndex()
         self._batch: dict[str, list[tuple[EventPlan, Finding]]] = {}
         self._batch_scheduled = False
         self._dirty: set[str] = set()
@@ -166,7 +166,7 @@ class EventsSubscriptionProcessor:
             if plan.method is NotificationMethod.PERIODIC and plan.period_s is not None:
                 self.scheduler.add(f"{sid}#{plan.index}", sub.anchor, plan.period_s)
             else:
-                self._threshold[(sid, plan.index)] = plan
+                self._threshold.add(sid, plan)
         self.metrics.subscriptions.set(len(self.subscriptions))
 
     def _deactivate(self, subscription_id: str) -> Subscription | None:
@@ -176,7 +176,7 @@ class EventsSubscriptionProcessor:
         sub.terminated = True
         for plan in sub.plans:
             self.scheduler.remove(f"{subscription_id}#{plan.index}")
-            self._threshold.pop((subscription_id, plan.index), None)
+            self._threshold.remove(subscription_id, plan)
         self._dirty.discard(subscription_id)
         self.metrics.subscriptions.set(len(self.subscriptions))
         return sub
@@ -207,7 +207,7 @@ class EventsSubscriptionProcessor:
         self.metrics.results.labels("accepted").inc()
         if update.current.result is not result:
             return update  # an older window than the current finding: nothing new to report
-        for (sid, _), plan in self._threshold.items():
+        for sid, plan in self._threshold.candidates(result.event, result.supi):
             if _threshold_reached(plan, update):
                 self._batch.setdefault(sid, []).append((plan, update.current))
         if self._batch and not self._batch_scheduled:

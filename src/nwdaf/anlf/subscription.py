@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 from urllib.parse import urlsplit
 
 from pydantic import ValidationError
@@ -207,3 +207,46 @@ def accept(subscription_id: str, body: Any, validator: SpecValidator | None, anc
     check_monitoring_duration(request, datetime.fromtimestamp(anchor, UTC))
     plans, failed = plan_events(request, min_period_s)
     return Subscription(subscription_id, cleaned, request, plans, failed, anchor)
+
+
+K = TypeVar("K")
+PlanKey = tuple[str, int]
+"""(subscriptionId, index of the event in eventSubscriptions)."""
+
+
+class ThresholdIndex:
+    """THRESHOLD plans by event and target UE: a finding is matched against the plans for its UE and the any-UE
+    plans of its event only, not against every subscription."""
+
+    def __init__(self) -> None:
+        self._any: dict[str, dict[PlanKey, EventPlan]] = {}
+        self._by_supi: dict[tuple[str, str], dict[PlanKey, EventPlan]] = {}
+
+    def add(self, subscription_id: str, plan: EventPlan) -> None:
+        event, key = plan.selector.event.value, (subscription_id, plan.index)
+        if plan.selector.supis is None:
+            self._any.setdefault(event, {})[key] = plan
+        else:
+            for supi in plan.selector.supis:
+                self._by_supi.setdefault((event, supi), {})[key] = plan
+
+    def remove(self, subscription_id: str, plan: EventPlan) -> None:
+        event, key = plan.selector.event.value, (subscription_id, plan.index)
+        if plan.selector.supis is None:
+            _discard(self._any, event, key)
+        else:
+            for supi in plan.selector.supis:
+                _discard(self._by_supi, (event, supi), key)
+
+    def candidates(self, event: str, supi: str) -> list[tuple[str, EventPlan]]:
+        """The plans a finding of ``event`` for ``supi`` may trigger."""
+        found = [*self._any.get(event, {}).items(), *self._by_supi.get((event, supi), {}).items()]
+        return [(sid, plan) for (sid, _), plan in found]
+
+
+def _discard(buckets: dict[K, dict[PlanKey, EventPlan]], bucket: K, key: PlanKey) -> None:
+    plans = buckets.get(bucket)
+    if plans is not None:
+        plans.pop(key, None)
+        if not plans:
+            del buckets[bucket]

@@ -70,7 +70,8 @@ def parse_notifications(body: Any, validator: SpecValidator | None) -> list[Nnwd
         try:
             parsed.append(from_wire(NnwdafEventsSubscriptionNotification, item))
         except ValidationError as exc:
-            params = [InvalidParam(prefix + p.param, p.reason) for p in invalid_params_from_errors(exc.errors())]
+            params = [InvalidParam(prefix + p.param if p.param != "/" else prefix or "/", p.reason)
+                      for p in invalid_params_from_errors(exc.errors())]
             raise ProblemError(400, "Invalid request", f"{params[0].param}: {params[0].reason}",
                                "MANDATORY_IE_INCORRECT", params) from None
     return parsed

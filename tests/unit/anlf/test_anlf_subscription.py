@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from nwdaf.anlf.subscription import accept
+from nwdaf.anlf.subscription import ThresholdIndex, accept
 from nwdaf.models import NotificationMethod, NwdafEvent
 from nwdaf.models.openapi import SpecValidator
 from nwdaf.sbi import ProblemError
@@ -167,3 +167,18 @@ def test_reporting_limits(subscription_body: Any, validator: SpecValidator | Non
     assert sub.expires_at == 4070908800.0
     one_time = accept("s2", subscription_body(evtReq={"notifMethod": "ONE_TIME"}), validator, NOW)
     assert one_time.max_reports == 1
+
+
+def test_threshold_index_finds_plans_by_event_and_ue(subscription_body: Any, validator: SpecValidator | None) -> None:
+    any_ue = accept("any", subscription_body(), validator, NOW).plans[0]
+    one_ue = accept("one", subscription_body(event={"tgtUe": {"supis": ["imsi-1", "imsi-2"]}}), validator, NOW).plans[0]
+    index = ThresholdIndex()
+    index.add("any", any_ue)
+    index.add("one", one_ue)
+    assert sorted(sid for sid, _ in index.candidates("ABNORMAL_BEHAVIOUR", "imsi-2")) == ["any", "one"]
+    assert [sid for sid, _ in index.candidates("ABNORMAL_BEHAVIOUR", "imsi-3")] == ["any"]
+    assert index.candidates("UE_COMMUNICATION", "imsi-2") == []
+    index.remove("one", one_ue)
+    index.remove("any", any_ue)
+    index.remove("any", any_ue)
+    assert index.candidates("ABNORMAL_BEHAVIOUR", "imsi-2") == []
