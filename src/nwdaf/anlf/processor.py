@@ -25,7 +25,14 @@ from nwdaf.anlf.state import Finding, FindingsState, Update
 from nwdaf.anlf.store import StoredSubscription, SubscriptionStore
 from nwdaf.anlf.subscription import EventPlan, Subscription, ThresholdIndex, accept
 from nwdaf.events import AnalyticsResult
-from nwdaf.models import EventNotification, NnwdafEventsSubscriptionNotification, NotificationMethod, to_wire
+from nwdaf.models import (
+    EventNotification,
+    ExceptionId,
+    NnwdafEventsSubscriptionNotification,
+    NotificationMethod,
+    NwdafEvent,
+    to_wire,
+)
 from nwdaf.models.openapi import SpecValidator
 from nwdaf.sbi import ProblemError, SbiClient
 
@@ -200,6 +207,11 @@ class EventsSubscriptionProcessor:
 
     def on_result(self, result: AnalyticsResult) -> Update | None:
         """Take one engine result: update the findings and notify THRESHOLD subscriptions it matters to."""
+        problem = _unusable(result)
+        if problem is not None:
+            self.metrics.results.labels("invalid").inc()
+            log.warning("ignoring an engine result: %s", problem, extra={"supi": result.supi})
+            return None
         if result.window_end.timestamp() + self.settings.finding_ttl_s <= self._clock():
             self.metrics.results.labels("expired").inc()
             return None
@@ -227,8 +239,11 @@ class EventsSubscriptionProcessor:
             by_plan: dict[int, tuple[EventPlan, list[Finding]]] = {}
             for plan, finding in items:
                 by_plan.setdefault(plan.index, (plan, []))[1].append(finding)
-            notes = [event_notification(p.selector.event, fs, now) for p, fs in by_plan.values()]
-            self._send(sub, notes, due=None)
+            try:
+                notes = [event_notification(p.selector.event, fs, now) for p, fs in by_plan.values()]
+                self._send(sub, notes, due=None)
+            except Exception:
+                log.exception("THRESHOLD report failed", extra={"subscription_id": sid})
 
     # --- PERIODIC reporting --------------------------------------------------------------------------------
 
@@ -296,6 +311,20 @@ class EventsSubscriptionProcessor:
         except BaseException:
             self._dirty |= dirty
             raise
+
+
+def _unusable(result: AnalyticsResult) -> str | None:
+    """Why an engine result cannot become TS 29.520 analytics (None if it can)."""
+    if result.event not in NwdafEvent.__members__:
+        return f"event {result.event!r} is not a NwdafEvent"
+    if result.event == NwdafEvent.ABNORMAL_BEHAVIOUR:
+        if result.abnormal is None:
+            return "ABNORMAL_BEHAVIOUR result without its abnormal-behaviour part"
+        if result.abnormal.excep_id not in ExceptionId.__members__:
+            return f"excep_id {result.abnormal.excep_id!r} is not an ExceptionId"
+    if result.event == NwdafEvent.UE_COMMUNICATION and result.ue_comm is None:
+        return "UE_COMMUNICATION result without its UE-communication part"
+    return None
 
 
 def _threshold_reached(plan: EventPlan, update: Update) -> bool:

@@ -188,3 +188,22 @@ async def test_monitoring_duration_ends_the_subscription(processor: EventsSubscr
     await _until(lambda: sub.subscription_id not in processor.subscriptions, "monDur to pass")
     assert processor.metrics.registry.get_sample_value(
         "nwdaf_anlf_subscriptions_terminated_total", {"reason": "monitoring-duration-ended"}) == 1
+
+
+@pytest.mark.parametrize("change", [
+    {"event": "BOTNET"},
+    {"abnormal": None},
+    {"ue_comm": None, "event": "UE_COMMUNICATION", "abnormal": None},
+])
+async def test_unusable_engine_results_are_counted_not_stored(processor: EventsSubscriptionProcessor,
+                                                              make_result: Any, change: dict[str, Any]) -> None:
+    assert processor.on_result(make_result(BOT).model_copy(update=change)) is None
+    assert len(processor.findings) == 0
+    assert processor.metrics.registry.get_sample_value("nwdaf_anlf_analytics_results_total",
+                                                       {"outcome": "invalid"}) == 1
+
+
+async def test_unknown_exception_id_from_an_engine_is_rejected(processor: EventsSubscriptionProcessor,
+                                                               make_result: Any) -> None:
+    assert processor.on_result(make_result(BOT, excep="LOOKS_ODD")) is None
+    assert len(processor.findings) == 0
