@@ -117,7 +117,7 @@ def test_each_variant_carries_exactly_its_measurements(notifications: list[dict[
         key = {"PER_FLOW": "flowInfo", "PER_APPLICATION": "appId"}.get(level)
         for item in note["notificationItems"]:
             assert item["eventType"] == event
-            for m in item["userDataUsageMeasurements"]:
+            for m in item.get("userDataUsageMeasurements", []):
                 assert set(m) - {"flowInfo", "appId"} == names
                 assert (key in m) if key else not ({"flowInfo", "appId"} & set(m))
 
@@ -125,7 +125,7 @@ def test_each_variant_carries_exactly_its_measurements(notifications: list[dict[
 def test_ipv6_and_icmp_flows_are_reported(notifications: list[dict[str, Any]]) -> None:
     items = [i for n in notifications for i in n["notificationItems"]]
     assert any(i.get("ueIpv6Prefix") == "2001:db8:0:1::/64" for i in items)
-    descriptions = {m["flowInfo"]["flowDescription"] for i in items for m in i["userDataUsageMeasurements"]
+    descriptions = {m["flowInfo"]["flowDescription"] for i in items for m in i.get("userDataUsageMeasurements", [])
                     if "flowInfo" in m}
     assert any(d.startswith("permit out 1 from ") for d in descriptions), "ICMP flows have no ports"
     assert any(d.startswith("permit out 17 from 2001:db8:ff::1 443 to 2001:db8:0:1::5") for d in descriptions)

@@ -170,6 +170,12 @@ def event_items(event: EventSpec, usage: Usage, ctx: ReportContext, max_per_item
             measures = [measurement(event, usage, int(i), ctx.period_s) for i in rows[c:c + max_per_item]]
             yield NotificationItem(eventType=event.type, timeStamp=end, startTime=start,
                                    userDataUsageMeasurements=measures, **ue_fields(session))
+    # A targeted UE without flows in the window is still reported, without measurements: the consumer learns
+    # it was idle (and that the subscription is alive), rather than hearing nothing.
+    for index in sorted(ctx.active_targets - set(usage.session.tolist())):
+        session = ctx.sessions[index]
+        if session.ue_ipv4 is not None or session.ue_ipv6_prefix is not None:
+            yield NotificationItem(eventType=event.type, timeStamp=end, startTime=start, **ue_fields(session))
 
 
 def pack(items: Iterable[NotificationItem], correlation_id: str, max_measurements: int) -> list[NotificationData]:

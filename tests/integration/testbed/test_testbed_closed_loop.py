@@ -67,7 +67,7 @@ class FlowLog:
     def add(self, note: dict[str, Any]) -> None:
         self.notes += 1
         for item in note["notificationItems"]:
-            for m in item["userDataUsageMeasurements"]:
+            for m in item.get("userDataUsageMeasurements", []):
                 words = m["flowInfo"]["flowDescription"].split()
                 if len(words) == 9:  # permit out PROTO from REMOTE PORT to UE PORT
                     self.ports.setdefault(item["ueIpv4Addr"], set()).add(int(words[5]))

@@ -46,8 +46,10 @@ def _event(type_: str = "USER_DATA_USAGE_MEASURES", level: str = "PER_SESSION", 
             "measurementTypes": list(measures or ("VOLUME_MEASUREMENT",)), **extra}
 
 
-def _items(subscriber: Subscriber) -> list[dict[str, Any]]:
-    return [item for note in subscriber.received for item in note["notificationItems"]]
+def _items(subscriber: Subscriber, *, idle: bool = False) -> list[dict[str, Any]]:
+    """Reported items with measurements (``idle``: those of UEs without traffic, which carry none)."""
+    return [item for note in subscriber.received for item in note["notificationItems"]
+            if ("userDataUsageMeasurements" not in item) == idle]
 
 
 def _feed(upf: UpfService, *batches: PacketBatch) -> None:
@@ -84,7 +86,9 @@ async def test_per_flow_and_per_application_entries(
     _feed(upf, packets(UE_A, SERVER, 2, t0_ns=T0, dport=80), packets(UE_A, SERVER, 4, t0_ns=T0, dport=443))
     await _tick(upf)
     items = _items(subscriber)
-    assert {i["ueIpv4Addr"] for i in items} == {UE_A}, "per flow/app: only UEs with traffic"
+    assert {i["ueIpv4Addr"] for i in items} == {UE_A}, "per flow/app: measurements only for UEs with traffic"
+    idle = _items(subscriber, idle=True)
+    assert [(i["ueIpv4Addr"], i["eventType"]) for i in idle] == [(UE_B, "USER_DATA_USAGE_MEASURES")] * 2
     flows = {m["flowInfo"]["flowDescription"]: m["volumeMeasurement"]["totalNbOfPackets"]
              for m in items[0]["userDataUsageMeasurements"]}
     assert flows == {f"permit out 6 from {SERVER} 80 to {UE_A} 40000": 2,
@@ -221,8 +225,9 @@ async def test_large_reports_are_split(api: httpx.AsyncClient, make_upf: Any, su
     await _subscribe(upf, eventList=[_event(level="PER_FLOW")])
     _feed(upf, *(packets(UE_A, SERVER, 1, t0_ns=T0, dport=p) for p in (80, 81, 82, 83, 84)))
     await _tick(upf)
-    sizes = [[len(i["userDataUsageMeasurements"]) for i in n["notificationItems"]] for n in subscriber.received]
-    assert sizes == [[2], [2], [1]]
+    sizes = [[len(i.get("userDataUsageMeasurements", [])) for i in n["notificationItems"]]
+             for n in subscriber.received]
+    assert sizes == [[2], [2], [1, 0]], "UE A's five flows in chunks of two, then idle UE B"
     await delete_subscription(upf.ctx, next(iter(upf.ctx.subscriptions)))
 
 
