@@ -145,3 +145,28 @@ async def test_subscribe_response_and_errors_validate(spec: SpecValidator) -> No
     await svc.ctx.notifier.close_all()
     for problem in (bad, missing):
         assert spec.errors(problem.json(), PROBLEM) == []
+
+
+def test_application_related_info_validates(spec: SpecValidator) -> None:
+    from nwdaf.models.common import to_wire
+    from nwdaf.models.upf_ee import DnProtocol, EventType, MeasurementType, NotificationData, NotificationItem
+    from nwdaf.upf.appinfo import DomainObserver
+    from nwdaf.upf.dataplane.sessions import SessionTable
+    from nwdaf.upf.reports import EventSpec, ReportContext, event_items
+    from nwdaf.upf.usage import Level, Usage
+
+    table = SessionTable()
+    table.establish("imsi-001010000000001", 1, ue_ipv4="10.45.0.2")
+    seen = DomainObserver()
+    seen.add("10.45.0.2", 1_700_000_000_100_000_000, "www.example.com", DnProtocol.DNS_QNAME)
+    seen.add("10.45.0.2", 1_700_000_000_200_000_000, "api.example.org", DnProtocol.TLS_SNI)
+    seen.add("10.45.0.2", 1_700_000_009_000_000_000, "later.example.net", None)  # after the window
+    event = EventSpec(EventType.USER_DATA_USAGE_MEASURES, frozenset({MeasurementType.APPLICATION_RELATED_INFO}),
+                      Level.SESSION)
+    ctx = ReportContext(1_700_000_000 * 10**9, 1_700_000_001 * 10**9, table.sessions, frozenset({0}), seen)
+    items = list(event_items(event, Usage.empty(1), ctx, 10))
+    note = to_wire(NotificationData(notificationItems=items, correlationId="app"))
+    assert spec.errors(note, EE + "NotificationData") == []
+    info = note["notificationItems"][0]["userDataUsageMeasurements"][0]["applicationRelatedInformation"]
+    assert [d["domainName"] for d in info["domainInfoList"]] == ["www.example.com", "api.example.org"]
+    assert NotificationItem.model_validate(note["notificationItems"][0]).supi == "imsi-001010000000001"

@@ -111,7 +111,8 @@ class UpfConfig(BaseModel):
     notify_backoff_s: float = Field(0.2, ge=0)
     notify_backoff_max_s: float = Field(10.0, gt=0)
     app_detection: bool = False
-    """Application detection (nDPI through the ``nfstream`` extra): enables APPLICATION_RELATED_INFO."""
+    """Application detection (nDPI through the ``nfstream`` extra) over a pcap source: enables
+    APPLICATION_RELATED_INFO (the domains each UE asked for, per PDU session)."""
     enforcement: str = "none"
     """What a PDU session release does besides the data plane drop: ``none`` or ``nft:NETNS`` (testbed)."""
 

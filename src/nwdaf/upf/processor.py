@@ -69,11 +69,15 @@ def event_spec(event: UpfEvent, index: int, app_detection: bool) -> EventSpec:
         # TS 29.564 clause 5.2.2.2.2: user data usage events say what to measure.
         raise _bad(f"{at}/measurementTypes", f"measurementTypes is required for {event.type}",
                    "MANDATORY_IE_MISSING")
-    if MeasurementType.APPLICATION_RELATED_INFO in event.measurementTypes and not app_detection:
-        raise _bad(f"{at}/measurementTypes", "APPLICATION_RELATED_INFO needs application detection (nDPI), "
-                   "which is not enabled on this UPF; use VOLUME_MEASUREMENT or THROUGHPUT_MEASUREMENT",
-                   "OPTIONAL_IE_INCORRECT")
     level = Level(event.granularityOfMeasurement or GranularityOfMeasurement.PER_SESSION)
+    if MeasurementType.APPLICATION_RELATED_INFO in event.measurementTypes:
+        if not app_detection:
+            raise _bad(f"{at}/measurementTypes", "APPLICATION_RELATED_INFO needs application detection (nDPI), "
+                       "which is not enabled on this UPF; use VOLUME_MEASUREMENT or THROUGHPUT_MEASUREMENT",
+                       "OPTIONAL_IE_INCORRECT")
+        if level is not Level.SESSION:
+            raise _bad(f"{at}/granularityOfMeasurement", "APPLICATION_RELATED_INFO is reported per PDU session: "
+                       "use PER_SESSION", "OPTIONAL_IE_INCORRECT")
     if event.immediateFlag:
         raise _bad(f"{at}/immediateFlag", "immediate reporting is not supported: the first report follows "
                    "the first reporting period", "OPTIONAL_IE_INCORRECT")
@@ -119,7 +123,7 @@ def build_subscription(ctx: UpfContext, subscription_id: str, sub: UpfEventSubsc
     """Validate a subscription and make its reporting state (keeping the open window across a Modify)."""
     _check_target(sub)
     period, expiry = _check_mode(ctx, sub)
-    events = tuple(event_spec(e, i, ctx.config.app_detection) for i, e in enumerate(sub.eventList))
+    events = tuple(event_spec(e, i, ctx.app_info is not None) for i, e in enumerate(sub.eventList))
     muted = sub.eventReportingMode.notifFlag is not None and sub.eventReportingMode.notifFlag.value == "DEACTIVATE"
     same_scope = previous is not None and _levels(previous.events) == _levels(events) and (
         (previous.request.ueIpAddress, previous.request.supi, previous.request.anyUe, previous.request.dnn,

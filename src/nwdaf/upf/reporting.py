@@ -26,7 +26,7 @@ def build_notifications(sub: EeSubscription, window: Window, ctx: UpfContext) ->
     sessions = list(ctx.sessions.sessions)
     mask = targets(sub.request, sessions)
     active = frozenset(s.index for s in sessions if mask[s.index] and s.active)
-    rctx = ReportContext(window.start_ns, window.end_ns, sessions, active)
+    rctx = ReportContext(window.start_ns, window.end_ns, sessions, active, ctx.app_info)
     limit = ctx.config.max_items_per_notification
     items = [item for event in sub.events for item in event_items(event, window.usage[event.level], rctx, limit)]
     return [to_wire(n) for n in pack(items, sub.correlation_id, limit)]

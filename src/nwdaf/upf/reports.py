@@ -20,6 +20,7 @@ from nwdaf.models.common import Snssai
 from nwdaf.models.flows import FlowDirection, FlowInformation, IpFlow, format_flow_description
 from nwdaf.models.units import format_bit_rate, format_packet_rate, format_traffic_volume
 from nwdaf.models.upf_ee import (
+    ApplicationRelatedInformation,
     EventType,
     MeasurementType,
     NotificationData,
@@ -29,6 +30,7 @@ from nwdaf.models.upf_ee import (
     UserDataUsageMeasurements,
     VolumeMeasurement,
 )
+from nwdaf.upf.appinfo import DomainObserver
 from nwdaf.upf.dataplane.apps import app_name
 from nwdaf.upf.dataplane.batch import format_ip
 from nwdaf.upf.dataplane.sessions import PduSession
@@ -98,9 +100,10 @@ def flow_information(key: Sequence[int]) -> FlowInformation:
     return FlowInformation(flowDescription=format_flow_description(flow), flowDirection=FlowDirection.BIDIRECTIONAL)
 
 
-def measurement(event: EventSpec, u: Usage, i: int, period_s: float) -> UserDataUsageMeasurements:
-    """One ``UserDataUsageMeasurements`` entry for row ``i``."""
-    m = UserDataUsageMeasurements()
+def measurement(event: EventSpec, u: Usage, i: int, period_s: float,
+                app: ApplicationRelatedInformation | None = None) -> UserDataUsageMeasurements:
+    """One ``UserDataUsageMeasurements`` entry for row ``i`` (``app``: the UE's domains, per-session only)."""
+    m = UserDataUsageMeasurements(applicationRelatedInformation=app)
     if event.level is Level.FLOW:
         m.flowInfo = flow_information(u.keys[i].tolist())
     elif event.level is Level.APPLICATION:
@@ -147,6 +150,14 @@ class ReportContext:
     end_ns: int
     sessions: Sequence[PduSession]
     active_targets: frozenset[int]
+    app_info: DomainObserver | None = None
+
+    def application(self, event: EventSpec, session: PduSession) -> ApplicationRelatedInformation | None:
+        """The UE's domains in the window, when the event asks for them (APPLICATION_RELATED_INFO)."""
+        if self.app_info is None or session.ue_ipv4 is None or (
+                MeasurementType.APPLICATION_RELATED_INFO not in event.measurements):
+            return None
+        return self.app_info.information(session.ue_ipv4, self.start_ns, self.end_ns)
 
     @property
     def period_s(self) -> float:
@@ -166,8 +177,9 @@ def event_items(event: EventSpec, usage: Usage, ctx: ReportContext, max_per_item
         if session.ue_ipv4 is None and session.ue_ipv6_prefix is None:
             continue  # a TEID-only session has no UE address to report under (NotificationItem needs one)
         rows = order[lo:hi]
+        app = ctx.application(event, session)
         for c in range(0, len(rows), max_per_item):
-            measures = [measurement(event, usage, int(i), ctx.period_s) for i in rows[c:c + max_per_item]]
+            measures = [measurement(event, usage, int(i), ctx.period_s, app) for i in rows[c:c + max_per_item]]
             yield NotificationItem(eventType=event.type, timeStamp=end, startTime=start,
                                    userDataUsageMeasurements=measures, **ue_fields(session))
     # A targeted UE without flows in the window is still reported, without measurements: the consumer learns

@@ -18,6 +18,7 @@ from fastapi import APIRouter
 from nwdaf.runtime import ServiceContext
 from nwdaf.sbi import SbiClient
 from nwdaf.upf.api import event_exposure, n4, oam
+from nwdaf.upf.appinfo import AppDetectionError, DomainObserver
 from nwdaf.upf.config import UpfConfig
 from nwdaf.upf.dataplane.accounting import UsageAccounting
 from nwdaf.upf.dataplane.batch import PacketBatch
@@ -25,7 +26,7 @@ from nwdaf.upf.dataplane.sessions import SessionTable
 from nwdaf.upf.enforcement import create_enforcer
 from nwdaf.upf.notifier import DeliveryPolicy, Notifier
 from nwdaf.upf.reporting import reporting_loop
-from nwdaf.upf.sources import PacketSource, open_source
+from nwdaf.upf.sources import PacketSource, PcapSource, open_source
 from nwdaf.upf.state import DataClock, UpfContext
 
 log = logging.getLogger("nwdaf.upf")
@@ -72,6 +73,7 @@ class UpfService:
     name: str = "upf"
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    _threads: list[asyncio.Future[None]] = field(default_factory=list)
 
     def routers(self) -> list[tuple[str, APIRouter]]:
         return [
@@ -84,6 +86,8 @@ class UpfService:
         self.ctx.api_root = self.ctx.api_root or self.base_urls.get("upf", "")
         self._stop.clear()
         loop = asyncio.get_running_loop()
+        if self.ctx.app_info is not None:
+            self._threads.append(loop.run_in_executor(None, self.ctx.app_info.run))
         if self.source is not None:
             self.source.prepare(self.ctx.sessions)
             self._tasks.append(loop.create_task(pump(self.ctx, self.source, self._stop), name="upf-pump"))
@@ -98,6 +102,9 @@ class UpfService:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks.clear()
+        for thread in self._threads:
+            await thread  # nDPI over a file ends by itself
+        self._threads.clear()
         for closing in list(self.ctx.closing):
             closing.cancel()
         await asyncio.gather(*self.ctx.closing, return_exceptions=True)
@@ -118,8 +125,18 @@ def create_upf_service(config: UpfConfig, client: SbiClient, *, base_urls: Mappi
                                                  config.notify_backoff_max_s)),
         enforcer=create_enforcer(config.enforcement),
         clock=DataClock(live=live, speed=chosen.speed if chosen is not None else None),
+        app_info=_app_detection(config, chosen),
     )
     return UpfService(ctx, chosen, base_urls if base_urls is not None else {})
+
+
+def _app_detection(config: UpfConfig, source: PacketSource | None) -> DomainObserver | None:
+    if not config.app_detection:
+        return None
+    if not isinstance(source, PcapSource):
+        raise AppDetectionError("app_detection needs a pcap source (nDPI dissects payloads, which live "
+                                      "AF_PACKET snapshots and synthetic traffic do not carry)")
+    return DomainObserver(source.path)
 
 
 def build_upf(ctx: ServiceContext) -> UpfService:

@@ -12,6 +12,7 @@ from numpy.typing import NDArray
 
 from nwdaf.models.common import IpAddr
 from nwdaf.models.upf_ee import UpfEventSubscription
+from nwdaf.upf.appinfo import DomainObserver
 from nwdaf.upf.config import UpfConfig
 from nwdaf.upf.dataplane.accounting import UsageAccounting
 from nwdaf.upf.dataplane.batch import ip_to_pair
@@ -137,6 +138,8 @@ class UpfContext:
     clock: DataClock
     subscriptions: dict[str, EeSubscription] = field(default_factory=dict)
     pump: PumpStats = field(default_factory=PumpStats)
+    app_info: DomainObserver | None = None
+    """nDPI application detection (``app_detection``): enables APPLICATION_RELATED_INFO."""
     closing: set[asyncio.Task[None]] = field(default_factory=set)
     """Channels of ended subscriptions still sending their last report."""
     api_root: str = ""
