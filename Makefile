@@ -23,7 +23,8 @@ $(VENV)/.installed: pyproject.toml
 setup: $(VENV)/.installed
 
 demo: setup
-	$(VENV)/bin/nwdaf demo
+	@mkdir -p .run
+	$(VENV)/bin/nwdaf demo --report .run/demo-report.json
 
 test: setup
 	scripts/run-tests

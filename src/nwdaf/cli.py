@@ -91,6 +91,26 @@ def run(
         raise _fail(f"cannot start: {exc}", 1) from None
 
 
+@app.command("demo")
+def demo(
+    ctx: typer.Context,
+    report: Annotated[Path | None, typer.Option("--report", help="Write the JSON report here.")] = None,
+    period: Annotated[int, typer.Option("--period", min=1, help="UPF reporting period in seconds.")] = 1,
+    window: Annotated[float, typer.Option("--window", min=1, help="Detection window in seconds.")] = 10.0,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the synthetic population.")] = 42,
+    registry: Annotated[Path, typer.Option("--registry-dir", help="Embedded MLflow registry (kept between runs; "
+                                                                  "the first run trains).")] = Path(".run/demo"),
+) -> None:
+    """The closed loop on embedded defaults: 20 benign UEs and 2 bots through UPF -> NWDAF -> SMF -> release.
+
+    Trains the abnormal-behaviour model first when the registry has no champion. Exits 1 if a bot was not
+    released or a benign UE was.
+    """
+    from nwdaf.demo.cli import demo_command
+
+    raise typer.Exit(demo_command(_settings(ctx), report, period, window, seed, registry))
+
+
 @app.command("detect")
 def detect_cmd(
     input_spec: Annotated[str, typer.Option("--input", help="FORMAT:PATH; FORMAT: pcap, binetflow, zeek, cicflow, "

@@ -14,9 +14,12 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from nwdaf.anlf.config import AnlfSettings
 from nwdaf.anlf.engines.config import EngineSettings
 from nwdaf.collector.config import CollectorSettings
 from nwdaf.processor.config import ProcessorSettings
+from nwdaf.smf.config import SmfSettings
+from nwdaf.upf.config import UpfConfig
 
 
 class ConfigError(ValueError):
@@ -97,6 +100,9 @@ class Settings(BaseSettings):
     collector: CollectorSettings = CollectorSettings()
     processor: ProcessorSettings = ProcessorSettings()
     engines: EngineSettings = EngineSettings()
+    anlf: AnlfSettings = AnlfSettings()
+    upf: UpfConfig = UpfConfig()
+    smf: SmfSettings = SmfSettings()
     ml: MlSettings = MlSettings()
     logging: LoggingSettings = LoggingSettings()
 

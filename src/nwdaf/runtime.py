@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -98,9 +98,16 @@ class Runtime:
     servers: dict[str, RunningServer]
 
 
-async def start_runtime(settings: Settings, names: Sequence[str], stack: AsyncExitStack) -> Runtime:
-    """Create everything for ``names`` (or every service for ``["all"]``), start it, register its teardown."""
+async def start_runtime(
+    settings: Settings, names: Sequence[str], stack: AsyncExitStack, overrides: Mapping[str, Builder] | None = None
+) -> Runtime:
+    """Create everything for ``names`` (or every service for ``["all"]``), start it, register its teardown.
+
+    ``overrides`` replaces a service's builder (the demo gives the UPF its own synthetic population).
+    """
     builders = _builders()
+    for name, build in (overrides or {}).items():
+        builders[name] = (builders[name][0], build)
     wanted = list(builders) if list(names) == ["all"] else [n for n in builders if n in names]
     unknown = [n for n in names if n not in builders and n != "all"]
     if unknown:
@@ -136,6 +143,6 @@ async def serve_forever(settings: Settings, names: Sequence[str], stop: asyncio.
     async with AsyncExitStack() as stack:
         rt = await start_runtime(settings, names, stack)
         for nf, server in rt.servers.items():
-            log.info("%s SBI at %s serving %s", nf.upper(), server.url, [s.name for s in rt.services])
+            log.info("%s SBI at %s", nf.upper(), server.url)
         await stop.wait()
         log.info("stopping")

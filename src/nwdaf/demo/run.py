@@ -1,0 +1,147 @@
+"""``nwdaf demo``: the whole closed loop in one process on embedded defaults, with a report.
+
+A synthetic population (benign UEs plus bots that start attacking at random times) flows through the UPF's data
+plane; the NWDAF collects the UPF's usage notifications, builds per-UE windows, scores them with the provisioned
+model and the rules, notifies the SMF, and the SMF releases the bots' PDU sessions at the UPF.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Callable
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, replace
+from typing import Any
+
+from nwdaf.bus import topics
+from nwdaf.config import Settings
+from nwdaf.demo.model import ensure_champion
+from nwdaf.demo.observer import LoopObserver, UeTimeline
+from nwdaf.runtime import Runtime, ServiceContext, start_runtime
+from nwdaf.upf.config import SourceSpec
+from nwdaf.upf.dataplane import Scenario
+from nwdaf.upf.service import UpfService, create_upf_service
+from nwdaf.upf.sources import SyntheticSource
+
+Say = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class DemoOptions:
+    """The population and the timing of one demo run."""
+
+    benign: int = 20
+    attacks: tuple[str, ...] = ("scan", "udp_flood")
+    seed: int = 42
+    attack_window_s: tuple[float, float] = (10.0, 25.0)
+    timeout_s: float = 90.0
+    """Stop this long after the last attack started if not every bot has been released."""
+    settle_s: float = 5.0
+    """Keep running this long after the last release, to show that benign UEs stay connected."""
+
+
+def build_population(opts: DemoOptions, start_s: int) -> Scenario:
+    """Benign UEs and one bot per attack kind, each bot with its own random attack start."""
+    rng = random.Random(opts.seed)
+    attackers: dict[str, int] = {}
+    for attack in opts.attacks:
+        attackers[attack] = attackers.get(attack, 0) + 1
+    scenario = Scenario.build(benign=opts.benign, attackers=attackers, seed=opts.seed, start_s=start_s)
+    scenario.ues = [replace(ue, attack_start_s=round(rng.uniform(*opts.attack_window_s), 1)) if ue.attack else ue
+                    for ue in scenario.ues]
+    return scenario
+
+
+def timelines(scenario: Scenario) -> dict[str, UeTimeline]:
+    t0 = scenario.start_ns / 1e9
+    return {ue.supi: UeTimeline(ue.supi, ue.ip, "bot" if ue.attack else "benign", ue.attack,
+                                t0 + ue.attack_start_s if ue.attack else None) for ue in scenario.ues}
+
+
+def _upf_builder(scenario: Scenario) -> Callable[[ServiceContext], UpfService]:
+    def build(ctx: ServiceContext) -> UpfService:
+        source = SyntheticSource(SourceSpec("synthetic", scenario="benign", seed=0))
+        source.scenario = scenario
+        source.name = f"synthetic demo population ({len(scenario.ues)} UEs)"
+        return create_upf_service(ctx.settings.upf, ctx.client, base_urls=ctx.base_urls, source=source)
+
+    return build
+
+
+async def run_demo(settings: Settings, opts: DemoOptions, say: Say) -> dict[str, Any]:
+    """Train if needed, run the loop until every bot is released (or the timeout), return the report."""
+    await asyncio.to_thread(ensure_champion, settings, say)
+    scenario = build_population(opts, start_s=int(time.time()) + 1)
+    ues = timelines(scenario)
+    observer = LoopObserver(ues)
+    async with AsyncExitStack() as stack:
+        rt = await start_runtime(settings, ["all"], stack, overrides={"upf": _upf_builder(scenario)})
+        for nf, server in rt.servers.items():
+            say(f"{nf.upper():<5} SBI listening at {server.url} (HTTP/2 h2c + HTTP/1.1)")
+        await rt.context.bus.subscribe([topics.UPF_EE_NOTIFICATIONS], "demo-observer", observer.on_report)
+        await rt.context.bus.subscribe([topics.ANALYTICS_RESULTS], "demo-observer", observer.on_result)
+        await _watch(rt, scenario, observer, opts, say)
+        _collect_smf_and_upf(rt, ues)
+    return {"period_s": settings.collector.upf_ee[0].rep_period_s, "window_s": settings.processor.window_s,
+            "ues": [ue.to_report() for ue in ues.values()]}
+
+
+async def _watch(rt: Runtime, scenario: Scenario, observer: LoopObserver, opts: DemoOptions, say: Say) -> None:
+    t0 = scenario.start_ns / 1e9
+    last_attack = max((ue.attack_start_s for ue in scenario.ues if ue.attack), default=0.0)
+    bots = [ue for ue in observer.ues.values() if ue.role == "bot"]
+    announced: set[str] = set()
+    all_released_at: float | None = None
+    while True:
+        await asyncio.sleep(1.0)
+        now = time.time()
+        _collect_smf_and_upf(rt, observer.ues)
+        for line in _new_events(observer, announced, now):
+            say(f"[{now - t0:5.1f}s] {line}")
+        say(f"[{now - t0:5.1f}s] {_status(rt, observer)}")
+        if all_released_at is None and bots and all(b.released for b in bots):
+            all_released_at = now
+        if all_released_at is not None and now - all_released_at >= opts.settle_s:
+            return
+        if now - t0 > last_attack + opts.timeout_s:
+            say(f"timeout: {sum(b.released for b in bots)}/{len(bots)} bots released")
+            return
+
+
+def _new_events(observer: LoopObserver, announced: set[str], now: float) -> list[str]:
+    lines = list(observer.events)
+    observer.events.clear()
+    for ue in observer.ues.values():
+        if ue.t_attack_start is not None and ue.t_attack_start <= now and f"a{ue.supi}" not in announced:
+            announced.add(f"a{ue.supi}")
+            lines.append(f"bot {ue.supi} ({ue.ip}) starts its {ue.attack} attack")
+        if ue.released and f"r{ue.supi}" not in announced:
+            announced.add(f"r{ue.supi}")
+            lines.append(f"SMF released the PDU session of {ue.supi} ({ue.ip}, {ue.role}); its traffic is dropped")
+    return lines
+
+
+def _service(rt: Runtime, name: str) -> Any:
+    return next(s for s in rt.services if s.name == name)
+
+
+def _status(rt: Runtime, observer: LoopObserver) -> str:
+    upf = _service(rt, "upf").ctx.pump
+    engines = _service(rt, "engines")
+    released = sum(ue.released for ue in observer.ues.values())
+    return (f"UPF {upf.forwarded:,} pkts forwarded, {upf.dropped:,} dropped | NWDAF {observer.reports} reports, "
+            f"{engines.windows} windows, {observer.findings} findings | SMF {released} released")
+
+
+def _collect_smf_and_upf(rt: Runtime, ues: dict[str, UeTimeline]) -> None:
+    """Notification receipt times from the SMF's audit, release times from the UPF's session table."""
+    for entry in _service(rt, "smf").audit.entries():
+        ue = ues.get(entry.supi)
+        if ue is not None and ue.t_notified is None:
+            ue.t_notified = entry.receivedAt.timestamp()
+    for session in _service(rt, "upf").ctx.sessions.sessions:
+        ue = ues.get(session.supi)
+        if ue is not None and session.released_ns and ue.t_released is None:
+            ue.t_released = session.released_ns / 1e9
