@@ -140,8 +140,5 @@ def _app_detection(config: UpfConfig, source: PacketSource | None) -> DomainObse
 
 
 def build_upf(ctx: ServiceContext) -> UpfService:
-    """The runtime builder (``"upf": ("upf", build_upf)``): reads ``settings.upf`` (defaults when absent)."""
-    config = getattr(ctx.settings, "upf", None)
-    if not isinstance(config, UpfConfig):
-        config = UpfConfig()
-    return create_upf_service(config, ctx.client, base_urls=ctx.base_urls)
+    """The runtime builder (``"upf": ("upf", build_upf)``), configured by ``settings.upf``."""
+    return create_upf_service(ctx.settings.upf, ctx.client, base_urls=ctx.base_urls)
