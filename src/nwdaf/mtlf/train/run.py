@@ -55,7 +55,10 @@ def train(config: TrainConfig) -> TrainResult:
     clock = time.perf_counter()
     data = _assemble(config)
     timings["features_s"] = time.perf_counter() - clock
-    groups = make_groups(data.keys, data.y, config.group_by, needed=config.n_splits)
+    # Per-flow rows of randomly sampled captures have no host context (one attacker NAT can hold most attack
+    # flows), so "auto" groups them by time window; host-windows are grouped by host when hosts suffice.
+    mode = "window" if config.group_by == "auto" and config.kind == "flow" else config.group_by
+    groups = make_groups(data.keys, data.y, mode, needed=config.n_splits)
     rows = np.arange(data.y.size)
     if config.max_rows is not None:
         rows = subsample_groups(data.y, groups, config.max_rows, config.seed)
