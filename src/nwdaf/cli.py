@@ -21,6 +21,15 @@ app = typer.Typer(
 config_app = typer.Typer(help="Inspect and validate the configuration.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
 
+
+def _add_subcommands() -> None:
+    from nwdaf.upf.testbed.cli import testbed_app
+
+    app.add_typer(testbed_app, name="testbed", help="Network-namespace testbed (root only): UEs, UPF, DN servers.")
+
+
+_add_subcommands()
+
 ConfigOpt = Annotated[
     Path | None,
     typer.Option("--config", "-c", help="YAML config file (see config/nwdaf.example.yaml). NWDAF_* env overrides."),
