@@ -9,7 +9,7 @@ from nwdaf.storage.backends import (
     StorageWriter,
     open_backend,
 )
-from nwdaf.storage.config import RelaySettings, SinkSettings, StorageServiceSettings
+from nwdaf.storage.config import RelaySettings, SinkSettings, StorageSettings
 from nwdaf.storage.records import (
     FLOW_RECORDS_BATCH,
     UE_FEATURES_BATCH,
@@ -34,7 +34,7 @@ __all__ = [
     "StorageConfigError",
     "StorageError",
     "StorageReader",
-    "StorageServiceSettings",
+    "StorageSettings",
     "StorageWriter",
     "UeFeatureVector",
     "UeFeaturesBatch",

@@ -1,8 +1,12 @@
-"""Settings of the storage sink and the Data Relay (the backend URLs are ``nwdaf.config.StorageSettings``)."""
+"""Storage settings: the backend URLs, the sink agent and the Data Relay stream (``storage:`` in the config)."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+SCHEMES = ("chdb", "clickhouse", "influxdb")
 
 
 class SinkSettings(BaseModel):
@@ -35,10 +39,31 @@ class RelaySettings(BaseModel):
     keepalive_s: float = Field(15.0, gt=0)
 
 
-class StorageServiceSettings(BaseModel):
-    """Everything the storage service needs besides the backend URLs."""
+class StorageSettings(BaseModel):
+    """Raw time series and the warehouse, by URL, plus the sink and the relay.
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    ``chdb://PATH`` (embedded, the default, both roles), ``clickhouse://host:port/db`` (native protocol),
+    ``influxdb://host:port/db`` (time series only). Query parameter ``retention_days`` (default 30) sets TTL /
+    the retention policy.
+    """
 
+    model_config = ConfigDict(extra="forbid")
+
+    timeseries_url: str = "chdb://./.run/chdb"
+    warehouse_url: str = "chdb://./.run/chdb"
     sink: SinkSettings = SinkSettings()
     relay: RelaySettings = RelaySettings()
+
+    @field_validator("timeseries_url", "warehouse_url")
+    @classmethod
+    def _known_scheme(cls, v: str) -> str:
+        if urlsplit(v).scheme not in SCHEMES:
+            raise ValueError(f"must start with one of {', '.join(s + '://' for s in SCHEMES)}")
+        return v
+
+    @field_validator("warehouse_url")
+    @classmethod
+    def _warehouse_scheme(cls, v: str) -> str:
+        if v.startswith("influxdb://"):
+            raise ValueError("InfluxDB holds time series only: use chdb:// or clickhouse:// for the warehouse")
+        return v

@@ -150,8 +150,7 @@ class AnalyticsStream:
     def client_count(self) -> int:
         return len(self._clients)
 
-    async def events(self, want: StreamFilter, *, keepalive_s: float | None = None
-                     ) -> AsyncIterator[tuple[int, dict[str, Any]] | None]:
+    async def events(self, want: StreamFilter) -> AsyncIterator[tuple[int, dict[str, Any]] | None]:
         """Yield ``(sequence, row)`` per matching result, ``None`` after ``keepalive_s`` of silence; raises
         :class:`StreamLaggedError` when the client could not keep up."""
         client = _Client(want, asyncio.Queue(self.settings.client_queue))
@@ -161,7 +160,7 @@ class AnalyticsStream:
                 if client.lagged and client.queue.empty():
                     raise StreamLaggedError(f"client fell more than {self.settings.client_queue} results behind")
                 try:
-                    yield await asyncio.wait_for(client.queue.get(), keepalive_s)
+                    yield await asyncio.wait_for(client.queue.get(), self.settings.keepalive_s)
                 except TimeoutError:
                     yield None
         finally:

@@ -10,11 +10,10 @@ from typing import Any
 from fastapi import APIRouter
 
 from nwdaf.bus import EventBus
-from nwdaf.config import StorageSettings
 from nwdaf.runtime import ServiceContext
 from nwdaf.storage.api.data_relay import API_ROOT, create_router
 from nwdaf.storage.backends import StorageBackend, StorageConfigError, open_backend
-from nwdaf.storage.config import StorageServiceSettings
+from nwdaf.storage.config import StorageSettings
 from nwdaf.storage.relay import AnalyticsStream
 from nwdaf.storage.sink import StorageSink
 
@@ -78,12 +77,14 @@ class StorageService:
             await self._started.pop().close()
 
 
-def create_storage_service(bus: EventBus, storage: Storage, settings: StorageServiceSettings | None = None,
+def create_storage_service(bus: EventBus, storage: Storage, settings: StorageSettings | None = None,
                            *, instance_id: str = "nwdaf") -> StorageService:
-    cfg = settings or StorageServiceSettings()
+    cfg = settings or StorageSettings()
     sink = StorageSink(bus, storage.timeseries, storage.warehouse, cfg.sink, maintained=tuple(storage.backends()))
     return StorageService(storage, sink, AnalyticsStream(bus, cfg.relay, instance_id=instance_id))
 
 
 def build_storage(ctx: ServiceContext) -> StorageService:
-    return create_storage_service(ctx.bus, open_storage(ctx.settings.storage), instance_id=ctx.settings.instance_id)
+    # Re-validated here so the service gets its full section whichever StorageSettings the top-level config holds.
+    settings = StorageSettings.model_validate(ctx.settings.storage.model_dump())
+    return create_storage_service(ctx.bus, open_storage(settings), settings, instance_id=ctx.settings.instance_id)

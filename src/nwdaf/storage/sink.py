@@ -50,6 +50,7 @@ class SinkStats:
     """Counters of the sink (also served by the Data Relay at ``/stats``)."""
 
     messages: int = 0
+    """Messages whose rows are stored (or that had none to store)."""
     rejected: int = 0
     ignored_items: int = 0
     flushes: int = 0
@@ -154,19 +155,18 @@ class StorageSink:
             self.stats.rejected += 1
             log.error("rejected %s[%d]@%d: %s", msg.topic, msg.partition, msg.offset, str(exc)[:1000])
             return
+        if rows:
+            batch = self._add(rows)
+            self._waiting += 1
+            try:
+                if batch.size >= self.settings.max_rows or self._waiting >= self.settings.consumers:
+                    await self._write(batch)
+                else:
+                    self._kick.set()
+                await asyncio.shield(batch.done)  # one cancelled handler must not cancel the others' batch
+            finally:
+                self._waiting -= 1
         self.stats.messages += 1
-        if not rows:
-            return
-        batch = self._add(rows)
-        self._waiting += 1
-        try:
-            if batch.size >= self.settings.max_rows or self._waiting >= self.settings.consumers:
-                await self._write(batch)
-            else:
-                self._kick.set()
-            await asyncio.shield(batch.done)  # one cancelled handler must not cancel the others' batch
-        finally:
-            self._waiting -= 1
 
     def _add(self, rows: dict[Target, list[dict[str, Any]]]) -> _Batch:
         if self._batch is None:

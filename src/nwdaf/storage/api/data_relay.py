@@ -88,7 +88,7 @@ async def _stream(stream: AnalyticsStream, want: StreamFilter, limit: int | None
     sent = 0
     yield b": connected\n\n"
     try:
-        async for item in stream.events(want, keepalive_s=stream.settings.keepalive_s):
+        async for item in stream.events(want):
             if item is None:
                 yield b": keepalive\n\n"
                 continue
