@@ -17,7 +17,6 @@ import httpx
 import numpy as np
 import polars as pl
 import pytest
-from fastapi import APIRouter, Request, Response
 
 from nwdaf.anlf.inference import ModelHolder, ModelUnavailableError
 from nwdaf.bus import create_bus
@@ -44,11 +43,10 @@ class Engine:
 
     holder: ModelHolder
     server: RunningServer
-    notifications: list[Any]
 
     @property
     def notify_uri(self) -> str:
-        return f"{self.server.url}/ml-notify"
+        return f"{self.server.url}/ml-model-notify"
 
 
 @dataclass
@@ -90,18 +88,9 @@ async def stop_mtlf(mtlf: Mtlf) -> None:
 async def engine() -> AsyncIterator[Engine]:
     client = SbiClient()
     holder = ModelHolder(client)
-    received: list[Any] = []
-    router = APIRouter()
-
-    @router.post("/ml-notify", status_code=204)
-    async def notify(request: Request) -> Response:
-        body = await request.json()
-        received.append(body)
-        await holder.on_notification(body)
-        return Response(status_code=204)
-
-    server = await start_server(create_sbi_app("engine", [("", router)]), "127.0.0.1", 0, name="engine")
-    yield Engine(holder, server, received)
+    app = create_sbi_app("engine", [("", holder.callback_router())])
+    server = await start_server(app, "127.0.0.1", 0, name="engine")
+    yield Engine(holder, server)
     await server.stop()
     await client.aclose()
 
@@ -158,7 +147,7 @@ async def test_promote_and_rollback_reach_the_engine(tracking: Tracking, engine:
             assert engine.holder.current.version == "1"
             assert engine.holder.current.sha256 == v1.sha256
             np.testing.assert_allclose(engine.holder.score(features()), first)
-            assert len(engine.notifications) == 3
+            assert engine.holder.swaps == 3, "one load per notification: promote, promote, rollback"
     finally:
         await stop_mtlf(mtlf)
 

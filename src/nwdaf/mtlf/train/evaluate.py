@@ -7,6 +7,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
+import polars as pl
 
 from nwdaf.mtlf.bundle import ModelBundle
 from nwdaf.mtlf.train.dataset import align_sources, flow_set, host_window_set, load_flows
@@ -36,17 +37,19 @@ def load_bundle(model_uri: str, *, tracking_uri: str | None = None, artifact_roo
 
 def evaluate(
     model_uri: str,
-    input_spec: str | list[str],
+    input_spec: str | list[str] | pl.DataFrame,
     *,
     tracking_uri: str | None = None,
     artifact_root: str | None = None,
     threshold: float | None = None,
 ) -> dict[str, Any]:
-    """Per-class precision/recall/F1, MCC, PR-AUC and calibration error of the model on the labelled inputs;
-    per host (when the inputs have hosts) the rows scored and flagged, and per malicious label the recall."""
+    """Per-class precision/recall/F1, MCC, PR-AUC and calibration error of the model on the labelled inputs
+    (``FORMAT:PATH`` specs or a frame of labelled flow records); per host (when the inputs have hosts) the rows
+    scored and flagged, and per malicious label the recall."""
     bundle = load_bundle(model_uri, tracking_uri=tracking_uri, artifact_root=artifact_root)
-    specs = [input_spec] if isinstance(input_spec, str) else list(input_spec)
-    flows, fingerprint = load_flows(specs, None)
+    frame = input_spec if isinstance(input_spec, pl.DataFrame) else None
+    specs = [] if frame is not None else [input_spec] if isinstance(input_spec, str) else list(input_spec)
+    flows, fingerprint = load_flows(specs, frame)
     meta = bundle.meta
     if meta.kind == "flow":
         data = flow_set(flows, meta.window_s, fingerprint, fixed=meta.feature_columns)
@@ -58,7 +61,7 @@ def evaluate(
     metrics = binary_metrics(data.y, proba, cut)
     return {
         "model": model_uri,
-        "inputs": specs,
+        "inputs": specs or ["<frame>"],
         "dataset_fingerprint": fingerprint,
         "kind": meta.kind,
         "rows": int(data.y.size),
@@ -70,8 +73,6 @@ def evaluate(
 
 
 def _recall_by_label(keys: Any, y: Any, proba: Any, threshold: float) -> dict[str, dict[str, float]]:
-    import polars as pl
-
     frame = pl.DataFrame({"detail": keys.get_column("detail"), "y": y, "flag": proba >= threshold})
     table = frame.filter(pl.col("y") == 1).group_by("detail").agg(
         pl.len().alias("rows"), pl.col("flag").mean().alias("recall")
