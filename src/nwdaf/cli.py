@@ -109,6 +109,8 @@ def demo(
     seed: Annotated[int, typer.Option("--seed", help="Seed of the synthetic population.")] = 42,
     registry: Annotated[Path, typer.Option("--registry-dir", help="Embedded MLflow registry (kept between runs; "
                                                                   "the first run trains).")] = Path(".run/demo"),
+    testbed: Annotated[bool, typer.Option("--testbed", help="Real traffic in network namespaces with nmap (root).")]
+    = False,
 ) -> None:
     """The closed loop on embedded defaults: 20 benign UEs and 2 bots through UPF -> NWDAF -> SMF -> release.
 
@@ -117,7 +119,13 @@ def demo(
     """
     from nwdaf.demo.cli import demo_command
 
-    raise typer.Exit(demo_command(_settings(ctx), report, period, window, seed, registry))
+    if testbed:
+        from nwdaf.upf.testbed.netns import netns_permitted
+
+        reason = netns_permitted()
+        if reason:
+            raise _fail(f"--testbed: {reason}")
+    raise typer.Exit(demo_command(_settings(ctx), report, period, window, seed, registry, testbed))
 
 
 @app.command("detect")

@@ -68,13 +68,19 @@ def _quiet_logs(base: Settings) -> None:
 
 
 def demo_command(base: Settings, report_path: Path | None, period_s: int, window_s: float, seed: int,
-                 registry_dir: Path) -> int:
+                 registry_dir: Path, testbed: bool = False) -> int:
     _quiet_logs(base)
     with tempfile.TemporaryDirectory(prefix="nwdaf-demo-") as tmp:
         settings = demo_settings(base, Path(tmp), registry_dir, period_s, window_s)
         typer.echo(f"nwdaf demo: UPF report period {period_s} s, detection window {window_s:g} s, bus "
                    f"{settings.bus.url}, warehouse {settings.storage.warehouse_url}")
-        report = asyncio.run(run_demo(settings, DemoOptions(seed=seed), typer.echo))
+        if testbed:
+            from nwdaf.demo.testbed import run_testbed_demo
+
+            report = asyncio.run(run_testbed_demo(settings, DemoOptions(seed=seed, attack_window_s=(8, 15)),
+                                                  typer.echo))
+        else:
+            report = asyncio.run(run_demo(settings, DemoOptions(seed=seed), typer.echo))
     typer.echo("\n" + summary_table(report))
     ok, text = verdict(report)
     typer.echo("\n" + text)
