@@ -116,6 +116,11 @@ class ServerInfo:
         origin = f"started here, pid {self.pid}" if self.started_here else f"from {KINDS[self.kind].env_var}"
         return f"real {self.kind} {self.version} at {self.url} ({origin})"
 
+    def url_for(self, database: str, query: str = "") -> str:
+        """This server's URL naming another database (and URL query, e.g. ``retention_days=3``)."""
+        parts = urllib.parse.urlsplit(self.url)
+        return urllib.parse.urlunsplit((parts.scheme, parts.netloc, f"/{database}", query, ""))
+
     def env_lines(self) -> list[str]:
         prefix = self.kind.upper()
         lines = [f"{prefix}_URL={self.url}", f"{prefix}_HTTP={self.http_url}", f"{prefix}_VERSION={self.version}"]

@@ -1,22 +1,34 @@
-"""Real ClickHouse and InfluxDB servers for tests and benchmarks, run like ``scripts/services/{clickhouse,influxdb}``.
+"""Real ClickHouse and InfluxDB servers for tests and benchmarks, run by ``scripts/services/{clickhouse,influxdb}``.
 
-:class:`ManagedServer` starts a private server (own state file, temp dir, free ports) and stops it by PID;
-:func:`server_from_env` adopts one already started (``CLICKHOUSE_URL`` / ``INFLUXDB_URL``, as ``make test`` exports
-them). The process control itself is :mod:`nwdaf.testing._dbserver` (standard library only, shared with the scripts).
+:class:`ManagedServer` starts a private server through the script (own state file, temp dir, free ports) and stops
+it by PID; :func:`server_from_env` adopts one already started (``CLICKHOUSE_URL`` / ``INFLUXDB_URL``, as
+``make test`` exports them). The scripts' implementation is :mod:`nwdaf.testing._dbserver` (standard library only).
 """
 
 from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import sys
 import tempfile
 import urllib.parse
 from pathlib import Path
 from types import TracebackType
 
-from nwdaf.testing._dbserver import KINDS, START_TIMEOUT_S, ServerError, ServerInfo, probe, start, stop
+from nwdaf.testing._dbserver import KINDS, START_TIMEOUT_S, ServerError, ServerInfo, probe
 
-__all__ = ["KINDS", "ManagedServer", "ServerError", "ServerInfo", "server_from_env"]
+__all__ = ["KINDS", "ManagedServer", "ServerError", "ServerInfo", "server_from_env", "service_script"]
+
+_REPO_ROOT = Path(__file__).resolve().parents[3]
+
+
+def service_script(kind: str) -> Path:
+    """``scripts/services/<kind>`` of this checkout."""
+    script = _REPO_ROOT / "scripts" / "services" / kind
+    if not script.is_file():
+        raise ServerError(f"server script {script} not found")
+    return script
 
 
 def server_from_env(kind: str) -> ServerInfo | None:
@@ -42,37 +54,52 @@ def server_from_env(kind: str) -> ServerInfo | None:
 
 
 class ManagedServer:
-    """Context manager: a private server (own state file and temp dir) for one test session, stopped by PID."""
+    """Context manager around ``scripts/services/<kind> start``/``stop`` with a private state file: the server a
+    test session starts is started and stopped exactly as ``make test`` does it."""
 
-    def __init__(self, kind: str, *, timeout_s: float = START_TIMEOUT_S) -> None:
+    def __init__(self, kind: str, *, timeout_s: float = 600.0) -> None:
         if kind not in KINDS:
             raise ValueError(f"unknown server kind {kind!r}; known: {sorted(KINDS)}")
         self.kind = kind
-        self._timeout_s = timeout_s
+        self._timeout_s = timeout_s  # covers a first-time apt-get install, not only the start
         self._state_dir: tempfile.TemporaryDirectory[str] | None = None
         self.info: ServerInfo | None = None
 
-    @property
-    def _state_file(self) -> Path:
+    def _run(self, command: str) -> str:
         assert self._state_dir is not None
-        return Path(self._state_dir.name) / f"{self.kind}.json"
+        state = Path(self._state_dir.name) / f"{self.kind}.json"
+        cmd = [sys.executable, str(service_script(self.kind)), command, "--state", str(state)]
+        if command == "start":
+            cmd += ["--timeout", str(START_TIMEOUT_S)]
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=self._timeout_s, check=False)
+        except subprocess.TimeoutExpired as exc:
+            raise ServerError(f"scripts/services/{self.kind} {command} did not finish in {self._timeout_s:.0f}s") \
+                from exc
+        if proc.returncode != 0:
+            raise ServerError(f"scripts/services/{self.kind} {command} failed:\n{proc.stderr.strip()}")
+        return proc.stdout
 
     def start(self) -> ServerInfo:
         if self.info is None:
             self._state_dir = tempfile.TemporaryDirectory(prefix=f"nwdaf-{self.kind}-state-")
             try:
-                self.info = start(self.kind, self._state_file, self._timeout_s)
-            except BaseException:
+                out = self._run("start")
+            except ServerError:
                 self._state_dir.cleanup()
                 self._state_dir = None
                 raise
+            values = dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+            prefix = self.kind.upper()
+            self.info = ServerInfo(self.kind, values[f"{prefix}_URL"], values[f"{prefix}_HTTP"],
+                                   values[f"{prefix}_VERSION"], int(values[f"{prefix}_PID"]), started_here=True)
         return self.info
 
     def stop(self) -> None:
         if self._state_dir is None:
             return
         try:
-            stop(self.kind, self._state_file)
+            self._run("stop")
         finally:
             self._state_dir.cleanup()
             self._state_dir = None

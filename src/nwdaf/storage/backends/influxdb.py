@@ -76,8 +76,10 @@ class InfluxDbBackend:
         self.retention_days = retention_days
         self.rp = rp
         self.dropped_beyond_retention = 0
-        headers = {"Authorization": f"Token {token}"} if token else {}
-        self._client = httpx.AsyncClient(base_url=base_url, headers=headers, timeout=30.0, transport=transport)
+        self._base_url = base_url
+        self._headers = {"Authorization": f"Token {token}"} if token else {}
+        self._transport = transport
+        self._client: httpx.AsyncClient | None = None
 
     def supports(self, table_name: str) -> bool:
         return table_name in TABLES and TABLES[table_name].timeseries
@@ -90,13 +92,18 @@ class InfluxDbBackend:
                            "use a clickhouse:// or chdb:// warehouse for it")
         return tbl
 
+    def _http(self) -> httpx.AsyncClient:
+        if self._client is None:
+            raise StorageError(f"{self.url}: not started (call start() first)")
+        return self._client
+
     async def _influxql(self, q: str, *, params: Mapping[str, Any] | None = None, write: bool = False) -> list[Any]:
         data = {"q": q, "db": self.database, "epoch": "ns"}
         if params:
             data["params"] = orjson.dumps(dict(params)).decode()
         try:
-            resp = await (self._client.post("/query", data=data) if write else self._client.get("/query",
-                                                                                              params=data))
+            http = self._http()
+            resp = await (http.post("/query", data=data) if write else http.get("/query", params=data))
         except httpx.HTTPError as exc:
             raise StorageError(f"{self.url}: {type(exc).__name__}: {exc}") from exc
         if resp.status_code != 200:
@@ -109,6 +116,9 @@ class InfluxDbBackend:
 
     async def start(self) -> None:
         """Create the database and its retention policy (or align its duration), record the schema version."""
+        if self._client is None:
+            self._client = httpx.AsyncClient(base_url=self._base_url, headers=self._headers, timeout=30.0,
+                                             transport=self._transport)
         await self._influxql(f'CREATE DATABASE "{self.database}"', write=True)
         shard = "1h" if self.retention_days <= 2 else "1d" if self.retention_days <= 180 else "7d"
         spec = f'ON "{self.database}" DURATION {self.retention_days}d REPLICATION 1 SHARD DURATION {shard} DEFAULT'
@@ -130,7 +140,7 @@ class InfluxDbBackend:
     async def _post_lines(self, lines: Sequence[str]) -> None:
         params = {"db": self.database, "rp": self.rp, "precision": "ns"}
         try:
-            resp = await self._client.post("/write", params=params, content="\n".join(lines).encode())
+            resp = await self._http().post("/write", params=params, content="\n".join(lines).encode())
         except httpx.HTTPError as exc:
             raise StorageError(f"{self.url}: {type(exc).__name__}: {exc}") from exc
         if resp.status_code == 204:
@@ -180,7 +190,9 @@ class InfluxDbBackend:
         await self._influxql(f'DROP DATABASE "{self.database}"', write=True)
 
     async def close(self) -> None:
-        await self._client.aclose()
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
 
 
 def _rows(tbl: Table, series: Mapping[str, Any]) -> list[dict[str, Any]]:
