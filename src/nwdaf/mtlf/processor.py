@@ -106,7 +106,7 @@ class ModelProvision:
             for model in chosen:
                 self.store.mark_notified(sub.id, model.name, model.version)
         elif notifs:
-            self._spawn(self._deliver(sub.id, sub.body, notifs, chosen))
+            self._spawn(self._notify_one(sub.id))
         return sub.body.model_copy(update={
             "mLEventNotifs": notifs if immediate and notifs else None,
             "failEventReports": failures or None,
@@ -157,11 +157,23 @@ class ModelProvision:
             champions = await asyncio.to_thread(lambda: list(self.registry.champions().values()))
             sent = 0
             for sub in self.store.all():
-                notifs, chosen, _ = self._notifs_for(sub, champions)
-                changed = [m for m in chosen if sub.notified.get(m.name) != m.version]
-                if changed:
-                    sent += await self._deliver(sub.id, sub.body, notifs, chosen)
+                sent += await self._notify_changed(sub, champions)
             return sent
+
+    async def _notify_one(self, sub_id: str) -> None:
+        """The first notification of a new subscription, under the same lock as the registry checks, so a check
+        running at the same time cannot send it twice."""
+        async with self._check_lock:
+            sub = self.store.get(sub_id)
+            if sub is not None:
+                champions = await asyncio.to_thread(lambda: list(self.registry.champions().values()))
+                await self._notify_changed(sub, champions)
+
+    async def _notify_changed(self, sub: StoredSubscription, champions: list[ModelVersionInfo]) -> int:
+        notifs, chosen, _ = self._notifs_for(sub, champions)
+        if any(sub.notified.get(m.name) != m.version for m in chosen):
+            return await self._deliver(sub.id, sub.body, notifs, chosen)
+        return 0
 
     async def _deliver(
         self, sub_id: str, body: NwdafMLModelProvSubsc, notifs: list[MLEventNotif], models: list[ModelVersionInfo]

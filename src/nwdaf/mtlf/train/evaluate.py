@@ -47,8 +47,12 @@ def evaluate(
     (``FORMAT:PATH`` specs or a frame of labelled flow records); per host (when the inputs have hosts) the rows
     scored and flagged, and per malicious label the recall."""
     bundle = load_bundle(model_uri, tracking_uri=tracking_uri, artifact_root=artifact_root)
-    frame = input_spec if isinstance(input_spec, pl.DataFrame) else None
-    specs = [] if frame is not None else [input_spec] if isinstance(input_spec, str) else list(input_spec)
+    frame: pl.DataFrame | None = None
+    specs: list[str] = []
+    if isinstance(input_spec, pl.DataFrame):
+        frame = input_spec
+    else:
+        specs = [input_spec] if isinstance(input_spec, str) else [str(s) for s in input_spec]
     flows, fingerprint = load_flows(specs, frame)
     meta = bundle.meta
     if meta.kind == "flow":
