@@ -10,22 +10,10 @@ from nwdaf.storage.backends import (
     open_backend,
 )
 from nwdaf.storage.config import RelaySettings, SinkSettings, StorageSettings
-from nwdaf.storage.records import (
-    FLOW_RECORDS_BATCH,
-    UE_FEATURES_BATCH,
-    FlowRecord,
-    FlowRecordsBatch,
-    UeFeaturesBatch,
-    UeFeatureVector,
-)
 from nwdaf.storage.schema import TABLES, RowError
 
 __all__ = [
-    "FLOW_RECORDS_BATCH",
     "TABLES",
-    "UE_FEATURES_BATCH",
-    "FlowRecord",
-    "FlowRecordsBatch",
     "RecordQuery",
     "RelaySettings",
     "RowError",
@@ -36,7 +24,5 @@ __all__ = [
     "StorageReader",
     "StorageSettings",
     "StorageWriter",
-    "UeFeatureVector",
-    "UeFeaturesBatch",
     "open_backend",
 ]

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 
-from nwdaf.events import AnalyticsResult, NfNotification
+from nwdaf.events import AnalyticsResult, ColumnBatch, FlowRecordBatch, NfNotification, UeFeatureBatch
 from nwdaf.models.flows import FlowDescriptionError, parse_flow_description
 from nwdaf.models.units import parse_bit_rate, parse_packet_rate, parse_traffic_volume
 from nwdaf.models.upf_ee import (
@@ -17,8 +18,7 @@ from nwdaf.models.upf_ee import (
     NotificationItem,
     UserDataUsageMeasurements,
 )
-from nwdaf.storage.records import FlowRecordsBatch, UeFeaturesBatch
-from nwdaf.storage.schema import UPF_USAGE
+from nwdaf.storage.schema import FLOW_RECORDS, UPF_USAGE
 
 Row = dict[str, Any]
 
@@ -132,12 +132,64 @@ def _flow_columns(m: UserDataUsageMeasurements) -> Row:
     }
 
 
-def flow_rows(batch: FlowRecordsBatch) -> list[Row]:
-    return [r.model_dump() for r in batch.records]
+def column_rows(batch: ColumnBatch) -> list[Row]:
+    """The rows of a columnar batch; raises ``ValueError`` when its columns differ in length."""
+    lengths = {name: len(values) for name, values in batch.columns.items()}
+    if len(set(lengths.values())) > 1:
+        raise ValueError(f"columns of unequal length: {lengths}")
+    names = list(batch.columns)
+    return [dict(zip(names, values, strict=True)) for values in zip(*batch.columns.values(), strict=True)]
 
 
-def feature_rows(batch: UeFeaturesBatch) -> list[Row]:
-    return [v.model_dump() for v in batch.vectors]
+def _json(values: Mapping[str, Any]) -> str:
+    return orjson.dumps(values, option=orjson.OPT_NON_STR_KEYS).decode() if values else ""
+
+
+def flow_rows(batch: FlowRecordBatch) -> list[Row]:
+    """Flow records (FLOW_SCHEMA columns plus supi/snssai/dnn) as ``flow_records`` rows; columns the table does
+    not model are kept in ``extra`` (JSON), never dropped."""
+    known = set(FLOW_RECORDS.column_names) - {"extra"}
+    rows = []
+    for record in column_rows(batch):
+        row = {k: v for k, v in record.items() if k in known}
+        if isinstance(row.get("snssai"), str):
+            row["snssai"] = row["snssai"].lower()
+        row["extra"] = _json({k: v for k, v in record.items() if k not in known})
+        rows.append(row)
+    return rows
+
+
+_FEATURE_KEYS = ("window_start", "window_end", "host", "supi", "snssai")
+
+
+def _is_number(value: Any) -> bool:
+    return value is None or (isinstance(value, int | float) and not isinstance(value, bool))
+
+
+def feature_rows(batch: UeFeatureBatch) -> list[Row]:
+    """Per-UE feature rows: numeric columns become the feature map (NaN stored as null), other columns (such as
+    ``top_destinations``) go to ``details`` (JSON). Raises ``ValueError`` for a row without ``host``."""
+    records = column_rows(batch)
+    numeric = {name for name, values in batch.columns.items()
+               if name not in _FEATURE_KEYS and all(_is_number(v) for v in values)}
+    rows = []
+    for record in records:
+        if not record.get("host"):
+            raise ValueError(f"a feature row of window {batch.window_start} has no host")
+        snssai = record.get("snssai")
+        rows.append({
+            "window_start": record.get("window_start", batch.window_start),
+            "window_end": record.get("window_end", batch.window_end),
+            "host": record["host"], "supi": record.get("supi"),
+            "snssai": snssai.lower() if isinstance(snssai, str) else None,
+            "features": {k: _feature(record[k]) for k in sorted(numeric)},
+            "details": _json({k: v for k, v in record.items() if k not in numeric and k not in _FEATURE_KEYS}),
+        })
+    return rows
+
+
+def _feature(value: float | None) -> float | None:
+    return None if value is None or math.isnan(value) else float(value)
 
 
 def analytics_row(result: AnalyticsResult) -> Row:
@@ -157,5 +209,5 @@ def analytics_row(result: AnalyticsResult) -> Row:
         "ratio": float(abnormal.ratio) if abnormal and abnormal.ratio is not None else None,
         "confidence": float(abnormal.confidence) if abnormal else None,
         "score": abnormal.score if abnormal else None,
-        "details": orjson.dumps(details).decode() if details else "",
+        "details": _json(details),
     }

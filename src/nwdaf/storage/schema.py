@@ -27,6 +27,9 @@ from typing import Any, Final, Literal
 SCHEMA_VERSION: Final = 1
 """Bumped when a table gains columns; backends record it in ``schema_version`` when they reconcile."""
 
+SNSSAI_KEY_PATTERN: Final = r"^([0-9]|[1-9][0-9]|1[0-9][0-9]|2[0-4][0-9]|25[0-5])(-[A-Fa-f0-9]{6})?$"
+"""TS 29.571 string form of an S-NSSAI: ``sst`` or ``sst-sd`` (stored with the SD lower-cased)."""
+
 MAX_TS: Final = float(2**32 - 1)
 """Times must fit ``toDateTime(toUInt32(ts))``, the partition/TTL expression (year 2106)."""
 
@@ -125,19 +128,23 @@ FLOW_RECORDS = Table(
      Column("dst_ip", "String"), Column("dst_port", "Nullable(Int32)"),
      Column("state", "String"), Column("service", "String"),
      *_nullable("Int64", "pkts_fwd", "pkts_bwd", "pkts_total", "bytes_fwd", "bytes_bwd", "bytes_total"),
-     Column("label", "String"), Column("label_detail", "String"), Column("source", "String")),
+     Column("label", "String"), Column("label_detail", "String"), Column("source", "String"),
+     Column("extra", "String")),
     time_column="start_ts", order_by=("supi", "ue_ip", "start_ts"),
 )
-"""Flow records in the :mod:`nwdaf.datasets.schema` columns, plus the UE they belong to."""
+"""Flow records in the :mod:`nwdaf.datasets.schema` columns, plus the UE they belong to; ``extra`` is a JSON object
+of any further columns the producer sent."""
 
 UE_FEATURES = Table(
     "ue_features",
     (Column("window_start", "Float64", "time"), Column("window_end", "Float64"), *_tags("supi", "host", "snssai"),
-     Column("feature_names", "Array(String)"), Column("feature_values", "Array(Nullable(Float64))")),
+     Column("feature_names", "Array(String)"), Column("feature_values", "Array(Nullable(Float64))"),
+     Column("details", "String")),
     time_column="window_start", order_by=("supi", "host", "window_start"),
     map_column=MapColumn("features", "feature_names", "feature_values"),
 )
-"""Per-UE (or per-host) feature vectors of one tumbling window."""
+"""Per-UE (or per-host) feature vectors of one window; ``details`` is a JSON object of the non-numeric columns
+(e.g. ``top_destinations``)."""
 
 ANALYTICS_RESULTS = Table(
     "analytics_results",

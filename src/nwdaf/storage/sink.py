@@ -4,8 +4,8 @@ Topics and what they become:
 
 * ``UPF_EE_NOTIFICATIONS`` (NfNotification with a TS 29.564 NotificationData body) → ``upf_usage`` points in the
   time-series backend and ``upf_usage_reports`` rows in the warehouse;
-* ``FLOW_RECORDS`` (:class:`~nwdaf.storage.records.FlowRecordsBatch`) → ``flow_records``;
-* ``UE_FEATURES`` (:class:`~nwdaf.storage.records.UeFeaturesBatch`) → ``ue_features``;
+* ``FLOW_RECORDS`` (:class:`nwdaf.events.FlowRecordBatch`, one window in columns) → ``flow_records``;
+* ``UE_FEATURES`` (:class:`nwdaf.events.UeFeatureBatch`) → ``ue_features``;
 * ``ANALYTICS_RESULTS`` (:class:`nwdaf.events.AnalyticsResult`) → ``analytics_results``.
 
 Why a handler waits for the write: the bus commits a message once its handler returned (at-least-once), so a
@@ -28,12 +28,20 @@ from typing import Any, Literal
 from pydantic import ValidationError
 
 from nwdaf.bus import EnvelopeError, EventBus, Message, Subscription, decode, topics
-from nwdaf.events import ANALYTICS_RESULT, NF_NOTIFICATION, AnalyticsResult, NfNotification
+from nwdaf.events import (
+    ANALYTICS_RESULT,
+    FLOW_RECORD_BATCH,
+    NF_NOTIFICATION,
+    UE_FEATURE_BATCH,
+    AnalyticsResult,
+    FlowRecordBatch,
+    NfNotification,
+    UeFeatureBatch,
+)
 from nwdaf.models.units import UnitFormatError
 from nwdaf.storage import normalise
 from nwdaf.storage.backends.base import StorageBackend, StorageWriter
 from nwdaf.storage.config import SinkSettings
-from nwdaf.storage.records import FLOW_RECORDS_BATCH, UE_FEATURES_BATCH, FlowRecordsBatch, UeFeaturesBatch
 from nwdaf.storage.schema import RowError, assign_record_ids, encode_row, table
 
 log = logging.getLogger("nwdaf.storage.sink")
@@ -117,11 +125,11 @@ class StorageSink:
                         (("warehouse", "upf_usage_reports"), rows.reports)]
 
     def _flows(self, raw: bytes) -> Decoded:
-        env = decode(raw, FlowRecordsBatch, type_=FLOW_RECORDS_BATCH)
+        env = decode(raw, FlowRecordBatch, type_=FLOW_RECORD_BATCH)
         return env.id, [(("warehouse", "flow_records"), normalise.flow_rows(env.payload))]
 
     def _features(self, raw: bytes) -> Decoded:
-        env = decode(raw, UeFeaturesBatch, type_=UE_FEATURES_BATCH)
+        env = decode(raw, UeFeatureBatch, type_=UE_FEATURE_BATCH)
         return env.id, [(("warehouse", "ue_features"), normalise.feature_rows(env.payload))]
 
     def _analytics(self, raw: bytes) -> Decoded:

@@ -11,18 +11,14 @@ from typing import Any
 from nwdaf.bus import encode
 from nwdaf.events import (
     ANALYTICS_RESULT,
+    FLOW_RECORD_BATCH,
     NF_NOTIFICATION,
+    UE_FEATURE_BATCH,
     AbnormalBehaviourResult,
     AnalyticsResult,
+    FlowRecordBatch,
     NfNotification,
-)
-from nwdaf.storage.records import (
-    FLOW_RECORDS_BATCH,
-    UE_FEATURES_BATCH,
-    FlowRecord,
-    FlowRecordsBatch,
-    UeFeaturesBatch,
-    UeFeatureVector,
+    UeFeatureBatch,
 )
 
 SUPI = "imsi-001010000000001"
@@ -64,23 +60,38 @@ def upf_message(at: datetime, **kwargs: Any) -> bytes:
     return encode(note, type_=NF_NOTIFICATION, source="collector")
 
 
-def flow_records_message(at: datetime, n: int = 3, *, supi: str = SUPI) -> bytes:
-    records = [
-        FlowRecord(start_ts=at.timestamp() + i, proto="tcp", proto_num=6, src_ip=UE_IP, src_port=40000 + i,
-                   dst_ip="93.184.216.34", dst_port=443, duration_s=1.5, pkts_fwd=5, pkts_bwd=4, pkts_total=9,
-                   bytes_fwd=500, bytes_bwd=4000, bytes_total=4500, state="SF", label="benign", source="test:unit",
-                   supi=supi, ue_ip=UE_IP, snssai=SNSSAI_KEY, dnn="internet")
+def columns(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
+    """Row dicts in the processor's columnar wire form."""
+    return {name: [row.get(name) for row in rows] for name in rows[0]}
+
+
+def flow_record_batch(at: datetime, n: int = 3, *, supi: str = SUPI) -> FlowRecordBatch:
+    """One window of flow records as the processor publishes them (FLOW_SCHEMA without labels + supi/snssai/dnn)."""
+    start = at.timestamp()
+    rows = [
+        {"start_ts": start, "duration_s": 1.5, "proto": "tcp", "proto_num": 6, "src_ip": UE_IP, "src_port": 40000 + i,
+         "dst_ip": "93.184.216.34", "dst_port": 443, "state": None, "service": None, "pkts_fwd": 5, "pkts_bwd": 4,
+         "pkts_total": 9, "bytes_fwd": 500, "bytes_bwd": 4000, "bytes_total": 4500, "source": "upf", "supi": supi,
+         "snssai": "1-00000A", "dnn": "internet"}
         for i in range(n)
     ]
-    return encode(FlowRecordsBatch(records=records), type_=FLOW_RECORDS_BATCH, source="processor")
+    return FlowRecordBatch(window_start=start, window_end=start + 60, columns=columns(rows))
+
+
+def flow_records_message(at: datetime, n: int = 3, *, supi: str = SUPI) -> bytes:
+    return encode(flow_record_batch(at, n, supi=supi), type_=FLOW_RECORD_BATCH, source="processor")
+
+
+def ue_feature_batch(at: datetime, *, supi: str = SUPI) -> UeFeatureBatch:
+    """Per-UE features of one window as the processor publishes them (numeric columns plus evidence lists)."""
+    start = at.timestamp()
+    rows = [{"window_start": start, "host": UE_IP, "flows": 12, "distinct_dst": 3.0, "syn_ratio": float("nan"),
+             "supi": supi, "top_destinations": ["93.184.216.34", "8.8.8.8"]}]
+    return UeFeatureBatch(window_start=start, window_end=start + 60, columns=columns(rows))
 
 
 def ue_features_message(at: datetime, *, supi: str = SUPI) -> bytes:
-    start = at.timestamp()
-    vector = UeFeatureVector(window_start=start, window_end=start + 60, host=UE_IP, supi=supi, snssai=SNSSAI_KEY,
-                             features={"flows": 12.0, "distinct_dst": 3.0, "syn_ratio": None})
-    return encode(UeFeaturesBatch(vectors=[vector], feature_set="host-v1"), type_=UE_FEATURES_BATCH,
-                  source="processor")
+    return encode(ue_feature_batch(at, supi=supi), type_=UE_FEATURE_BATCH, source="processor")
 
 
 def analytics_result(at: datetime, *, supi: str = SUPI, event: str = "ABNORMAL_BEHAVIOUR") -> AnalyticsResult:

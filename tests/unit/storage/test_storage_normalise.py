@@ -8,10 +8,9 @@ import orjson
 import pytest
 from pydantic import ValidationError
 
-from nwdaf.events import NfNotification
+from nwdaf.events import FlowRecordBatch, NfNotification
 from nwdaf.models.units import UnitFormatError
-from nwdaf.storage.normalise import analytics_row, snssai_key, usage_rows
-from nwdaf.storage.records import FlowRecord, UeFeatureVector
+from nwdaf.storage.normalise import analytics_row, feature_rows, flow_rows, snssai_key, usage_rows
 from nwdaf.testing import storage_data as data
 
 pytestmark = pytest.mark.unit
@@ -81,16 +80,42 @@ def test_analytics_row_flattens_the_finding() -> None:
     assert orjson.loads(row["details"]) == {"addtMeas": {"ddosAttack": {"ipv4Addrs": ["198.51.100.7"]}}}
 
 
-def test_records_reject_bad_values_by_name() -> None:
-    with pytest.raises(ValidationError, match="snssai"):
-        FlowRecord(start_ts=1.0, proto="tcp", src_ip="a", dst_ip="b", snssai="300")
-    with pytest.raises(ValidationError, match="extra"):
-        FlowRecord.model_validate({"start_ts": 1.0, "proto": "tcp", "src_ip": "a", "dst_ip": "b", "colour": 1})
-    with pytest.raises(ValidationError, match="window_end"):
-        UeFeatureVector(window_start=10.0, window_end=10.0, host="h", features={})
-    with pytest.raises(ValidationError, match="infinite"):
-        UeFeatureVector(window_start=0.0, window_end=10.0, host="h", features={"x": float("inf")})
-    vector = UeFeatureVector(window_start=0.0, window_end=10.0, host="h", snssai="1-ABCDEF",
-                             features={"x": float("nan")})
-    assert vector.features == {"x": None}
-    assert vector.snssai == "1-abcdef"
+def test_flow_batch_rows_keep_unmodelled_columns_in_extra() -> None:
+    batch = data.flow_record_batch(AT, 2)
+    rows = flow_rows(batch.model_copy(update={"columns": {**batch.columns, "app": ["web", None]}}))
+    assert [r["src_port"] for r in rows] == [40000, 40001]
+    assert rows[0]["snssai"] == "1-00000a"
+    assert orjson.loads(rows[0]["extra"]) == {"app": "web"}
+    assert orjson.loads(rows[1]["extra"]) == {"app": None}
+
+
+def test_feature_rows_split_numbers_from_evidence() -> None:
+    (row,) = feature_rows(data.ue_feature_batch(AT))
+    assert row["window_start"] == AT.timestamp()
+    assert row["window_end"] == AT.timestamp() + 60
+    assert (row["host"], row["supi"]) == (data.UE_IP, data.SUPI)
+    assert row["features"] == {"distinct_dst": 3.0, "flows": 12.0, "syn_ratio": None}
+    assert orjson.loads(row["details"]) == {"top_destinations": ["93.184.216.34", "8.8.8.8"]}
+
+
+def test_ragged_or_hostless_batches_are_errors() -> None:
+    batch = data.flow_record_batch(AT, 2)
+    with pytest.raises(ValueError, match="unequal length"):
+        flow_rows(batch.model_copy(update={"columns": {**batch.columns, "supi": ["x"]}}))
+    features = data.ue_feature_batch(AT)
+    with pytest.raises(ValueError, match="no host"):
+        feature_rows(features.model_copy(update={"columns": {**features.columns, "host": [None]}}))
+
+
+def test_the_processors_own_flow_batches_fit_the_table() -> None:
+    from nwdaf.processor.convert import aggregate_flows, notification_rows, rows_frame
+    from nwdaf.processor.processor import columns_of
+    from nwdaf.storage.schema import FLOW_RECORDS, assign_record_ids, encode_row
+
+    frame = aggregate_flows(rows_frame(notification_rows(data.notification_data(AT))), AT.timestamp())
+    batch = FlowRecordBatch(window_start=AT.timestamp(), window_end=AT.timestamp() + 60, columns=columns_of(frame))
+    rows = assign_record_ids(flow_rows(batch), "b", "flow_records")
+    assert len(rows) == 1  # the sample's one per-flow report
+    encoded = dict(zip(FLOW_RECORDS.column_names, encode_row(FLOW_RECORDS, rows[0]), strict=False))
+    assert (encoded["supi"], encoded["snssai"], encoded["proto"]) == (data.SUPI, "1-00000a", "udp")
+    assert encoded["extra"] == ""

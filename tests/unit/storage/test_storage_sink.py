@@ -66,6 +66,7 @@ async def test_every_topic_lands_in_its_table(bus: InMemoryBus, chdb: MergeTreeB
     assert len(await rows(chdb, "flow_records", supi=data.SUPI)) == 3
     (vector,) = await rows(chdb, "ue_features", supi=data.SUPI)
     assert vector["features"] == {"flows": 12.0, "distinct_dst": 3.0, "syn_ratio": None}
+    assert vector["window_end"] - vector["window_start"] == 60
     (result,) = await rows(chdb, "analytics_results", supi=data.SUPI)
     assert result["exception_id"] == "SUSPICION_OF_DDOS_ATTACK"
     assert sink.stats.ignored_items == 1

@@ -17,9 +17,8 @@ from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, create_model
 
 from nwdaf.storage.backends.base import MAX_LIMIT, StorageReader
-from nwdaf.storage.records import SNSSAI_KEY_PATTERN
 from nwdaf.storage.relay import RESOURCES, AnalyticsStream, StreamFilter, StreamLaggedError, build_query, read_records
-from nwdaf.storage.schema import TABLES, Table
+from nwdaf.storage.schema import SNSSAI_KEY_PATTERN, TABLES, Table
 
 API_ROOT = "/nnwdaf-datarelay/v1"
 
