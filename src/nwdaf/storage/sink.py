@@ -71,6 +71,7 @@ class SinkStats:
 class _Batch:
     rows: dict[Target, list[dict[str, Any]]] = field(default_factory=dict)
     size: int = 0
+    messages: int = 0
     opened_at: float = field(default_factory=time.monotonic)
     done: asyncio.Future[None] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
 
@@ -86,7 +87,6 @@ class StorageSink:
         self._maintained = maintained
         self.stats = SinkStats()
         self._batch: _Batch | None = None
-        self._waiting = 0
         self._kick = asyncio.Event()
         self._flush_lock = asyncio.Lock()
         self._subscriptions: list[Subscription] = []
@@ -165,21 +165,19 @@ class StorageSink:
             return
         if rows:
             batch = self._add(rows)
-            self._waiting += 1
-            try:
-                if batch.size >= self.settings.max_rows or self._waiting >= self.settings.consumers:
-                    await self._write(batch)
-                else:
-                    self._kick.set()
-                await asyncio.shield(batch.done)  # one cancelled handler must not cancel the others' batch
-            finally:
-                self._waiting -= 1
+            # Every member waits on this batch: no further message can join it, so write it now.
+            if batch.size >= self.settings.max_rows or batch.messages >= self.settings.consumers:
+                await self._write(batch)
+            else:
+                self._kick.set()
+            await asyncio.shield(batch.done)  # one cancelled handler must not cancel the others' batch
         self.stats.messages += 1
 
     def _add(self, rows: dict[Target, list[dict[str, Any]]]) -> _Batch:
         if self._batch is None:
             self._batch = _Batch()
         batch = self._batch
+        batch.messages += 1
         for target, items in rows.items():
             batch.rows.setdefault(target, []).extend(items)
             batch.size += len(items)
