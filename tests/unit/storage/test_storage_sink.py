@@ -156,3 +156,27 @@ async def test_timer_writes_a_batch_that_no_other_member_joins(chdb: MergeTreeBa
         await agent.stop()
     assert agent.stats.flushes == 1
     assert len(await rows(chdb, "ue_features")) == 1
+
+
+async def test_sustained_load_keeps_batches_full(chdb: MergeTreeBackend) -> None:
+    bus = InMemoryBus(partitions=3)
+    await bus.start()
+    agent = StorageSink(bus, chdb, chdb, SinkSettings(consumers=3, max_delay_s=30))
+    await agent.start()
+    try:
+        keys = {bus.partition_for(topics.FLOW_RECORDS, f"ue-{i}".encode()): f"ue-{i}".encode() for i in range(50)}
+        assert len(keys) == 3
+        at = data.now_utc()
+        for i in range(30):  # ten messages per partition, published before the members start handling them
+            await bus.publish(topics.FLOW_RECORDS, data.flow_records_message(at + timedelta(minutes=i), 1),
+                              key=keys[i % 3])
+
+        async def all_committed() -> bool:
+            return bus.stats.delivered == 30
+        await eventually(all_committed, "30 messages committed")
+        # Each write waits for one message of every member (the 30 s timer never fires): 10 writes of 3.
+        assert agent.stats.flushes == 10
+    finally:
+        await agent.stop()
+        await bus.close()
+    assert len(await rows(chdb, "flow_records")) == 30
