@@ -232,11 +232,26 @@ def encode_row(tbl: Table, row: Mapping[str, Any]) -> tuple[Any, ...]:
     return (*(_value(c, values.get(c.name), where) for c in tbl.columns), rid)
 
 
+def _decoded(col: Column, value: Any) -> Any:
+    # JSON output formats print whole floats without a fraction and may quote 64-bit integers: restore the type.
+    if value is None:
+        return None
+    if col.type == "String":
+        return None if value == "" else value
+    if col.type == "Array(Nullable(Float64))":
+        return [None if v is None else float(v) for v in value]
+    if "Float" in col.type and not col.type.startswith("Array"):
+        return float(value)
+    if "Int" in col.type:
+        return int(value)
+    return value
+
+
 def decode_row(tbl: Table, values: Iterable[Any]) -> dict[str, Any]:
     """A stored row (in column order, without ``record_id``) as a dict: empty tags/strings become ``None``."""
     out: dict[str, Any] = {}
     for col, value in zip(tbl.columns, values, strict=True):
-        out[col.name] = None if col.type == "String" and value == "" else value
+        out[col.name] = _decoded(col, value)
     if tbl.map_column is not None:
         keys, vals = out.pop(tbl.map_column.keys) or [], out.pop(tbl.map_column.values) or []
         out[tbl.map_column.name] = dict(zip(keys, vals, strict=True))

@@ -79,8 +79,9 @@ def test_feature_map_round_trips_through_parallel_arrays() -> None:
     names = UE_FEATURES.column_names
     assert encoded[names.index("feature_names")] == ["flows", "ratio"]
     assert encoded[names.index("feature_values")] == [3.0, None]
-    decoded = decode_row(UE_FEATURES, encoded[:-1])
+    decoded = decode_row(UE_FEATURES, [*encoded[:-3], [3, None], ""])  # values as JSON prints them
     assert decoded["features"] == {"flows": 3.0, "ratio": None}
+    assert isinstance(decoded["features"]["flows"], float)
     assert decoded["supi"] is None
 
 
@@ -90,3 +91,15 @@ def test_every_table_has_a_time_column_and_sort_key_of_its_own_columns() -> None
         assert set(tbl.order_by) <= set(tbl.column_names)
         assert all(not tbl.by_name[c].nullable for c in tbl.order_by), tbl.name
     assert [t.name for t in TABLES.values() if t.timeseries] == ["upf_usage"]
+
+
+def test_decode_restores_column_types_from_json_output() -> None:
+    values = dict.fromkeys(UPF_USAGE.column_names)
+    values.update(ts=1000000000, supi="imsi-1", ue_ip="", ul_bytes="18446744073709551615", reports="1",
+                  ul_throughput_bps=2)
+    row = decode_row(UPF_USAGE, list(values.values()))
+    assert isinstance(row["ts"], float)
+    assert row["ul_bytes"] == 2**64 - 1
+    assert row["reports"] == 1
+    assert isinstance(row["ul_throughput_bps"], float)
+    assert row["ue_ip"] is None
