@@ -125,6 +125,13 @@ async def test_influxdb_retention_policy_follows_the_url(influxdb_server: Server
         assert backend.dropped_beyond_retention == 1
         assert await count(backend) == 1
         assert await backend.schema_version() == 1
+        longer = await open_started(influxdb_server.url_for(test_database, "retention_days=5"))
+        await longer.close()
+        async with httpx.AsyncClient(base_url=influxdb_server.http_url) as client:
+            resp = await client.get("/query", params={"q": f'SHOW RETENTION POLICIES ON "{test_database}"'})
+        policies = {v[0]: v for v in resp.json()["results"][0]["series"][0]["values"]}
+        assert policies["nwdaf"][1] == "120h0m0s"  # altered in place on restart, data kept
+        assert await count(backend) == 1
     finally:
         await backend.drop_database()
         await backend.close()
