@@ -103,3 +103,12 @@ def test_decode_restores_column_types_from_json_output() -> None:
     assert row["reports"] == 1
     assert isinstance(row["ul_throughput_bps"], float)
     assert row["ue_ip"] is None
+
+
+def test_public_names_are_exported() -> None:
+    import nwdaf.storage
+
+    assert len(set(nwdaf.storage.__all__)) == len(nwdaf.storage.__all__)
+    for name in nwdaf.storage.__all__:
+        assert getattr(nwdaf.storage, name) is not None
+    assert set(TABLES) == {"upf_usage", "upf_usage_reports", "flow_records", "ue_features", "analytics_results"}
