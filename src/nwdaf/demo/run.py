@@ -8,9 +8,11 @@ model and the rules, notifies the SMF, and the SMF releases the bots' PDU sessio
 from __future__ import annotations
 
 import asyncio
+import math
 import random
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, replace
 from typing import Any
@@ -21,7 +23,7 @@ from nwdaf.demo.model import ensure_champion
 from nwdaf.demo.observer import LoopObserver, UeTimeline
 from nwdaf.runtime import Runtime, ServiceContext, start_runtime
 from nwdaf.upf.config import SourceSpec
-from nwdaf.upf.dataplane import Scenario
+from nwdaf.upf.dataplane import PacketBatch, Scenario, SessionTable
 from nwdaf.upf.service import UpfService, create_upf_service
 from nwdaf.upf.sources import SyntheticSource
 
@@ -40,6 +42,11 @@ class DemoOptions:
     """Stop this long after the last attack started if not every bot has been released."""
     settle_s: float = 5.0
     """Keep running this long after the last release, to show that benign UEs stay connected."""
+    exact_timing: bool = False
+    """For measurements: the scenario clock starts when the UPF starts reading it, at a random sub-second phase
+    against the UPF's reporting tick, and a bot's attack start is the first whole scenario second at or after its
+    drawn start, as the traffic generator switches on. Off, the times are the scenario's plan: it starts at the
+    next whole second before start-up, so the attack start is off by up to about a second either way."""
 
 
 def build_population(opts: DemoOptions, start_s: int) -> Scenario:
@@ -54,15 +61,44 @@ def build_population(opts: DemoOptions, start_s: int) -> Scenario:
     return scenario
 
 
-def timelines(scenario: Scenario) -> dict[str, UeTimeline]:
+def timelines(scenario: Scenario, exact: bool = False) -> dict[str, UeTimeline]:
     t0 = scenario.start_ns / 1e9
+
+    def attack_start(at_s: float) -> float:
+        # The generator attacks from the first whole second (tick) at or after the drawn start.
+        return t0 + (math.ceil(at_s) if exact else at_s)
+
     return {ue.supi: UeTimeline(ue.supi, ue.ip, "bot" if ue.attack else "benign", ue.attack,
-                                t0 + ue.attack_start_s if ue.attack else None) for ue in scenario.ues}
+                                attack_start(ue.attack_start_s) if ue.attack else None) for ue in scenario.ues}
 
 
-def _upf_builder(scenario: Scenario) -> Callable[[ServiceContext], UpfService]:
+class _WallClockSource(SyntheticSource):
+    """The demo population on the wall clock: its second 0 is ``phase_s`` after the UPF prepares it, and a
+    packet's time is the time it reaches the data plane (within one delivery step)."""
+
+    def __init__(self, phase_s: float) -> None:
+        super().__init__(SourceSpec("synthetic", scenario="benign", seed=0))
+        self.phase_s = phase_s
+        self._closed = threading.Event()
+
+    def prepare(self, sessions: SessionTable) -> None:
+        self.scenario.start_ns = time.time_ns() + int(self.phase_s * 1e9)
+        super().prepare(sessions)
+
+    def batches(self) -> Iterator[PacketBatch]:
+        if self._closed.wait(max(0.0, self.scenario.start_ns / 1e9 - time.time())):
+            return
+        yield from super().batches()
+
+    def close(self) -> None:
+        self._closed.set()
+        super().close()
+
+
+def _upf_builder(scenario: Scenario, opts: DemoOptions) -> Callable[[ServiceContext], UpfService]:
     def build(ctx: ServiceContext) -> UpfService:
-        source = SyntheticSource(SourceSpec("synthetic", scenario="benign", seed=0))
+        source = (_WallClockSource(random.Random(f"{opts.seed}-phase").random()) if opts.exact_timing
+                  else SyntheticSource(SourceSpec("synthetic", scenario="benign", seed=0)))
         source.scenario = scenario
         source.name = f"synthetic demo population ({len(scenario.ues)} UEs)"
         return create_upf_service(ctx.settings.upf, ctx.client, base_urls=ctx.base_urls, source=source)
@@ -77,7 +113,10 @@ async def run_demo(settings: Settings, opts: DemoOptions, say: Say) -> dict[str,
     ues = timelines(scenario)
     observer = LoopObserver(ues)
     async with AsyncExitStack() as stack:
-        rt = await start_runtime(settings, ["all"], stack, overrides={"upf": _upf_builder(scenario)})
+        rt = await start_runtime(settings, ["all"], stack, overrides={"upf": _upf_builder(scenario, opts)})
+        if opts.exact_timing:
+            for supi, exact in timelines(scenario, exact=True).items():
+                ues[supi].t_attack_start = exact.t_attack_start
         for nf, server in rt.servers.items():
             say(f"{nf.upper():<5} SBI listening at {server.url} (HTTP/2 h2c + HTTP/1.1)")
         await rt.context.bus.subscribe([topics.UPF_EE_NOTIFICATIONS], "demo-observer", observer.on_report)
