@@ -14,14 +14,15 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AsyncExitStack
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from nwdaf.bus import topics
 from nwdaf.config import Settings
 from nwdaf.demo.model import ensure_champion
 from nwdaf.demo.observer import LoopObserver, UeTimeline
-from nwdaf.runtime import Runtime, ServiceContext, start_runtime
+from nwdaf.runtime import Builder, Runtime, ServiceContext, start_runtime
+from nwdaf.smf.service import SmfService, build_smf
 from nwdaf.upf.config import SourceSpec
 from nwdaf.upf.dataplane import PacketBatch, Scenario, SessionTable
 from nwdaf.upf.service import UpfService, create_upf_service
@@ -44,9 +45,11 @@ class DemoOptions:
     """Keep running this long after the last release, to show that benign UEs stay connected."""
     exact_timing: bool = False
     """For measurements: the scenario clock starts when the UPF starts reading it, at a random sub-second phase
-    against the UPF's reporting tick, and a bot's attack start is the first whole scenario second at or after its
-    drawn start, as the traffic generator switches on. Off, the times are the scenario's plan: it starts at the
-    next whole second before start-up, so the attack start is off by up to about a second either way."""
+    against the UPF's reporting tick; a PERIODIC SMF subscribes at a random phase within its repetition period
+    (else its schedule would keep the same offset to the UPF's reports in every run); and a bot's attack start is
+    the first whole scenario second at or after its drawn start, as the traffic generator switches on. Off, the
+    times are the scenario's plan: it starts at the next whole second before start-up, so the attack start is off
+    by up to about a second either way."""
 
 
 def build_population(opts: DemoOptions, start_s: int) -> Scenario:
@@ -106,6 +109,32 @@ def _upf_builder(scenario: Scenario, opts: DemoOptions) -> Callable[[ServiceCont
     return build
 
 
+@dataclass
+class _PhasedSmf(SmfService):
+    """The SMF, subscribing ``phase_s`` after the runtime starts it."""
+
+    phase_s: float = 0.0
+
+    async def start(self) -> None:
+        await asyncio.sleep(self.phase_s)
+        await super().start()
+
+
+def _smf_builder(opts: DemoOptions) -> Builder:
+    def build(ctx: ServiceContext) -> SmfService:
+        smf = build_smf(ctx)
+        period = smf.smf.repetition_period_s if smf.smf.notification_method == "PERIODIC" else 0
+        phase = random.Random(f"{opts.seed}-smf").uniform(0, period)
+        return _PhasedSmf(**{f.name: getattr(smf, f.name) for f in fields(smf) if f.init}, phase_s=phase)
+
+    return build
+
+
+def _overrides(scenario: Scenario, opts: DemoOptions) -> dict[str, Builder]:
+    upf: dict[str, Builder] = {"upf": _upf_builder(scenario, opts)}
+    return {**upf, "smf": _smf_builder(opts)} if opts.exact_timing else upf
+
+
 async def run_demo(settings: Settings, opts: DemoOptions, say: Say) -> dict[str, Any]:
     """Train if needed, run the loop until every bot is released (or the timeout), return the report."""
     await asyncio.to_thread(ensure_champion, settings, say)
@@ -113,7 +142,7 @@ async def run_demo(settings: Settings, opts: DemoOptions, say: Say) -> dict[str,
     ues = timelines(scenario)
     observer = LoopObserver(ues)
     async with AsyncExitStack() as stack:
-        rt = await start_runtime(settings, ["all"], stack, overrides={"upf": _upf_builder(scenario, opts)})
+        rt = await start_runtime(settings, ["all"], stack, overrides=_overrides(scenario, opts))
         if opts.exact_timing:
             for supi, exact in timelines(scenario, exact=True).items():
                 ues[supi].t_attack_start = exact.t_attack_start
