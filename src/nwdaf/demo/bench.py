@@ -15,10 +15,10 @@ import logging
 import math
 import statistics
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from nwdaf.config import Settings, load_settings
 from nwdaf.demo.cli import demo_settings
@@ -26,6 +26,7 @@ from nwdaf.demo.model import ensure_champion
 from nwdaf.demo.run import DemoOptions, run_demo
 
 Say = Callable[[str], None]
+SmfMethod = Literal["PERIODIC", "THRESHOLD"]
 
 STAGES = ("report", "detect", "notify", "release")
 """Steps of the loop, each measured from the attack start: first UPF report of attack traffic at the NWDAF,
@@ -48,11 +49,13 @@ def window_for(period_s: int) -> float:
     return max(10.0, 3.0 * period_s)
 
 
-def bench_settings(base: Settings, run_dir: Path, registry_dir: Path, period_s: int) -> Settings:
-    """The demo's settings with the SMF subscribed PERIODIC at ``period_s`` (the demo's default is THRESHOLD)."""
+def bench_settings(base: Settings, run_dir: Path, registry_dir: Path, period_s: int,
+                   smf_method: SmfMethod = "PERIODIC") -> Settings:
+    """The demo's settings with the SMF subscribed PERIODIC at ``period_s`` (the demo's default is THRESHOLD:
+    notified as soon as a finding arrives)."""
     settings = demo_settings(base, run_dir, registry_dir, period_s, window_for(period_s))
     smf = {**settings.smf.model_dump(mode="json", exclude_unset=True),
-           "notification_method": "PERIODIC", "repetition_period_s": period_s}
+           "notification_method": smf_method, "repetition_period_s": period_s}
     return load_settings(None, **{**settings.model_dump(mode="json", exclude_unset=True), "smf": smf})
 
 
@@ -246,13 +249,15 @@ def plot(summaries: Sequence[PeriodSummary], path: Path) -> None:
 
 @dataclass(frozen=True)
 class BenchConfig:
-    """What to run: periods, runs per period, population, where the per-period model registries live."""
+    """What to run: periods, runs per period, population, where the per-period model registries live, and how
+    the SMF subscribes."""
 
     registry_root: Path
     periods: tuple[int, ...] = (1, 3, 5)
     runs: int = 20
     benign: int = 20
     first_seed: int = 1000
+    smf_method: SmfMethod = "PERIODIC"
 
     def seeds(self, period_s: int) -> list[int]:
         """A fresh population seed per run (and per period)."""
@@ -270,9 +275,59 @@ async def run_once(base: Settings, config: BenchConfig, period_s: int, seed: int
     """One closed-loop run in a fresh data dir; the report carries its last log lines if the loop did not close."""
     lines: list[str] = []
     with tempfile.TemporaryDirectory(prefix="nwdaf-bench-") as tmp:
-        settings = bench_settings(base, Path(tmp), registry_for(config.registry_root, period_s), period_s)
+        settings = bench_settings(base, Path(tmp), registry_for(config.registry_root, period_s), period_s,
+                                  config.smf_method)
         report = await run_demo(settings, demo_options(period_s, seed, config.benign), lines.append)
     bots = [ue for ue in report["ues"] if ue["role"] == "bot"]
     if benign_released(report) or not all(ue["released"] for ue in bots):
         report["log"] = lines[-40:]
     return report
+
+
+# --- notification lateness and idle CPU (the other two parts of benchmarks/closed_loop.py) ----------------------
+
+
+def lateness_stats(times: Mapping[str, float], t0: float, t1: float) -> dict[str, float | int]:
+    """p50/p99/max lateness in ms of the reports due within [t0, t1), from {"<subscriptionId> <due>": time}."""
+    late = []
+    for key, t in times.items():
+        due = float(key.rpartition(" ")[2])
+        if t0 <= due < t1:
+            late.append((t - due) * 1000)
+    return {"count": len(late), "p50_ms": percentile(late, 50), "p99_ms": percentile(late, 99),
+            "max_ms": max(late, default=math.nan)}
+
+
+def reports_due(anchors: Iterable[float], t0: float, t1: float, period_s: float) -> int:
+    """How many reports anchored at ``anchors`` fall due within [t0, t1): report k is due at anchor + k * period
+    (k >= 1), as :class:`~nwdaf.anlf.scheduler.PeriodicScheduler` schedules them."""
+    def due_before(a: float, t: float) -> int:
+        return max(0, math.ceil((t - a) / period_s) - 1)
+
+    return sum(due_before(a, t1) - due_before(a, t0) for a in anchors)
+
+
+def cpu_ticks(pid: int, proc: Path = Path("/proc")) -> int:
+    """utime + stime (clock ticks) of ``pid`` and its live descendants; every thread counts."""
+    parents: dict[int, int] = {}
+    ticks: dict[int, int] = {}
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # gone meanwhile
+        parents[int(entry.name)] = int(fields[1])
+        ticks[int(entry.name)] = int(fields[11]) + int(fields[12])
+
+    def descends(p: int) -> bool:
+        seen = set()
+        while p not in seen and p in parents:
+            if p == pid:
+                return True
+            seen.add(p)
+            p = parents[p]
+        return False
+
+    return sum(t for p, t in ticks.items() if descends(p))

@@ -158,3 +158,50 @@ def test_exact_timelines_start_attacks_on_the_generators_whole_second() -> None:
         assert planned[supi].t_attack_start is not None
         assert 1010.2 <= planned[supi].t_attack_start <= 1010.8
         assert exact[supi].t_attack_start == 1011.0
+
+
+def test_bench_settings_can_keep_the_smf_on_threshold_notifications(tmp_path: Path) -> None:
+    settings = bench.bench_settings(load_settings(None), tmp_path / "run", tmp_path / "registry", 5, "THRESHOLD")
+
+    assert settings.smf.notification_method == "THRESHOLD"
+    assert settings.collector.upf_ee[0].rep_period_s == 5
+
+
+def test_lateness_stats_keep_only_the_reports_due_in_the_window() -> None:
+    times = {"a 100.0": 100.002, "a 101.0": 101.004, "b 100.5": 100.5, "a 99.0": 130.0, "b 102.0": 102.5}
+
+    stats = bench.lateness_stats(times, 100.0, 102.0)
+
+    assert stats["count"] == 3
+    assert stats["p50_ms"] == pytest.approx(2.0)
+    assert stats["max_ms"] == pytest.approx(4.0)
+    empty = bench.lateness_stats({}, 0.0, 1.0)
+    assert empty["count"] == 0
+    assert math.isnan(empty["p99_ms"])
+
+
+def test_reports_due_counts_anchor_plus_k_periods_within_the_window() -> None:
+    assert bench.reports_due([0.25], 10.0, 20.0, 1.0) == 10  # 10.25 ... 19.25
+    assert bench.reports_due([0.0], 10.0, 20.0, 1.0) == 10  # 10 ... 19: t0 counts, t1 does not
+    assert bench.reports_due([0.0, 0.5], 10.0, 20.0, 5.0) == 4  # 10, 15 and 10.5, 15.5
+    assert bench.reports_due([15.0], 10.0, 20.0, 1.0) == 4  # the first report is one period after its anchor
+    assert bench.reports_due([25.0], 10.0, 20.0, 1.0) == 0
+
+
+def _stat(proc: Path, pid: int, ppid: int, utime: int, stime: int, comm: str = "python (x)") -> None:
+    (proc / str(pid)).mkdir()
+    rest = ["S", str(ppid)] + ["0"] * 9 + [str(utime), str(stime)] + ["0"] * 5
+    (proc / str(pid) / "stat").write_text(f"{pid} ({comm}) {' '.join(rest)}\n")
+
+
+def test_cpu_ticks_sum_a_process_and_its_descendants_only(tmp_path: Path) -> None:
+    _stat(tmp_path, 100, 1, 30, 10)
+    _stat(tmp_path, 101, 100, 5, 1, comm="child (with) parens")
+    _stat(tmp_path, 102, 101, 2, 2)
+    _stat(tmp_path, 200, 1, 1000, 1000)
+    (tmp_path / "self").mkdir()
+    (tmp_path / "103").mkdir()  # vanished between listing and reading
+
+    assert bench.cpu_ticks(100, tmp_path) == 50
+    assert bench.cpu_ticks(101, tmp_path) == 10
+    assert bench.cpu_ticks(999, tmp_path) == 0
