@@ -35,6 +35,8 @@ class BusSettings(_Section):
 
     url: str = "memory://"
     partitions: int = Field(4, ge=1, le=256)
+    namespace: str = Field("", pattern=r"^[A-Za-z0-9._-]{0,120}$")
+    """Prefix for every topic and consumer group (e.g. ``"lab-a."``): deployments sharing one Kafka stay apart."""
 
     @field_validator("url")
     @classmethod

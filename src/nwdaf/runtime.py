@@ -112,7 +112,8 @@ async def start_runtime(
     unknown = [n for n in names if n not in builders and n != "all"]
     if unknown:
         raise ValueError(f"unknown service(s) {unknown}; known: {sorted(builders)} or 'all'")
-    bus = create_bus(settings.bus.url, partitions=settings.bus.partitions, client_id=settings.instance_id)
+    bus = create_bus(settings.bus.url, partitions=settings.bus.partitions, client_id=settings.instance_id,
+                     namespace=settings.bus.namespace)
     await bus.start()
     stack.push_async_callback(bus.close)
     await bus.create_topics(topics.ALL_TOPICS)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from nwdaf.bus.memory import InMemoryBus
+from nwdaf.bus.namespace import NamespacedBus
 from nwdaf.bus.protocol import EventBus
 
 
@@ -12,8 +13,16 @@ class BusConfigError(ValueError):
     """The bus URL names no known backend, or its backend's extra is not installed."""
 
 
-def create_bus(url: str, *, partitions: int = 4, client_id: str = "nwdaf") -> EventBus:
-    """Return an unstarted bus for ``url``; the only place that picks a concrete backend."""
+def create_bus(url: str, *, partitions: int = 4, client_id: str = "nwdaf", namespace: str = "") -> EventBus:
+    """Return an unstarted bus for ``url``; the only place that picks a concrete backend.
+
+    A non-empty ``namespace`` prefixes every topic and consumer group (see :class:`NamespacedBus`).
+    """
+    bus = _backend(url, partitions, client_id)
+    return NamespacedBus(bus, namespace) if namespace else bus
+
+
+def _backend(url: str, partitions: int, client_id: str) -> EventBus:
     scheme = urlsplit(url).scheme
     if scheme == "memory":
         return InMemoryBus(partitions=partitions)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import tempfile
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,9 @@ def demo_settings(base: Settings, run_dir: Path, registry_dir: Path, period_s: i
         "processor": {"window_s": window_s},
         "smf": {"exception_ids": ["SUSPICION_OF_DDOS_ATTACK", "WRONG_DESTINATION_ADDRESS"]},
     }
+    if base.bus.url.startswith("kafka://") and not base.bus.namespace:
+        # a shared cluster keeps every earlier run's records; a fresh namespace keeps this run's windows clean
+        overrides["bus"] = {**base.bus.model_dump(mode="json"), "namespace": f"demo-{uuid.uuid4().hex[:8]}."}
     if base.storage.warehouse_url == Settings().storage.warehouse_url:
         overrides["storage"] = {"timeseries_url": f"chdb://{run_dir}/chdb", "warehouse_url": f"chdb://{run_dir}/chdb"}
     if base.ml.tracking_uri == Settings().ml.tracking_uri:

@@ -46,6 +46,9 @@ def synthetic_training_flows(
         scenario = Scenario.build(benign=benign, attackers={a: 1 for a in ATTACKS}, seed=seed,
                                   start_s=1_700_000_000 + 10_000 * i)
         start = 20.0 + 10.0 * i
-        scenario.ues = [replace(ue, attack_start_s=start) if ue.attack else ue for ue in scenario.ues]
+        # Each population gets its own /24 (10.45.i.0): group-aware CV holds out hosts, and a host address shared
+        # by every population would hold out one attack kind entirely (the model would never see it).
+        scenario.ues = [replace(ue, ue_ipv4=ue.ue_ipv4 + 256 * i, attack_start_s=start if ue.attack else 0.0)
+                        for ue in scenario.ues]
         frames.append(labelled_scenario_flows(scenario, duration_s, window_s, period_s))
     return pl.concat(frames, how="diagonal_relaxed")

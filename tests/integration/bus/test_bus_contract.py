@@ -12,6 +12,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from nwdaf.bus import EventBus, Message, SubscribeOptions, Subscription, decode, encode
+from nwdaf.bus.namespace import NamespacedBus
 from nwdaf.events import NF_NOTIFICATION, NfNotification
 
 DEADLINE_S = 30.0
@@ -228,3 +229,18 @@ async def test_member_leaving_hands_its_partitions_to_the_rest(bus: EventBus, to
     await wait_until(lambda: set(second) <= set(rec_a.values), "the remaining member handled the second batch")
     await sub_a.stop()
     assert Counter(rec_a.values + rec_b.values) == Counter(first + second)
+
+
+async def test_namespaces_on_one_backend_never_see_each_other(bus: EventBus, topic: str, group: str) -> None:
+    lab_a, lab_b = NamespacedBus(bus, "lab-a."), NamespacedBus(bus, "lab-b.")
+    published_a = await publish_interleaved(lab_a, topic, ["x", "y"], per_key=10)
+    published_b = await publish_interleaved(lab_b, topic, ["x"], per_key=7, start=100)
+    rec_a, rec_b = Recorder(), Recorder()
+    subs = [await lab_a.subscribe([topic], group, rec_a), await lab_b.subscribe([topic], group, rec_b)]
+    await wait_until(lambda: len(rec_a.handled) >= 20 and len(rec_b.handled) >= 7, "each namespace handled its own")
+    await asyncio.sleep(0.3)  # room for a leak from the other namespace to show up
+    for sub in subs:
+        await sub.stop()
+    assert Counter(rec_a.values) == Counter(published_a)
+    assert Counter(rec_b.values) == Counter(published_b)
+    assert {m.topic for m in rec_a.handled + rec_b.handled} == {topic}  # handlers see the unprefixed name
