@@ -19,6 +19,7 @@ from nwdaf.anlf.engines.config import EngineSettings
 from nwdaf.collector.config import CollectorSettings
 from nwdaf.processor.config import ProcessorSettings
 from nwdaf.smf.config import SmfSettings
+from nwdaf.storage.config import StorageSettings
 from nwdaf.upf.config import UpfConfig
 
 
@@ -65,13 +66,6 @@ class SbiClientSettings(_Section):
     backoff_s: float = Field(0.2, ge=0)
     h2c_prior_knowledge: bool = False
     """Speak HTTP/2 without upgrade to ``http://`` peers (all NFs here do); off = HTTP/1.1, h2 over TLS by ALPN."""
-
-
-class StorageSettings(_Section):
-    """Raw time series and the warehouse, by URI (``chdb://PATH``, ``influxdb://``, ``clickhouse://``)."""
-
-    timeseries_url: str = "chdb://./.run/chdb"
-    warehouse_url: str = "chdb://./.run/chdb"
 
 
 class MlSettings(_Section):

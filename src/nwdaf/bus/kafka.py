@@ -98,6 +98,9 @@ class KafkaBus:
             "enable.auto.commit": False,  # commit after the handler succeeded, never on a timer
             "auto.offset.reset": "earliest",  # a new group starts from the earliest retained message
             "heartbeat.interval.ms": 1000,  # learn of a rebalance within ~1 s (default 3 s)
+            # A crashed member's partitions move to the survivors after this (librdkafka's 45 s default left a
+            # restarted sink idle for most of a minute; tests/integration/storage/test_sink_crash_kafka.py).
+            "session.timeout.ms": 10_000,
             "enable.partition.eof": False,
             **self._consumer_config,
         }

@@ -85,6 +85,5 @@ def create_storage_service(bus: EventBus, storage: Storage, settings: StorageSet
 
 
 def build_storage(ctx: ServiceContext) -> StorageService:
-    # Re-validated here so the service gets its full section whichever StorageSettings the top-level config holds.
-    settings = StorageSettings.model_validate(ctx.settings.storage.model_dump())
+    settings = ctx.settings.storage
     return create_storage_service(ctx.bus, open_storage(settings), settings, instance_id=ctx.settings.instance_id)
