@@ -23,9 +23,11 @@ app.add_typer(config_app, name="config")
 
 
 def _add_subcommands() -> None:
+    from nwdaf.mtlf.cli import ml_app
     from nwdaf.upf.testbed.cli import testbed_app
 
     app.add_typer(testbed_app, name="testbed", help="Network-namespace testbed (root only): UEs, UPF, DN servers.")
+    app.add_typer(ml_app, name="ml", help="Model lifecycle: train, evaluate, list, promote, roll back (MLflow).")
 
 
 _add_subcommands()
@@ -75,7 +77,17 @@ def run(
     ctx: typer.Context,
     services: Annotated[list[str], typer.Argument(help="Services to run, or 'all' for every NF in one process.")],
 ) -> None:
-    """Run services until SIGINT/SIGTERM. Services: collector (Data Receiver + NF event exposure consumers).
+    """Run services until SIGINT/SIGTERM.
+
+    \b
+    upf        UPF data plane + Nupf_EventExposure + N4 session API (UPF SBI port)
+    collector  Data Receiver + subscriptions to UPF/SMF/AMF event exposure
+    processor  raw reports -> flow records and per-UE/slice/graph features
+    storage    bus -> time series + warehouse; Data Relay (REST + SSE)
+    mtlf       MLflow registry + Nnwdaf_MLModelProvision
+    engines    analytics engines (ABNORMAL_BEHAVIOUR, UE_COMMUNICATION)
+    anlf       Nnwdaf_EventsSubscription + Nnwdaf_AnalyticsInfo
+    smf        SMF policy consumer: subscribes to ABNORMAL_BEHAVIOUR, releases sessions (SMF SBI port)
 
     Each NF (NWDAF, UPF, SMF) listens on its own SBI port from the config, speaking HTTP/2 cleartext and HTTP/1.1.
     """
