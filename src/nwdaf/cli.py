@@ -171,6 +171,31 @@ def detect_cmd(
     typer.echo(f"{len(report['windows'])} windows, {flows.height} flows, {flagged} flagged host-windows -> {json_out}")
 
 
+bench_app = typer.Typer(help="Benchmarks (the full set, with peers, is in benchmarks/; see docs/benchmarks/).",
+                        no_args_is_help=True)
+app.add_typer(bench_app, name="bench")
+
+
+@bench_app.command("tap")
+def bench_tap(
+    pcap: Annotated[Path | None, typer.Option("--pcap", help="Capture to replay (default: a synthetic one).")] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write the figures as JSON here.")] = None,
+) -> None:
+    """UPF tap packets/s with full accounting vs dpkt, nfstream and Scapy on the same capture; RSS at 1 M flows."""
+    from nwdaf.upf.dataplane import PcapError
+    from nwdaf.upf.dataplane.bench import run_tap_benchmark
+
+    if pcap is not None and not pcap.is_file():
+        raise _fail(f"--pcap {pcap}: no such file")
+    try:
+        result = run_tap_benchmark(pcap, json_out)
+    except PcapError as exc:
+        raise _fail(f"cannot replay {pcap}: {exc}") from None
+    if result["packets"] < 100_000:
+        typer.echo(f"note: {result['packets']:,} packets is too few for stable rates (fixed costs dominate); "
+                   "use a capture of 100k+ packets or omit --pcap", err=True)
+
+
 def main() -> None:
     app(prog_name="nwdaf")
 
