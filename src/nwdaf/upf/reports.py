@@ -171,7 +171,8 @@ def event_items(event: EventSpec, usage: Usage, ctx: ReportContext, max_per_item
         usage = _with_idle_sessions(usage, ctx.active_targets)
     order = np.lexsort((np.arange(len(usage)), usage.session))
     start, end = to_datetime(ctx.start_ns), to_datetime(ctx.end_ns)
-    bounds = np.flatnonzero(np.r_[True, np.diff(usage.session[order]) != 0, True])
+    # Run boundaries of equal sessions; none when the window saw no traffic at all.
+    bounds = np.flatnonzero(np.r_[True, np.diff(usage.session[order]) != 0, True]) if len(usage) else np.empty(0)
     for lo, hi in itertools.pairwise(bounds.tolist()):
         session = ctx.sessions[int(usage.session[order[lo]])]
         if session.ue_ipv4 is None and session.ue_ipv6_prefix is None:

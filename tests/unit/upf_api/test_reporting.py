@@ -16,6 +16,7 @@ from nwdaf.upf.dataplane.batch import PacketBatch
 from nwdaf.upf.processor import create_subscription, delete_subscription, modify_subscription
 from nwdaf.upf.reporting import reporting_tick
 from nwdaf.upf.service import UpfService, process_batch
+from nwdaf.upf.state import DataClock
 
 pytestmark = pytest.mark.unit
 
@@ -241,3 +242,18 @@ async def test_released_ue_disappears_from_reports(
     _feed(upf, packets(UE_A, SERVER, 5, t0_ns=T0), packets(UE_B, SERVER, 1, t0_ns=T0))
     await _tick(upf)
     assert [i["ueIpv4Addr"] for i in _items(subscriber)] == [UE_B]
+
+
+async def test_a_live_upf_without_traffic_reports_idle_ues(
+    api: httpx.AsyncClient, upf: UpfService, subscriber: Subscriber
+) -> None:
+    """Source ``none`` (or a quiet interface): the clock runs, no packet arrives; reports still go out."""
+    upf.ctx.clock = DataClock(live=True)
+    await _sessions(api)
+    await _subscribe(upf, eventList=[_event("USER_DATA_USAGE_MEASURES", "PER_FLOW")])
+    await _tick(upf)
+    await _tick(upf)
+    assert len(subscriber.received) == 2
+    idle = _items(subscriber, idle=True)
+    assert {item["ueIpv4Addr"] for item in idle} == {UE_A, UE_B}
+    assert _items(subscriber) == []
