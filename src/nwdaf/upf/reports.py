@@ -172,8 +172,9 @@ def event_items(event: EventSpec, usage: Usage, ctx: ReportContext, max_per_item
     order = np.lexsort((np.arange(len(usage)), usage.session))
     start, end = to_datetime(ctx.start_ns), to_datetime(ctx.end_ns)
     # Run boundaries of equal sessions; none when the window saw no traffic at all.
-    bounds = np.flatnonzero(np.r_[True, np.diff(usage.session[order]) != 0, True]) if len(usage) else np.empty(0)
-    for lo, hi in itertools.pairwise(bounds.tolist()):
+    changes = np.diff(usage.session[order]) != 0
+    bounds: list[int] = np.flatnonzero(np.r_[True, changes, True]).tolist() if len(usage) else []
+    for lo, hi in itertools.pairwise(bounds):
         session = ctx.sessions[int(usage.session[order[lo]])]
         if session.ue_ipv4 is None and session.ue_ipv6_prefix is None:
             continue  # a TEID-only session has no UE address to report under (NotificationItem needs one)
