@@ -17,9 +17,6 @@ UE_FEATURES: Final = "nwdaf.processor.ue-features"
 ANALYTICS_RESULTS: Final = "nwdaf.anlf.analytics-results"
 """Inference results of the analytics engines (ABNORMAL_BEHAVIOUR, UE_COMMUNICATION ...), keyed by SUPI."""
 
-ML_MODEL_EVENTS: Final = "nwdaf.mtlf.model-events"
-"""Model registered / promoted / rolled back."""
-
 ALL_TOPICS: Final = (
     UPF_EE_NOTIFICATIONS,
     SMF_EE_NOTIFICATIONS,
@@ -28,5 +25,4 @@ ALL_TOPICS: Final = (
     FLOW_RECORDS,
     UE_FEATURES,
     ANALYTICS_RESULTS,
-    ML_MODEL_EVENTS,
 )
