@@ -43,13 +43,13 @@ class DemoOptions:
     """Stop this long after the last attack started if not every bot has been released."""
     settle_s: float = 5.0
     """Keep running this long after the last release, to show that benign UEs stay connected."""
-    exact_timing: bool = False
-    """For measurements: the scenario clock starts when the UPF starts reading it, at a random sub-second phase
-    against the UPF's reporting tick; a PERIODIC SMF subscribes at a random phase within its repetition period
-    (else its schedule would keep the same offset to the UPF's reports in every run); and a bot's attack start is
-    the first whole scenario second at or after its drawn start, as the traffic generator switches on. Off, the
-    times are the scenario's plan: it starts at the next whole second before start-up, so the attack start is off
-    by up to about a second either way."""
+    exact_timing: bool = True
+    """The default, so the report's times can be trusted: the scenario clock starts when the UPF starts reading
+    it, at a random sub-second phase against the UPF's reporting tick; a PERIODIC SMF subscribes at a random phase
+    within its repetition period (else its schedule would keep the same offset to the UPF's reports in every run);
+    and a bot's attack start is the first whole scenario second at or after its drawn start, as the traffic
+    generator switches on. Off, the times are the scenario's plan: it starts at the next whole second before
+    start-up, so the attack start is off by up to about a second either way."""
 
 
 def build_population(opts: DemoOptions, start_s: int) -> Scenario:

@@ -14,6 +14,7 @@ from nwdaf.events import FLOW_RECORD_BATCH, UE_FEATURE_BATCH, FlowRecordBatch, N
 from nwdaf.processor.config import ProcessorSettings
 from nwdaf.processor.convert import FlowDescriptionError, notification_rows, rows_frame
 from nwdaf.processor.features import ue_window_features
+from nwdaf.processor.features.host import recent_host_features, unanswered_out_share
 from nwdaf.processor.windows import ClosedWindow, SlidingWindows
 
 log = logging.getLogger("nwdaf.processor")
@@ -31,7 +32,11 @@ def ue_features(window: ClosedWindow, window_s: float) -> pl.DataFrame:
     flows = window.flows
     if flows.is_empty():
         return pl.DataFrame()
-    feats = ue_window_features(flows, window_s)
+    feats = ue_window_features(flows, window_s).join(unanswered_out_share(flows), on="host", how="left")
+    recent = window.recent
+    if recent is not None and window.recent_start is not None and not recent.is_empty():
+        period_s = max(window.end - window.recent_start, 1e-3)
+        feats = feats.join(recent_host_features(recent, period_s), on="host", how="left")
     ues = (
         flows.filter(pl.col("supi").is_not_null())
         .sort("pkts_total", descending=True)

@@ -12,11 +12,17 @@ from nwdaf.processor.convert import aggregate_flows
 
 @dataclass(frozen=True, slots=True)
 class ClosedWindow:
-    """The flows of ``(start, end]``: what the feature functions and the engines see."""
+    """The flows of ``(start, end]``: what the feature functions and the engines see.
+
+    ``recent`` holds the flows of the newest report period alone (``(recent_start, end]``): a burst that starts
+    inside it is diluted in the window's averages, and seen at full strength here.
+    """
 
     start: float
     end: float
     flows: pl.DataFrame
+    recent_start: float | None = None
+    recent: pl.DataFrame | None = None
 
 
 @dataclass
@@ -43,7 +49,10 @@ class SlidingWindows:
         start = end - self.window_s
         self._prune(start)
         current = pl.concat(list(self._frames), how="vertical").filter(pl.col("end_ts") > start)
-        return ClosedWindow(start, end, aggregate_flows(current, start))
+        newest = current.filter(pl.col("end_ts") >= end)
+        recent_start = float(newest["start_ts"].min())  # type: ignore[arg-type]
+        return ClosedWindow(start, end, aggregate_flows(current, start), recent_start,
+                            aggregate_flows(newest, recent_start))
 
     def _prune(self, start: float) -> None:
         while self._frames and float(self._frames[0]["end_ts"].max()) <= start:  # type: ignore[arg-type]

@@ -92,3 +92,21 @@ def test_ue_communication_reports_every_ue() -> None:
     a = next(r for r in results if r.supi == "a")
     assert a.ue_comm is not None
     assert (a.ue_comm.ul_volume_bytes, a.ue_comm.dl_volume_bytes, a.ue_comm.comm_dur_s) == (50000, 500000, 10)
+
+
+def test_flood_starting_late_in_the_window_is_caught_in_the_newest_period() -> None:
+    # 0.4 s of a 2000 pkt/s flood at the end of a 10 s window: 80 pkt/s on average, under the 300 threshold,
+    # and the UE's answered web traffic earlier in the period keeps the window's in/out ratio above 0.1.
+    diluted = {"pkts_out": 900.0, "pkts_in": 400.0, "flow_rate": 80.0, "distinct_dst": 2.0}
+    newest = {"recent_s": 1.0, "recent_pkts_out": 850.0, "recent_pkts_in": 120.0, "recent_flow_rate": 801.0,
+              "recent_distinct_dst": 2.0, "recent_unanswered_out_share": 0.94}
+    assert _by_supi(AbnormalBehaviourEngine().evaluate(_batch(flood=diluted))) == {
+        "flood": {"TOO_FREQUENT_SERVICE_ACCESS"}}
+    kinds = _by_supi(AbnormalBehaviourEngine().evaluate(_batch(flood={**diluted, **newest})))
+    assert kinds == {"flood": {"SUSPICION_OF_DDOS_ATTACK", "TOO_FREQUENT_SERVICE_ACCESS"}}
+
+
+def test_busy_but_answered_newest_period_is_no_flood() -> None:
+    video = {"recent_s": 1.0, "recent_pkts_out": 900.0, "recent_pkts_in": 1800.0, "recent_flow_rate": 2.0,
+             "recent_distinct_dst": 2.0, "recent_unanswered_out_share": 0.0}
+    assert AbnormalBehaviourEngine().evaluate(_batch(video=video)) == []

@@ -19,6 +19,7 @@ from nwdaf.processor.convert import (
     parse_flow_description,
     rows_frame,
 )
+from nwdaf.processor.features.host import recent_host_features, unanswered_out_share
 from nwdaf.processor.processor import Processor
 from nwdaf.processor.windows import SlidingWindows
 
@@ -144,3 +145,37 @@ async def test_processor_publishes_flows_and_ue_features_once() -> None:
     assert web["distinct_dst_ports"] == 1
     assert bot["out_degree"] == 20
     assert web["out_degree"] == 1
+
+
+def test_window_carries_the_newest_period_alone() -> None:
+    win = SlidingWindows(window_s=10.0)
+    web = "permit out 6 from 10.45.0.2 40000 to 1.1.1.1 443"
+    flood = [(f"permit out 17 from 10.45.0.2 {5000 + i} to 9.9.9.9 {i + 1}", 512, 0, 1, 0, 0) for i in range(4)]
+    win.add(rows_frame(notification_rows({"notificationItems": [_item("10.45.0.2", "s", 102.0,
+                                                                      [(web, 100, 900, 2, 6, 0)])]})))
+    closed = win.add(rows_frame(notification_rows({"notificationItems": [_item("10.45.0.2", "s", 104.0,
+                                                                              [(web, 50, 450, 1, 3, 0), *flood])]})))
+    assert closed is not None
+    assert closed.flows.height == 5  # the web flow merged over both periods + 4 flood flows
+    assert closed.recent is not None
+    assert closed.recent_start == 102.0  # the newest report covers (102, 104]
+    assert closed.recent.height == 5
+    web_recent = closed.recent.filter(pl.col("dst_port") == 443).row(0, named=True)
+    assert (web_recent["pkts_fwd"], web_recent["pkts_bwd"]) == (1, 3)  # this period's counters only
+
+
+def test_unanswered_share_and_recent_features_by_hand() -> None:
+    flows = pl.DataFrame({
+        "src_ip": ["10.45.0.2"] * 3 + ["10.45.0.3"], "dst_ip": ["9.9.9.9", "9.9.9.9", "1.1.1.1", "1.1.1.1"],
+        "pkts_fwd": [300, 100, 100, 10], "pkts_bwd": [0, 0, 50, 10],
+    })
+    share = dict(unanswered_out_share(flows).iter_rows())
+    assert share == {"10.45.0.2": pytest.approx(400 / 500), "10.45.0.3": 0.0}
+    period = aggregate_flows(rows_frame(notification_rows({"notificationItems": [_item("10.45.0.2", "s", 104.0, [
+        ("permit out 17 from 10.45.0.2 5000 to 9.9.9.9 1", 512, 0, 600, 0, 0),
+        ("permit out 6 from 10.45.0.2 40000 to 1.1.1.1 443", 60, 900, 1, 3, 0)])]})), 102.0)
+    recent = recent_host_features(period, 2.0).filter(pl.col("host") == "10.45.0.2").row(0, named=True)
+    assert recent["recent_s"] == 2.0
+    assert (recent["recent_pkts_out"], recent["recent_pkts_in"]) == (601.0, 3.0)
+    assert recent["recent_flow_rate"] == 1.0  # 2 flows initiated in 2 s
+    assert recent["recent_unanswered_out_share"] == pytest.approx(600 / 601)

@@ -3,7 +3,10 @@
 ExceptionIds produced, where the per-UE window features support them:
 
 * ``SUSPICION_OF_DDOS_ATTACK`` — the bot model (MLModelProvision) says bot, or the UE floods (packet rate far
-  above normal with almost nothing coming back).
+  above normal with almost nothing coming back, or mostly on flows that get no answer).
+
+Every rule is applied to the window and, when the processor sends ``recent_*`` features, to the newest report
+period alone, so an attack that starts inside the window is caught in the first report that carries it.
 * ``WRONG_DESTINATION_ADDRESS`` — scanning: many distinct destinations/ports, mostly handshake-only flows.
 * ``UNEXPECTED_LARGE_RATE_FLOW`` — uplink bit rate above the configured ceiling.
 * ``TOO_FREQUENT_SERVICE_ACCESS`` — very many new flows per second to few destinations.
@@ -25,6 +28,7 @@ import polars as pl
 from pydantic import BaseModel, ConfigDict, Field
 
 from nwdaf.events import AbnormalBehaviourResult, AnalyticsResult, UeFeatureBatch
+from nwdaf.processor.features.host import RECENT_COLUMNS
 
 
 class Scorer(Protocol):
@@ -46,6 +50,9 @@ class AbnormalBehaviourSettings(BaseModel):
     scan_distinct_destinations: float = Field(15, gt=0)
     scan_short_fraction: float = Field(0.6, gt=0, le=1)
     flood_packets_per_s: float = Field(300, gt=0)
+    flood_unanswered_share: float = Field(0.8, gt=0, le=1)
+    """A flood: at least ``flood_packets_per_s`` out, and almost nothing back (< 10 % of the packets) or at least
+    this share of the packets out on flows that got no answer."""
     large_rate_bps: float = Field(50e6, gt=0)
     frequent_flows_per_s: float = Field(20, gt=0)
     frequent_max_destinations: float = Field(3, gt=0)
@@ -74,7 +81,8 @@ def _rules(row: dict[str, Any], window_s: float, s: AbnormalBehaviourSettings) -
                             round(short * 100), "wrgDest"))
     pps = (row.get("pkts_out") or 0.0) / window_s
     back = (row.get("pkts_in") or 0.0) / max(row.get("pkts_out") or 1.0, 1.0)
-    if pps >= s.flood_packets_per_s and back < 0.1:
+    unanswered = row.get("unanswered_out_share") or 0.0
+    if pps >= s.flood_packets_per_s and (back < 0.1 or unanswered >= s.flood_unanswered_share):
         out.append(_Finding("SUSPICION_OF_DDOS_ATTACK", min(pps / (2 * s.flood_packets_per_s), 1.0),
                             _rule_confidence(pps, s.flood_packets_per_s), round((1 - back) * 100), "ddosAttack"))
     bps = 8 * (row.get("bytes_out") or 0.0) / window_s
@@ -86,6 +94,16 @@ def _rules(row: dict[str, Any], window_s: float, s: AbnormalBehaviourSettings) -
         out.append(_Finding("TOO_FREQUENT_SERVICE_ACCESS", min(rate / (2 * s.frequent_flows_per_s), 1.0),
                             _rule_confidence(rate, s.frequent_flows_per_s), None))
     return out
+
+
+def _recent_rules(row: dict[str, Any], s: AbnormalBehaviourSettings) -> list[_Finding]:
+    """The rules over the newest report period alone, when the processor sent ``recent_*`` features: an attack
+    that began inside that period is diluted in the window's averages but at full strength here."""
+    period_s = row.get("recent_s")
+    if not period_s or period_s <= 0:
+        return []
+    view = {c: row.get(f"recent_{c}") for c in RECENT_COLUMNS}
+    return _rules(view, float(period_s), s)
 
 
 def _addt_meas(finding: _Finding, row: dict[str, Any]) -> dict[str, Any] | None:
@@ -113,7 +131,7 @@ class AbnormalBehaviourEngine:
         window_s = batch.window_end - batch.window_start
         results: list[AnalyticsResult] = []
         for i, row in enumerate(table.iter_rows(named=True)):
-            findings = _rules(row, window_s, self.settings)
+            findings = _rules(row, window_s, self.settings) + _recent_rules(row, self.settings)
             if probs is not None and probs[i] >= self.settings.model_threshold:
                 findings.append(_Finding("SUSPICION_OF_DDOS_ATTACK", float(probs[i]),
                                          round(100 * float(probs[i])), None, "ddosAttack"))

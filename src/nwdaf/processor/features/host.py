@@ -127,3 +127,29 @@ def _aggregations(window_s: float) -> list[pl.Expr]:
         (initiated.sum() / window_s).alias("flow_rate"),
         pl.col("duration_s").mean().alias("mean_duration_s"),
     ]
+
+
+RECENT_COLUMNS: Final = ("pkts_out", "pkts_in", "bytes_out", "distinct_dst", "distinct_dst_ports", "tcp_short_frac",
+                         "flow_rate", "unanswered_out_share")
+"""The host features the rules also read over the newest report period alone (``recent_<name>``)."""
+
+
+def unanswered_out_share(flows: pl.DataFrame, host_col: str = "src_ip") -> pl.DataFrame:
+    """Per initiating host: the share of its outgoing packets sent on flows that got no packet back.
+
+    A flood is this share near 1 whatever else the host does; the host's overall in/out packet ratio is not,
+    when the flood starts in a period that also holds answered traffic.
+    """
+    require(flows, (host_col, "pkts_fwd", "pkts_bwd"), "unanswered_out_share")
+    out = pl.col("pkts_fwd").fill_null(0)
+    unanswered = pl.when(pl.col("pkts_bwd").fill_null(0) == 0).then(out).otherwise(0)
+    per_host = flows.filter(pl.col(host_col).is_not_null()).group_by(pl.col(host_col).cast(pl.String).alias(HOST))
+    return per_host.agg((unanswered.sum() / out.sum()).cast(pl.Float64).alias("unanswered_out_share"))
+
+
+def recent_host_features(flows: pl.DataFrame, period_s: float, host_col: str = "src_ip") -> pl.DataFrame:
+    """Per host: ``recent_s`` and ``recent_<name>`` for :data:`RECENT_COLUMNS`, over flows of one period."""
+    feats = host_window_features(flows, period_s, host_col)
+    feats = feats.join(unanswered_out_share(flows, host_col), on=HOST, how="left")
+    return feats.select(pl.col(HOST), pl.lit(period_s).alias("recent_s"),
+                        *(pl.col(c).alias(f"recent_{c}") for c in RECENT_COLUMNS))
