@@ -148,9 +148,10 @@ def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
             raise ConfigError(f"config file {path} must hold a mapping at the top level")
         data = loaded
     try:
-        # Environment wins over the file, explicit overrides win over both.
+        # Environment wins over the file, explicit overrides win over both. Only the fields the environment set
+        # (exclude_unset, not exclude_defaults: NWDAF_BUS__PARTITIONS=4 must beat a file's 8 although 4 is the default).
         env_only = Settings()
-        merged = _deep_merge(_deep_merge(data, env_only.model_dump(exclude_defaults=True)), overrides)
+        merged = _deep_merge(_deep_merge(data, env_only.model_dump(exclude_unset=True)), overrides)
         return Settings(**merged)
     except ValidationError as exc:
         raise ConfigError(_format_errors(exc, origin)) from exc

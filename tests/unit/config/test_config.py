@@ -67,3 +67,20 @@ def test_missing_and_broken_files(tmp_path: Path) -> None:
 def test_documented_example_is_valid() -> None:
     settings = load_settings(EXAMPLE)
     assert settings.instance_id
+
+
+def test_env_equal_to_the_default_still_beats_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Regression: env values were dumped with exclude_defaults, so a default-valued env var lost to the YAML."""
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(
+        "bus:\n  partitions: 8\nlogging:\n  json_logs: true\nstorage:\n  sink:\n    consumers: 8\n    max_rows: 10\n"
+    )
+    defaults = load_settings()
+    monkeypatch.setenv("NWDAF_BUS__PARTITIONS", str(defaults.bus.partitions))
+    monkeypatch.setenv("NWDAF_LOGGING__JSON_LOGS", "false")
+    monkeypatch.setenv("NWDAF_STORAGE__SINK__CONSUMERS", str(defaults.storage.sink.consumers))
+    settings = load_settings(cfg)
+    assert settings.bus.partitions == defaults.bus.partitions
+    assert settings.logging.json_logs is False
+    assert settings.storage.sink.consumers == defaults.storage.sink.consumers
+    assert settings.storage.sink.max_rows == 10  # the file's sibling keys are kept
