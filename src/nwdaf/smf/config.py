@@ -1,5 +1,5 @@
-"""Settings of the SMF policy consumer. Until the lead adds ``smf: SmfSettings`` to
-:class:`nwdaf.config.Settings`, the service uses these defaults."""
+"""Settings of the SMF policy consumer: the ``smf`` section of :class:`nwdaf.config.Settings` (YAML ``smf:``,
+environment ``NWDAF_SMF__*``)."""
 
 from __future__ import annotations
 
