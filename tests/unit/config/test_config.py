@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
-from nwdaf.config import ConfigError, load_settings
+from nwdaf.config import ConfigError, Settings, load_settings
 
 pytestmark = pytest.mark.unit
 
@@ -67,6 +68,18 @@ def test_missing_and_broken_files(tmp_path: Path) -> None:
 def test_documented_example_is_valid() -> None:
     settings = load_settings(EXAMPLE)
     assert settings.instance_id
+
+
+def test_documented_example_names_every_section() -> None:
+    """The example documents every top-level field of Settings (a new section must be added there too)."""
+    documented = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
+    missing = sorted(set(Settings.model_fields) - set(documented))
+    assert not missing, f"config/nwdaf.example.yaml does not document: {', '.join(missing)}"
+
+
+def test_documented_example_shows_the_defaults() -> None:
+    """The example's header says every value is the default; keep it true."""
+    assert load_settings(EXAMPLE) == load_settings()
 
 
 def test_env_equal_to_the_default_still_beats_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
