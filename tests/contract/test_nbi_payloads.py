@@ -12,15 +12,18 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import numpy as np
+import polars as pl
 import pytest
 
 from nwdaf.anlf.api import analytics_info, events_subscription
 from nwdaf.anlf.config import AnlfSettings
+from nwdaf.anlf.engines import AbnormalBehaviourEngine
 from nwdaf.anlf.metrics import AnlfMetrics
 from nwdaf.anlf.processor import EventsSubscriptionProcessor
 from nwdaf.anlf.state import FindingsState
 from nwdaf.anlf.store import SubscriptionStore
-from nwdaf.events import AbnormalBehaviourResult, AnalyticsResult, UeCommunicationResult
+from nwdaf.events import AbnormalBehaviourResult, AnalyticsResult, UeCommunicationResult, UeFeatureBatch
 from nwdaf.models import to_wire
 from nwdaf.models.openapi import SpecValidator
 from nwdaf.sbi import ProblemError, SbiClient, create_sbi_app
@@ -73,8 +76,20 @@ def _check_notification(spec: SpecValidator, notification: dict[str, Any]) -> No
         for behaviour in note.get("abnorBehavrs", []):
             _names_known(spec, behaviour, ES + "AbnormalBehaviour")
             _names_known(spec, behaviour["excep"], ES + "Exception")
+            _check_measurement(spec, behaviour.get("addtMeasInfo", {}))
         for comm in note.get("ueComms", []):
             _names_known(spec, comm, ES + "UeCommunication")
+
+
+def _check_measurement(spec: SpecValidator, measurement: dict[str, Any]) -> None:
+    _names_known(spec, measurement, ES + "AdditionalMeasurement")
+    for name in ("ddosAttack", "wrgDest"):
+        if name in measurement:
+            _names_known(spec, measurement[name], ES + "AddressList")
+    for tep in measurement.get("unexpFlowTeps", []):
+        _names_known(spec, tep, ES + "IpEthFlowDescription")
+    for circumstance in measurement.get("circums", []):
+        _names_known(spec, circumstance, ES + "CircumstanceDescription")
 
 
 class Consumer:
@@ -201,3 +216,75 @@ def test_seed_listing_2_is_rejected_and_its_correction_accepted(spec: SpecValida
     _check_notification(spec, corrected)
     (parsed,) = parse_notifications([corrected], spec)
     assert parsed.subscriptionId == "s"
+
+
+class BotModel:
+    """A provisioned model that calls one UE a bot."""
+
+    version = "7"
+
+    def score(self, features: pl.DataFrame) -> np.ndarray[Any, Any]:
+        return np.where(features["host"] == "10.45.0.5", 0.93, 0.01)
+
+
+ENGINE_UES = {
+    # supi: (host, features) — one UE per kind of finding the engine produces, and a benign one
+    "imsi-001010000000011": ("10.45.0.2", {"distinct_dst_ports": 60.0, "distinct_dst": 20.0, "tcp_short_frac": 0.95}),
+    "imsi-001010000000012": ("10.45.0.3", {"pkts_out": 50_000.0, "pkts_in": 10.0, "bytes_out": 7.5e7}),
+    "imsi-001010000000013": ("10.45.0.4", {"flow_rate": 40.0, "distinct_dst": 1.0}),
+    "imsi-001010000000014": ("10.45.0.5", {}),
+    "imsi-001010000000015": ("10.45.0.6", {}),
+}
+ENGINE_BASE = {"bytes_out": 5e4, "bytes_in": 5e5, "pkts_out": 100.0, "pkts_in": 400.0, "distinct_dst": 2.0,
+               "distinct_dst_ports": 2.0, "tcp_short_frac": 0.0, "flow_rate": 0.5,
+               "top_destinations": ["198.51.100.7", "2001:db8::7"]}
+ALL_EXCEPTIONS = ["SUSPICION_OF_DDOS_ATTACK", "WRONG_DESTINATION_ADDRESS", "UNEXPECTED_LARGE_RATE_FLOW",
+                  "TOO_FREQUENT_SERVICE_ACCESS"]
+
+
+def _engine_results() -> list[AnalyticsResult]:
+    rows = [{**ENGINE_BASE, **feats, "supi": supi, "host": host} for supi, (host, feats) in ENGINE_UES.items()]
+    end = datetime.now(UTC).timestamp()
+    batch = UeFeatureBatch(window_start=end - 10, window_end=end, columns={k: [r[k] for r in rows] for k in rows[0]})
+    return AbnormalBehaviourEngine(scorer=BotModel()).evaluate(batch)
+
+
+async def _wait_for_behaviours(consumer: Consumer, count: int) -> list[dict[str, Any]]:
+    for _ in range(2000):
+        found = [b for body in consumer.bodies for n in body for e in n["eventNotifications"]
+                 for b in e.get("abnorBehavrs", [])]
+        if len(found) >= count:
+            return found
+        await asyncio.sleep(0.005)
+    raise AssertionError(f"expected {count} abnormal behaviours, got {consumer.bodies}")
+
+
+async def test_every_kind_of_engine_finding_is_a_valid_notification(nwdaf: Any, spec: SpecValidator) -> None:
+    http, processor, consumer = nwdaf
+    body = {"eventSubscriptions": [{"event": "ABNORMAL_BEHAVIOUR", "tgtUe": {"anyUe": True},
+                                    "excepRequs": [{"excepId": e} for e in ALL_EXCEPTIONS],
+                                    "notificationMethod": "THRESHOLD"}],
+            "notificationURI": "http://c.example/n"}
+    assert (await http.post(SUBS, json=body)).status_code == 201
+    results = _engine_results()
+    for result in results:
+        processor.on_result(result)
+    behaviours = await _wait_for_behaviours(consumer, len(results))
+    for notification in (n for body in consumer.bodies for n in body):
+        _check_notification(spec, notification)
+    kinds = {(b["supis"][0], b["excep"]["excepId"]): b for b in behaviours}
+    assert set(kinds) == {
+        ("imsi-001010000000011", "WRONG_DESTINATION_ADDRESS"), ("imsi-001010000000012", "SUSPICION_OF_DDOS_ATTACK"),
+        ("imsi-001010000000012", "UNEXPECTED_LARGE_RATE_FLOW"), ("imsi-001010000000013", "TOO_FREQUENT_SERVICE_ACCESS"),
+        ("imsi-001010000000014", "SUSPICION_OF_DDOS_ATTACK")}
+    for behaviour in behaviours:
+        _valid(spec, behaviour, ES + "AbnormalBehaviour")
+        # SamplingRatio: of the 5 UEs analysed, 2 show a DDoS (the flood rule, the model), 1 each of the others
+        assert behaviour["ratio"] == (40 if behaviour["excep"]["excepId"] == "SUSPICION_OF_DDOS_ATTACK" else 20)
+        assert behaviour["addtMeasInfo"]
+    assert kinds[("imsi-001010000000012", "UNEXPECTED_LARGE_RATE_FLOW")]["addtMeasInfo"]["unexpFlowTeps"] == [
+        {"ipTrafficFilter": "permit out ip from 198.51.100.7 to 10.45.0.3"}]
+    assert kinds[("imsi-001010000000014", "SUSPICION_OF_DDOS_ATTACK")]["addtMeasInfo"]["ddosAttack"] == {
+        "ipv4Addrs": ["198.51.100.7"], "ipv6Addrs": ["2001:db8::7"]}
+    (circumstance,) = kinds[("imsi-001010000000013", "TOO_FREQUENT_SERVICE_ACCESS")]["addtMeasInfo"]["circums"]
+    assert circumstance["freq"] == 40.0
