@@ -20,6 +20,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from nwdaf.upf.dataplane.accounting import AccountingConfig
+from nwdaf.upf.session_models import ConfiguredPduSession
+
 SourceKind = Literal["none", "pcap", "synthetic", "live"]
 _IFACE = re.compile(r"^[A-Za-z0-9_.:-]{1,15}$")
 _NETNS = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
@@ -115,11 +118,29 @@ class UpfConfig(BaseModel):
     APPLICATION_RELATED_INFO (the domains each UE asked for, per PDU session)."""
     enforcement: str = "none"
     """What a PDU session release does besides the data plane drop: ``none`` or ``nft:NETNS`` (testbed)."""
+    sessions: list[ConfiguredPduSession] = Field(default_factory=list)
+    """PDU sessions established when the UPF starts (before the source's own UEs and learned ones), with the
+    N4 API's attributes: ``supi``, ``pduSessionId``, ``ueIpv4Addr`` and/or ``ueIpv6Prefix`` (a /64), ``snssai``,
+    ``dnn`` and optionally ``seid``."""
+    accounting: AccountingConfig = Field(default_factory=AccountingConfig)
+    """Data plane accounting: trend sub-interval ``bin_s``, flow inactivity ``idle_timeout_s``, flow table bound
+    ``max_flows`` (least recently seen flows are evicted beyond it), expiry ``sweep_interval_s``."""
 
     @field_validator("source")
     @classmethod
     def _valid_source(cls, v: str) -> str:
         parse_source(v)
+        return v
+
+    @field_validator("sessions")
+    @classmethod
+    def _distinct_sessions(cls, v: list[ConfiguredPduSession]) -> list[ConfiguredPduSession]:
+        seen: dict[tuple[str, object], int] = {}
+        for i, session in enumerate(v):
+            for name, value in session.identities().items():
+                first = seen.setdefault((name, value), i)
+                if first != i:
+                    raise ValueError(f"sessions[{i}].{name} {value} is already used by sessions[{first}]")
         return v
 
     @field_validator("enforcement")

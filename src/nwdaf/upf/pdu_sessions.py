@@ -9,37 +9,22 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Literal, Self
-
-from pydantic import Field, model_validator
+from typing import Literal
 
 from nwdaf.models.common import DateTime, Dnn, Ipv4Addr, Ipv6Prefix, Snssai, Supi, WireModel
 from nwdaf.sbi import InvalidParam, ProblemError
 from nwdaf.upf.dataplane.sessions import PduSession
 from nwdaf.upf.dataplane.sessions import Snssai as DpSnssai
+from nwdaf.upf.session_models import ConfiguredPduSession, PduSessionEstablishment
 from nwdaf.upf.state import UpfContext
 
 log = logging.getLogger("nwdaf.upf.n4")
 
 API_ROOT = "/nupf-n4/v1"
-
-
-class PduSessionEstablishment(WireModel):
-    """Body of ``POST /pdu-sessions``: who the session is for and the UE address the SMF allocated."""
-
-    supi: Supi
-    pduSessionId: int = Field(ge=1, le=15)  # TS 24.007 clause 11.2.3.1b: PDU session identity values 1..15
-    ueIpv4Addr: Ipv4Addr | None = None
-    ueIpv6Prefix: Ipv6Prefix | None = None
-    snssai: Snssai
-    dnn: Dnn = Field(min_length=1)
-
-    @model_validator(mode="after")
-    def _has_address(self) -> Self:
-        if self.ueIpv4Addr is None and self.ueIpv6Prefix is None:
-            raise ValueError("a PDU session needs ueIpv4Addr or ueIpv6Prefix")
-        return self
+__all__ = ["API_ROOT", "PduSessionEstablishment", "PduSessionInfo", "establish", "establish_configured",
+           "get_session", "list_sessions", "release", "session_info"]
 
 
 class PduSessionInfo(WireModel):
@@ -93,6 +78,28 @@ async def establish(ctx: UpfContext, req: PduSessionEstablishment) -> PduSession
     log.info("PDU session established: seid %d, UE %s", s.seid, s.ue_ipv4 or s.ue_ipv6_prefix,
              extra={"supi": s.supi, "pdu_session_id": s.pdu_session_id})
     return session_info(ctx, s)
+
+
+def establish_configured(ctx: UpfContext, sessions: Sequence[ConfiguredPduSession]) -> list[PduSession]:
+    """Install the ``upf.sessions`` of the configuration (at start-up; those already active are kept).
+
+    Raises ``ValueError`` naming the entry (``upf.sessions[i]``) when the data plane refuses one.
+    """
+    installed = []
+    now_ns = time.time_ns()
+    for i, req in enumerate(sessions):
+        if any(s.active for s in ctx.sessions.find(supi=req.supi, pdu_session_id=req.pduSessionId)):
+            continue  # a restarted service keeps its sessions
+        try:
+            s = ctx.sessions.establish(
+                req.supi, req.pduSessionId, seid=req.seid, ue_ipv4=req.ueIpv4Addr, ue_ipv6_prefix=req.ueIpv6Prefix,
+                snssai=DpSnssai(req.snssai.sst, req.snssai.sd), dnn=req.dnn, now_ns=now_ns)
+        except ValueError as exc:
+            raise ValueError(f"upf.sessions[{i}] ({req.supi}): {exc}") from None
+        log.info("PDU session established from the configuration: seid %d, UE %s", s.seid,
+                 s.ue_ipv4 or s.ue_ipv6_prefix, extra={"supi": s.supi, "pdu_session_id": s.pdu_session_id})
+        installed.append(s)
+    return installed
 
 
 def list_sessions(ctx: UpfContext, supi: str | None = None) -> list[PduSessionInfo]:

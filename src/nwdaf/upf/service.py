@@ -25,6 +25,7 @@ from nwdaf.upf.dataplane.batch import PacketBatch
 from nwdaf.upf.dataplane.sessions import SessionTable
 from nwdaf.upf.enforcement import create_enforcer
 from nwdaf.upf.notifier import DeliveryPolicy, Notifier
+from nwdaf.upf.pdu_sessions import establish_configured
 from nwdaf.upf.reporting import reporting_loop
 from nwdaf.upf.sources import PacketSource, PcapSource, open_source
 from nwdaf.upf.state import DataClock, UpfContext
@@ -85,6 +86,7 @@ class UpfService:
     async def start(self) -> None:
         self.ctx.api_root = self.ctx.api_root or self.base_urls.get("upf", "")
         self._stop.clear()
+        establish_configured(self.ctx, self.ctx.config.sessions)
         loop = asyncio.get_running_loop()
         if self.ctx.app_info is not None:
             self._threads.append(loop.run_in_executor(None, self.ctx.app_info.run))
@@ -120,7 +122,7 @@ def create_upf_service(config: UpfConfig, client: SbiClient, *, base_urls: Mappi
     ctx = UpfContext(
         config=config,
         sessions=sessions,
-        accounting=UsageAccounting(sessions),
+        accounting=UsageAccounting(sessions, config.accounting),
         notifier=Notifier(client, DeliveryPolicy(config.queue_size, config.notify_attempts, config.notify_backoff_s,
                                                  config.notify_backoff_max_s)),
         enforcer=create_enforcer(config.enforcement),
