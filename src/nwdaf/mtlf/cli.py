@@ -7,12 +7,15 @@ A running MTLF polls the registry (``poll_s``), so a promotion or rollback made 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import orjson
 import typer
 
 from nwdaf.config import Settings
+
+if TYPE_CHECKING:
+    from nwdaf.mtlf.train import TrainResult
 
 ml_app = typer.Typer(help="Model lifecycle: train, evaluate, list, promote, roll back.", no_args_is_help=True)
 
@@ -70,22 +73,32 @@ def train_cmd(
 ) -> None:
     """Train the ABNORMAL_BEHAVIOUR model: resampling and candidates chosen by group-aware CV, calibrated,
     reported (metrics, confusion matrix, PR curve) and registered as challenger (or champion with --promote)."""
+    settings = _settings(ctx)
+    result = _train(settings, inputs=inputs, kind=kind, window_s=window, candidates=_csv(candidates),
+                    samplers=_csv(samplers), n_splits=splits, max_rows=max_rows, seed=seed, model_name=model_name,
+                    register_model=register)
+    _report_training(settings, result, promote, json_out)
+
+
+def _train(settings: Settings, **config_values: Any) -> TrainResult:
+    """Validate the ``TrainConfig`` fields and train; bad input or a failed training is a clean CLI error."""
     from pydantic import ValidationError
 
     from nwdaf.mtlf.config import TrainConfig
     from nwdaf.mtlf.train import train
 
-    settings = _settings(ctx)
     try:
-        config = TrainConfig.from_settings(
-            settings, inputs=inputs, kind=kind, window_s=window, candidates=_csv(candidates), samplers=_csv(samplers),
-            n_splits=splits, max_rows=max_rows, seed=seed, model_name=model_name, register_model=register)
+        config = TrainConfig.from_settings(settings, **config_values)
     except ValidationError as exc:
         raise _fail(_first_error(exc)) from None
     try:
-        result = train(config)
+        return train(config)
     except (OSError, ValueError, LookupError) as exc:
         raise _fail(f"training failed: {exc}") from None
+
+
+def _report_training(settings: Settings, result: TrainResult, promote: bool, json_out: Path | None) -> None:
+    """Print the selection and held-out scores, promote when asked, write the JSON result."""
     test = result.metrics.get("test", {})
     typer.echo(f"selected {result.selected.candidate}+{result.selected.sampler} (CV F1 {result.selected.f1:.3f}); "
                f"held-out F1 {test.get('f1', float('nan')):.3f} MCC {test.get('mcc', float('nan')):.3f}; "
