@@ -1,5 +1,6 @@
 """What the UPF sends and answers validates against ``TS29564_Nupf_EventExposure.yaml``: every notification variant
-(per flow / session / application x volume / throughput / trends), the Subscribe response and its errors.
+(per flow / session / application x volume / throughput / trends; PERIODIC and ONE_TIME; any UE, a UE named by
+SUPI or by IPv4 / IPv6 address), the Subscribe response and its errors.
 
 The reports come from the real pipeline: a synthetic UE population (TCP, UDP and ICMP flows, a scanning bot) and an
 IPv6 UE go through the data plane's session table and accounting, then the reporting tick.
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from collections import Counter
 from typing import Any
 
 import httpx
@@ -19,7 +21,7 @@ from nwdaf.models.openapi import SpecValidator
 from nwdaf.sbi import SbiClient, create_sbi_app
 from nwdaf.upf.config import UpfConfig
 from nwdaf.upf.dataplane.batch import PacketBatch
-from nwdaf.upf.dataplane.synthetic import Scenario
+from nwdaf.upf.dataplane.synthetic import Scenario, SyntheticUe
 from nwdaf.upf.reporting import reporting_tick
 from nwdaf.upf.service import UpfService, create_upf_service, process_batch
 from nwdaf.upf.state import DataClock
@@ -33,19 +35,53 @@ VARIANTS = [
     ("USER_DATA_USAGE_MEASURES", ["VOLUME_MEASUREMENT"]),
     ("USER_DATA_USAGE_MEASURES", ["THROUGHPUT_MEASUREMENT"]),
     ("USER_DATA_USAGE_MEASURES", ["VOLUME_MEASUREMENT", "THROUGHPUT_MEASUREMENT"]),
+    ("USER_DATA_USAGE_TRENDS", ["VOLUME_MEASUREMENT"]),
     ("USER_DATA_USAGE_TRENDS", ["THROUGHPUT_MEASUREMENT"]),
     ("USER_DATA_USAGE_TRENDS", ["VOLUME_MEASUREMENT", "THROUGHPUT_MEASUREMENT"]),
 ]
 V6_UE = "2001:db8:0:1::5"
+V6_SUPI = "imsi-001010000000099"
+SECONDS = 3
 
 
-def _body(event: str, measures: list[str], level: str) -> dict[str, Any]:
+def _population() -> Scenario:
+    """The UEs of the run (deterministic: the tests look up who was targeted)."""
+    return Scenario.build(benign=6, attackers={"scan": 1, "icmp_flood": 1}, seed=3)
+
+
+def _bot() -> SyntheticUe:
+    return next(ue for ue in _population().ues if ue.attack == "scan")
+
+
+def _body(event: str, measures: list[str], level: str, tag: str = "", **overrides: Any) -> dict[str, Any]:
+    """A subscription; its correlation id is ``EVENT/LEVEL/MEASURES[/TAG]``."""
     return {"subscription": {
         "eventList": [{"type": event, "measurementTypes": measures, "granularityOfMeasurement": level}],
-        "eventNotifyUri": "http://nwdaf.test/notify", "notifyCorrelationId": f"{event}/{level}/{'+'.join(measures)}",
+        "eventNotifyUri": "http://nwdaf.test/notify",
+        "notifyCorrelationId": f"{event}/{level}/{'+'.join(measures)}" + (f"/{tag}" if tag else ""),
         "eventReportingMode": {"trigger": "PERIODIC", "repPeriod": 1},
-        "nfId": "3fa85f64-5717-4562-b3fc-2c963f66afa6", "anyUe": True,
+        "nfId": "3fa85f64-5717-4562-b3fc-2c963f66afa6", "anyUe": True, **overrides,
     }}
+
+
+def _targeted() -> dict[str, dict[str, Any]]:
+    """The variants besides any-UE PERIODIC ones, by tag: ONE_TIME, and UEs named by SUPI, IPv4 and IPv6."""
+    bot, volume = _bot(), ["VOLUME_MEASUREMENT"]
+    return {
+        "one-time": _body("USER_DATA_USAGE_MEASURES", ["VOLUME_MEASUREMENT", "THROUGHPUT_MEASUREMENT"], "PER_FLOW",
+                          "one-time", eventReportingMode={"trigger": "ONE_TIME"}),
+        "supi": _body("USER_DATA_USAGE_MEASURES", volume, "PER_FLOW", "supi", anyUe=False, supi=bot.supi),
+        "ipv4": _body("USER_DATA_USAGE_TRENDS", ["VOLUME_MEASUREMENT", "THROUGHPUT_MEASUREMENT"], "PER_APPLICATION",
+                      "ipv4", anyUe=False, ueIpAddress={"ipv4Addr": bot.ip}),
+        "ipv6": _body("USER_DATA_USAGE_MEASURES", volume, "PER_SESSION", "ipv6", anyUe=False,
+                      ueIpAddress={"ipv6Addr": V6_UE}),
+        "ipv6-prefix": _body("USER_DATA_USAGE_MEASURES", volume, "PER_FLOW", "ipv6-prefix", anyUe=False,
+                             ueIpAddress={"ipv6Prefix": "2001:db8:0:1::/64"}),
+    }
+
+
+def _tag(note: dict[str, Any]) -> str:
+    return "/".join(str(note["correlationId"]).split("/")[3:])
 
 
 def _v6_packets(t0: int) -> PacketBatch:
@@ -71,32 +107,40 @@ async def _collect() -> list[dict[str, Any]]:
 
     svc = create_upf_service(UpfConfig(notify_backoff_s=0.0), SbiClient(transport=httpx.MockTransport(handler)))
     svc.ctx.clock = DataClock(live=False)
-    scenario = Scenario.build(benign=6, attackers={"scan": 1, "icmp_flood": 1}, seed=3)
+    scenario = _population()
     scenario.establish(svc.ctx.sessions)
-    svc.ctx.sessions.establish("imsi-001010000000099", 1, ue_ipv6_prefix="2001:db8:0:1::/64")
+    svc.ctx.sessions.establish(V6_SUPI, 1, ue_ipv6_prefix="2001:db8:0:1::/64")
     transport = httpx.ASGITransport(app=create_sbi_app("upf", svc.routers()))
+    bodies = [_body(e, m, lv) for (e, m), lv in itertools.product(VARIANTS, LEVELS)] + list(_targeted().values())
     async with httpx.AsyncClient(transport=transport, base_url="http://upf.test") as api:
-        for (event, measures), level in itertools.product(VARIANTS, LEVELS):
-            assert (await api.post("/nupf-ee/v1/ee-subscriptions", json=_body(event, measures, level))).status_code \
-                == 201
+        for body in bodies:
+            assert (await api.post("/nupf-ee/v1/ee-subscriptions", json=body)).status_code == 201
         await _run(svc, scenario)
     await svc.ctx.notifier.close_all()
     return received
 
 
 async def _run(svc: UpfService, scenario: Scenario) -> None:
-    for second in range(3):
+    for second in range(SECONDS):
         process_batch(svc.ctx, scenario.window(second, second + 1))
         process_batch(svc.ctx, _v6_packets(scenario.start_ns + second * 10**9))
         await reporting_tick(svc.ctx)
         for channel in svc.ctx.notifier.channels.values():
             await asyncio.wait_for(channel.wait_idle(), 10)
+    await asyncio.gather(*svc.ctx.closing)  # the ONE_TIME channel closes once its report is delivered
 
 
 def test_every_variant_was_reported(notifications: list[dict[str, Any]]) -> None:
     correlations = {n["correlationId"] for n in notifications}
     expected = {f"{e}/{lv}/{'+'.join(m)}" for (e, m), lv in itertools.product(VARIANTS, LEVELS)}
+    expected |= {b["subscription"]["notifyCorrelationId"] for b in _targeted().values()}
     assert correlations == expected
+
+
+def test_request_bodies_validate_against_the_yaml(spec: SpecValidator) -> None:
+    for body in [_body(e, m, lv) for (e, m), lv in itertools.product(VARIANTS, LEVELS)] + list(
+            _targeted().values()):
+        assert spec.errors(body, EE + "CreateEventSubscription") == [], body["subscription"]["notifyCorrelationId"]
 
 
 def test_every_notification_validates_against_the_yaml(
@@ -110,7 +154,7 @@ def test_every_notification_validates_against_the_yaml(
 def test_each_variant_carries_exactly_its_measurements(notifications: list[dict[str, Any]]) -> None:
     want = {"VOLUME_MEASUREMENT": "volumeMeasurement"}
     for note in notifications:
-        event, level, measures = note["correlationId"].split("/")
+        event, level, measures, *_ = note["correlationId"].split("/")
         names = {want[m] for m in measures.split("+") if m in want}
         if "THROUGHPUT_MEASUREMENT" in measures:
             names.add("throughputStatisticsMeasurement" if event.endswith("TRENDS") else "throughputMeasurement")
@@ -129,6 +173,32 @@ def test_ipv6_and_icmp_flows_are_reported(notifications: list[dict[str, Any]]) -
                     if "flowInfo" in m}
     assert any(d.startswith("permit out 1 from ") for d in descriptions), "ICMP flows have no ports"
     assert any(d.startswith("permit out 17 from 2001:db8:ff::1 443 to 2001:db8:0:1::5") for d in descriptions)
+
+
+def test_one_time_reports_once_periodic_every_tick(notifications: list[dict[str, Any]]) -> None:
+    per_tag = Counter(_tag(n) for n in notifications)
+    assert per_tag["one-time"] == 1
+    assert per_tag["supi"] == per_tag["ipv4"] == per_tag["ipv6"] == SECONDS
+    (once,) = [n for n in notifications if _tag(n) == "one-time"]
+    first_tick = {n["notificationItems"][0]["timeStamp"] for n in notifications if _tag(n) == "supi"}
+    assert once["notificationItems"][0]["timeStamp"] == min(first_tick), "the report after the first tick"
+    assert {i["ueIpv4Addr"] for i in once["notificationItems"] if "ueIpv4Addr" in i} == {
+        ue.ip for ue in _population().ues}, "a ONE_TIME any-UE report names every UE"
+
+
+@pytest.mark.parametrize(("tag", "key", "value"), [
+    ("supi", "supi", None), ("ipv4", "ueIpv4Addr", None), ("ipv6", "supi", V6_SUPI),
+    ("ipv6-prefix", "ueIpv6Prefix", "2001:db8:0:1::/64"),
+])
+def test_targeted_subscriptions_report_their_ue_only(
+    notifications: list[dict[str, Any]], tag: str, key: str, value: str | None
+) -> None:
+    bot = _bot()
+    want = value or {"supi": bot.supi, "ueIpv4Addr": bot.ip}[key]
+    items = [i for n in notifications if _tag(n) == tag for i in n["notificationItems"]]
+    assert items
+    assert {i.get(key) for i in items} == {want}
+    assert all(i.get("userDataUsageMeasurements") for i in items), "the targeted UE had traffic every second"
 
 
 async def test_subscribe_response_and_errors_validate(spec: SpecValidator) -> None:
