@@ -89,16 +89,31 @@ class DataReceiver:
         self.stats.rejected[source] = self.stats.rejected.get(source, 0) + 1
 
 
+UE_KEY_FIELDS: Final = ("supi", "ueIpv4Addr", "ueIpv6Prefix", "ipv4Addr", "gpsi")
+"""Item attributes naming the UE, by preference: TS 29.564 items, TS 29.508 ``EventNotification`` (``ipv4Addr``
+of PDU_SES_EST, ``ueIpAddr`` of the others), TS 29.518 ``AmfEventReport``."""
+
+
+def _item_ue(item: dict[str, Any]) -> str | None:
+    for name in UE_KEY_FIELDS:
+        value = item.get(name)
+        if isinstance(value, str) and value:
+            return value
+    addr = item.get("ueIpAddr")
+    if isinstance(addr, dict):
+        value = addr.get("ipv4Addr") or addr.get("ipv6Addr") or addr.get("ipv6Prefix")
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
 def ue_key_of(body: dict[str, Any]) -> str | None:
     """The UE a notification is about: the first SUPI or UE address found in its items (bus key → per-UE order)."""
     items = body.get("notificationItems") or body.get("eventNotifs") or body.get("reportList") or []
     for item in items if isinstance(items, list) else []:
-        if not isinstance(item, dict):
-            continue
-        for name in ("supi", "ueIpv4Addr", "ueIpv6Prefix", "gpsi"):
-            value = item.get(name)
-            if isinstance(value, str) and value:
-                return value
+        key = _item_ue(item) if isinstance(item, dict) else None
+        if key is not None:
+            return key
     for name in ("supi", "ueIpv4Addr"):
         value = body.get(name)
         if isinstance(value, str) and value:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
 import time
-import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 from nwdaf.collector.config import UpfEeTarget
+from nwdaf.collector.consumer.ee_subscription import (
+    EeSubscription,
+    EeSubscriptionError,
+    Liveness,
+    nf_instance_id,
+)
 from nwdaf.models.common import to_wire
 from nwdaf.models.upf_ee import (
     CreateEventSubscription,
@@ -21,11 +24,13 @@ from nwdaf.models.upf_ee import (
     UpfEventSubscription,
     UpfEventTrigger,
 )
-from nwdaf.sbi import SbiCallError, SbiClient
 
-log = logging.getLogger("nwdaf.collector")
+__all__ = ["API", "UpfEeSubscription", "UpfSubscriptionError", "build_subscription", "nf_instance_id"]
 
 API = "/nupf-ee/v1/ee-subscriptions"
+
+UpfSubscriptionError = EeSubscriptionError
+"""The UPF refused or could not be reached (the shared error, under its earlier name)."""
 
 
 def build_subscription(target: UpfEeTarget, notify_uri: str, correlation_id: str, nf_id: str) -> UpfEventSubscription:
@@ -41,71 +46,37 @@ def build_subscription(target: UpfEeTarget, notify_uri: str, correlation_id: str
     )
 
 
-class UpfSubscriptionError(RuntimeError):
-    """The UPF refused or could not be reached."""
-
-
 @dataclass
-class UpfEeSubscription:
-    """One subscription kept alive: re-created when the UPF forgot it (silent for too long)."""
+class UpfEeSubscription(EeSubscription):
+    """One PERIODIC subscription, re-created when the UPF forgot it (silent for ``silent_periods`` periods).
 
-    client: SbiClient
-    api_root: str
+    Nupf_EventExposure has no read operation, so silence is the only sign of a restarted UPF; the stale
+    subscription is deleted first, in case the UPF still holds it.
+    """
+
     request: UpfEventSubscription
     silent_periods: float
-    resource_uri: str | None = None
-    last_notification: float = field(default_factory=time.monotonic)
-    resubscriptions: int = 0
+
+    peer: ClassVar[str] = "UPF"
+    collection: ClassVar[str] = API
 
     @property
     def correlation_id(self) -> str:
         return self.request.notifyCorrelationId
 
-    async def create(self) -> str:
-        body = to_wire(CreateEventSubscription(subscription=self.request))
-        try:
-            resp = await self.client.post(self.api_root + API, json=body)
-        except SbiCallError as exc:
-            raise UpfSubscriptionError(f"UPF at {self.api_root} unreachable: {exc}") from exc
-        if resp.status_code != 201 or "location" not in resp.headers:
-            raise UpfSubscriptionError(f"UPF at {self.api_root} answered {resp.status_code}: {resp.text[:300]}")
-        self.resource_uri = resp.headers["location"]
-        self.last_notification = time.monotonic()
-        log.info("subscribed to UPF event exposure at %s (%s)", self.api_root, self.resource_uri,
-                 extra={"subscription_id": self.resource_uri, "correlation_id": self.correlation_id})
-        return self.resource_uri
+    @property
+    def period_s(self) -> float:
+        return float(self.request.eventReportingMode.repPeriod or 1)
 
-    async def delete(self) -> None:
-        if self.resource_uri is None:
-            return
-        uri = self.resource_uri if self.resource_uri.startswith("http") else self.api_root + self.resource_uri
-        with contextlib.suppress(SbiCallError):
-            await self.client.delete(uri, retries=0)
-        self.resource_uri = None
+    @property
+    def check_interval_s(self) -> float:
+        return self.period_s
 
-    def seen(self) -> None:
-        self.last_notification = time.monotonic()
+    def body(self) -> dict[str, Any]:
+        return to_wire(CreateEventSubscription(subscription=self.request))
 
     def overdue(self, now: float) -> bool:
-        period = self.request.eventReportingMode.repPeriod or 1
-        return now - self.last_notification > self.silent_periods * period
+        return now - self.last_notification > self.silent_periods * self.period_s
 
-    async def keep_alive(self) -> None:
-        """Watchdog loop: re-subscribe (delete + create) whenever the subscription went silent."""
-        period = float(self.request.eventReportingMode.repPeriod or 1)
-        while True:
-            await asyncio.sleep(period)
-            if not self.overdue(time.monotonic()):
-                continue
-            log.warning("no notification from %s for %.0f periods: re-subscribing", self.api_root, self.silent_periods)
-            await self.delete()
-            try:
-                await self.create()
-                self.resubscriptions += 1
-            except UpfSubscriptionError as exc:
-                log.warning("re-subscription failed, will retry: %s", exc)
-
-
-def nf_instance_id(instance_name: str) -> str:
-    """A stable NfInstanceId (UUID, TS 29.571) derived from the configured instance name."""
-    return str(uuid.uuid5(uuid.NAMESPACE_DNS, f"{instance_name}.nwdaf"))
+    async def liveness(self) -> Liveness:
+        return Liveness.GONE if self.overdue(time.monotonic()) else Liveness.ALIVE

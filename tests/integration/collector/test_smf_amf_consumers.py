@@ -1,0 +1,211 @@
+"""The collector subscribes to real Nsmf_EventExposure / Namf_EventExposure producers and keeps the subscriptions.
+
+Each producer is an in-process FastAPI app served by hypercorn on 127.0.0.1: it validates every request body
+against the 3GPP YAML (a non-conformant subscription is refused with 400, so the collector could not subscribe),
+keeps its subscriptions, and after each subscription sends a notification to the ``notifUri`` /
+``eventNotifyUri`` it was given, i.e. to the collector's Data Receiver. ``forget()`` is what a producer restart
+does to its subscriptions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import APIRouter, BackgroundTasks, Request, Response
+from fastapi.responses import JSONResponse
+
+from nwdaf.bus import Message, decode, topics
+from nwdaf.collector.consumer.namf_event_exposure import AmfEeSubscription
+from nwdaf.collector.consumer.nsmf_event_exposure import SmfEeSubscription
+from nwdaf.collector.service import CollectorService
+from nwdaf.config import load_settings
+from nwdaf.events import NfNotification
+from nwdaf.models.openapi import OpenApiUnavailable, SpecValidator
+from nwdaf.runtime import Runtime, start_runtime
+from nwdaf.sbi import RunningServer, create_sbi_app, start_server
+
+pytestmark = pytest.mark.integration
+
+SUPI = "imsi-001010000000042"
+NSMF = "TS29508_Nsmf_EventExposure.yaml#/components/schemas/"
+NAMF = "TS29518_Namf_EventExposure.yaml#/components/schemas/"
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+@dataclass
+class EeProducer:
+    """An SMF (``kind="smf"``) or AMF (``kind="amf"``) event exposure producer."""
+
+    kind: str
+    spec: SpecValidator
+    subscriptions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    created: list[dict[str, Any]] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+    refreshes: int = 0
+    notify_status: list[int] = field(default_factory=list)
+    server: RunningServer | None = None
+    client: httpx.AsyncClient = field(default_factory=httpx.AsyncClient)
+
+    @property
+    def root(self) -> str:
+        return "/nsmf-event-exposure/v1" if self.kind == "smf" else "/namf-evts/v1"
+
+    def forget(self) -> None:
+        self.subscriptions.clear()
+
+    def _callback(self, body: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """Where to notify and the notification (TS 29.508 NsmfEventExposureNotification / TS 29.518
+        AmfEventNotification) for the subscription ``body``."""
+        if self.kind == "smf":
+            event = {"event": "PDU_SES_EST", "timeStamp": _now(), "supi": SUPI, "ipv4Addr": "10.45.0.42",
+                     "pduSeId": 1, "dnn": "internet", "snssai": {"sst": 1, "sd": "000001"}}
+            note = {"notifId": body["notifId"], "eventNotifs": [event]}
+            self.spec.validate(note, NSMF + "NsmfEventExposureNotification")
+            return body["notifUri"], note
+        sub = body["subscription"]
+        report = {"type": "REGISTRATION_STATE_REPORT", "state": {"active": True}, "timeStamp": _now(), "supi": SUPI,
+                  "rmInfoList": [{"rmState": "REGISTERED", "accessType": "3GPP_ACCESS"}]}
+        note = {"notifyCorrelationId": sub["notifyCorrelationId"], "reportList": [report]}
+        self.spec.validate(note, NAMF + "AmfEventNotification")
+        return sub["eventNotifyUri"], note
+
+    async def _notify(self, body: dict[str, Any]) -> None:
+        uri, note = self._callback(body)
+        resp = await self.client.post(uri, json=note)
+        self.notify_status.append(resp.status_code)
+
+    def router(self) -> APIRouter:
+        router = APIRouter()
+        create_ref = NSMF + "NsmfEventExposure" if self.kind == "smf" else NAMF + "AmfCreateEventSubscription"
+
+        @router.post("/subscriptions")
+        async def create(request: Request, background: BackgroundTasks) -> Response:
+            body = await request.json()
+            errors = self.spec.errors(body, create_ref)
+            if errors:
+                return JSONResponse({"status": 400, "invalidParams": [{"param": p, "reason": r} for p, r in errors]},
+                                    status_code=400, media_type="application/problem+json")
+            sub_id = uuid.uuid4().hex
+            location = f"{self.server.url if self.server else ''}{self.root}/subscriptions/{sub_id}"
+            self.subscriptions[sub_id] = body
+            self.created.append(body)
+            background.add_task(self._notify, body)
+            answer = body if self.kind == "smf" else {"subscription": body["subscription"], "subscriptionId": location}
+            return JSONResponse(answer, status_code=201, headers={"Location": location})
+
+        @router.get("/subscriptions/{sub_id}")
+        async def read(sub_id: str) -> Response:
+            if sub_id not in self.subscriptions:
+                return JSONResponse({"status": 404, "cause": "SUBSCRIPTION_NOT_FOUND"}, status_code=404)
+            return JSONResponse(self.subscriptions[sub_id])
+
+        @router.patch("/subscriptions/{sub_id}")
+        async def modify(sub_id: str, request: Request) -> Response:
+            assert request.headers["content-type"] == "application/json-patch+json"
+            items = await request.json()
+            for item in items:
+                self.spec.validate(item, NAMF + "AmfUpdateEventOptionItem")
+            if sub_id not in self.subscriptions:
+                return JSONResponse({"status": 404, "cause": "SUBSCRIPTION_NOT_FOUND"}, status_code=404)
+            self.refreshes += 1
+            self.subscriptions[sub_id]["subscription"]["options"]["expiry"] = items[0]["value"]
+            return JSONResponse({"subscription": self.subscriptions[sub_id]["subscription"]})
+
+        @router.delete("/subscriptions/{sub_id}")
+        async def delete(sub_id: str) -> Response:
+            self.deleted.append(sub_id)
+            if self.subscriptions.pop(sub_id, None) is None:
+                return JSONResponse({"status": 404, "cause": "SUBSCRIPTION_NOT_FOUND"}, status_code=404)
+            return Response(status_code=204)
+
+        return router
+
+
+@pytest.fixture(scope="module")
+def spec() -> SpecValidator:
+    try:
+        return SpecValidator()
+    except OpenApiUnavailable as exc:
+        pytest.skip(f"3GPP OpenAPI YAML unavailable: {exc}")
+
+
+@pytest.fixture
+async def producers(spec: SpecValidator) -> AsyncIterator[dict[str, EeProducer]]:
+    peers = {kind: EeProducer(kind, spec) for kind in ("smf", "amf")}
+    for kind, peer in peers.items():
+        app = create_sbi_app(kind, [(peer.root, peer.router())])
+        peer.server = await start_server(app, "127.0.0.1", 0, name=f"{kind}-ee-producer")
+    yield peers
+    for peer in peers.values():
+        assert peer.server is not None
+        await peer.server.stop()
+        await peer.client.aclose()
+
+
+async def _until(check: Callable[[], bool], what: str, deadline_s: float = 30.0) -> None:
+    end = time.monotonic() + deadline_s
+    while not check():
+        if time.monotonic() > end:
+            raise AssertionError(f"gave up after {deadline_s} s waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+def _collector(rt: Runtime) -> CollectorService:
+    return next(s for s in rt.services if isinstance(s, CollectorService))
+
+
+async def test_subscribe_notify_resubscribe_and_unsubscribe(producers: dict[str, EeProducer]) -> None:
+    smf, amf = producers["smf"], producers["amf"]
+    assert smf.server is not None
+    assert amf.server is not None
+    settings = load_settings(nwdaf_sbi={"host": "127.0.0.1", "port": 0}, collector={
+        "smf_ee": [{"api_root": smf.server.url, "check_interval_s": 0.2}],
+        "amf_ee": [{"api_root": amf.server.url, "check_interval_s": 0.2, "expiry_s": 60}],
+    })
+    received: dict[str, list[Message]] = {topics.SMF_EE_NOTIFICATIONS: [], topics.AMF_EE_NOTIFICATIONS: []}
+
+    async def handler(msg: Message) -> None:
+        received[msg.topic].append(msg)
+
+    async with AsyncExitStack() as stack:
+        rt = await start_runtime(settings, ["collector"], stack)
+        receiver_url = rt.servers["nwdaf"].url + "/nnwdaf-datareceiver/v1/notifications/"
+        sub = await rt.context.bus.subscribe(list(received), "test", handler)
+        stack.push_async_callback(sub.stop)
+        await _until(lambda: all(len(v) == 1 for v in received.values()), "one notification per feed on the bus")
+
+        assert smf.created[0]["notifUri"] == receiver_url + "smf-ee"
+        assert amf.created[0]["subscription"]["eventNotifyUri"] == receiver_url + "amf-ee"
+        for topic, peer in ((topics.SMF_EE_NOTIFICATIONS, smf), (topics.AMF_EE_NOTIFICATIONS, amf)):
+            msg = received[topic][0]
+            assert msg.key == SUPI.encode()
+            assert decode(msg.value, NfNotification).payload.ue_key == SUPI
+            await _until(lambda peer=peer: peer.notify_status == [204], f"{peer.kind} notification acknowledged")
+        await _until(lambda: amf.refreshes >= 2, "the AMF subscription's expiry refreshed")
+
+        subs = _collector(rt).subscriptions
+        smf_sub = next(s for s in subs if isinstance(s, SmfEeSubscription))
+        amf_sub = next(s for s in subs if isinstance(s, AmfEeSubscription))
+        assert (smf_sub.resubscriptions, amf_sub.resubscriptions) == (0, 0)
+        smf.forget()
+        amf.forget()
+        await _until(lambda: len(smf.created) == 2 and len(amf.created) == 2, "both subscriptions re-created")
+        await _until(lambda: all(len(v) == 2 for v in received.values()), "notifications resumed on the bus")
+        assert (smf_sub.resubscriptions, amf_sub.resubscriptions) == (1, 1)
+        assert len(smf.subscriptions) == len(amf.subscriptions) == 1
+        current = {"smf": next(iter(smf.subscriptions)), "amf": next(iter(amf.subscriptions))}
+
+    # Stopping the collector unsubscribes what each producer holds.
+    assert (smf.deleted[-1], amf.deleted[-1]) == (current["smf"], current["amf"])
+    assert (smf.subscriptions, amf.subscriptions) == ({}, {})
