@@ -23,14 +23,16 @@ from fastapi import APIRouter, BackgroundTasks, Request, Response
 from fastapi.responses import JSONResponse
 
 from nwdaf.bus import Message, decode, topics
+from nwdaf.collector.config import SmfEeTarget
+from nwdaf.collector.consumer.ee_subscription import nf_instance_id
 from nwdaf.collector.consumer.namf_event_exposure import AmfEeSubscription
-from nwdaf.collector.consumer.nsmf_event_exposure import SmfEeSubscription
+from nwdaf.collector.consumer.nsmf_event_exposure import SmfEeSubscription, build_smf_subscription
 from nwdaf.collector.service import CollectorService
 from nwdaf.config import load_settings
 from nwdaf.events import NfNotification
 from nwdaf.models.openapi import OpenApiUnavailable, SpecValidator
 from nwdaf.runtime import Runtime, start_runtime
-from nwdaf.sbi import RunningServer, create_sbi_app, start_server
+from nwdaf.sbi import RunningServer, SbiClient, create_sbi_app, start_server
 
 pytestmark = pytest.mark.integration
 
@@ -82,8 +84,16 @@ class EeProducer:
 
     async def _notify(self, body: dict[str, Any]) -> None:
         uri, note = self._callback(body)
-        resp = await self.client.post(uri, json=note)
+        try:
+            resp = await self.client.post(uri, json=note)
+        except httpx.TransportError:
+            self.notify_status.append(-1)  # the subscriber is not listening: a real producer would retry later
+            return
         self.notify_status.append(resp.status_code)
+
+    async def serve(self, port: int = 0) -> None:
+        app = create_sbi_app(self.kind, [(self.root, self.router())])
+        self.server = await start_server(app, "127.0.0.1", port, name=f"{self.kind}-ee-producer")
 
     def router(self) -> APIRouter:
         router = APIRouter()
@@ -143,13 +153,13 @@ def spec() -> SpecValidator:
 @pytest.fixture
 async def producers(spec: SpecValidator) -> AsyncIterator[dict[str, EeProducer]]:
     peers = {kind: EeProducer(kind, spec) for kind in ("smf", "amf")}
-    for kind, peer in peers.items():
-        app = create_sbi_app(kind, [(peer.root, peer.router())])
-        peer.server = await start_server(app, "127.0.0.1", 0, name=f"{kind}-ee-producer")
+    for peer in peers.values():
+        await peer.serve()
     yield peers
     for peer in peers.values():
         assert peer.server is not None
-        await peer.server.stop()
+        if not peer.server.task.done():
+            await peer.server.stop()
         await peer.client.aclose()
 
 
@@ -209,3 +219,34 @@ async def test_subscribe_notify_resubscribe_and_unsubscribe(producers: dict[str,
     # Stopping the collector unsubscribes what each producer holds.
     assert (smf.deleted[-1], amf.deleted[-1]) == (current["smf"], current["amf"])
     assert (smf.subscriptions, amf.subscriptions) == ({}, {})
+
+
+async def test_a_producer_that_does_not_answer_has_not_lost_the_subscription(producers: dict[str, EeProducer]) -> None:
+    """Only a 404 is a loss: a producer that is down may come back with its subscriptions, and subscribing again
+    then would double every notification. Each watchdog step is run by hand (``check``), so nothing is timed."""
+    smf = producers["smf"]
+    assert smf.server is not None
+    root, port = smf.server.url, smf.server.port
+    request = build_smf_subscription(SmfEeTarget(api_root=root), "http://127.0.0.1:9/not-listening", "nwdaf-smf-0",
+                                     nf_instance_id("nwdaf-test"))
+    client = SbiClient()
+    sub = SmfEeSubscription(client, root, request, 1.0)
+    try:
+        await sub.create()
+        resource = sub.resource_uri
+        await smf.server.stop()
+        await sub.check()  # the SMF is down: unknown, not lost
+        assert (sub.resource_uri, sub.resubscriptions, len(smf.created)) == (resource, 0, 1)
+
+        await smf.serve(port)  # back, with its subscriptions (an SMF that persists them)
+        await sub.check()
+        assert (sub.resource_uri, sub.resubscriptions, len(smf.created)) == (resource, 0, 1)
+
+        smf.forget()  # back without them
+        await sub.check()
+        assert (sub.resubscriptions, len(smf.created), len(smf.subscriptions)) == (1, 2, 1)
+        assert sub.resource_uri != resource
+        await sub.delete()
+        assert smf.subscriptions == {}
+    finally:
+        await client.aclose()
