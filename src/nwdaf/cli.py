@@ -5,13 +5,16 @@ from __future__ import annotations
 import asyncio
 import signal
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import orjson
 import typer
 
 from nwdaf.config import ConfigError, Settings, load_settings
 from nwdaf.logs import configure_logging
+
+if TYPE_CHECKING:
+    from nwdaf.anlf.engines.offline import BundleScorer
 
 app = typer.Typer(
     help="nwdaf: a 3GPP NWDAF (TS 23.288 / TS 29.520) with UPF event exposure, MLOps and closed-loop control.",
@@ -142,12 +145,19 @@ def demo(
 
 @app.command("detect")
 def detect_cmd(
+    ctx: typer.Context,
     input_spec: Annotated[str, typer.Option("--input", help="FORMAT:PATH; FORMAT: pcap, binetflow, zeek, cicflow, "
                                             "nfstream. Label columns are ignored.")],
     window: Annotated[float, typer.Option("--window", help="Window length in seconds.")] = 60.0,
     json_out: Annotated[Path, typer.Option("--json", help="Where to write the windows report.")] = Path("detect.json"),
+    model: Annotated[str | None, typer.Option("--model", help="Also score with this model: models:/NAME@ALIAS or "
+                                              "models:/NAME/VERSION (MLflow registry), or a model bundle file "
+                                              "(.skops). Default: rules only.")] = None,
+    tracking_uri: Annotated[str | None, typer.Option("--tracking-uri", help="MLflow tracking URI for a models:/ "
+                                                     "--model (default: ml.tracking_uri).")] = None,
 ) -> None:
-    """Offline ABNORMAL_BEHAVIOUR detection over recorded data with the live engine code.
+    """Offline ABNORMAL_BEHAVIOUR detection over recorded data with the live engine code (rules, and the model
+    given with --model).
 
     Writes {"windows": [{"start", "end", "hosts_seen", "flagged": [{"host", "score", "exceptionId"}]}]}.
     """
@@ -161,14 +171,39 @@ def detect_cmd(
         raise _fail(f"--input must be FORMAT:PATH with FORMAT one of pcap, {', '.join(FORMATS)} (got {input_spec!r})")
     if window <= 0:
         raise _fail("--window must be positive")
+    settings = _settings(ctx)
+    scorer = _detect_scorer(settings, model, tracking_uri, window)
     try:
         flows = load_flows(input_spec)
     except (OSError, PcapError, FlowFormatError, ValueError) as exc:
         raise _fail(f"cannot read {input_spec}: {exc}") from None
-    report = detect(flows, window, AbnormalBehaviourEngine())
+    report = detect(flows, window, AbnormalBehaviourEngine(settings.engines.abnormal_behaviour, scorer))
+    report["model"] = {"uri": scorer.uri, "version": scorer.version} if scorer is not None else None
     json_out.write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2))
     flagged = sum(len(w["flagged"]) for w in report["windows"])
-    typer.echo(f"{len(report['windows'])} windows, {flows.height} flows, {flagged} flagged host-windows -> {json_out}")
+    scored_by = f"rules and model {scorer.uri} ({scorer.version})" if scorer is not None else "rules"
+    typer.echo(f"{len(report['windows'])} windows, {flows.height} flows, {flagged} flagged host-windows "
+               f"({scored_by}) -> {json_out}")
+
+
+def _detect_scorer(
+    settings: Settings, model: str | None, tracking_uri: str | None, window: float
+) -> BundleScorer | None:
+    """The ``--model`` of ``nwdaf detect`` loaded, or None; a clean exit 2 when it cannot be used."""
+    if model is None:
+        return None
+    from nwdaf.anlf.engines.offline import load_scorer
+
+    try:
+        scorer = load_scorer(model, tracking_uri=tracking_uri or settings.ml.tracking_uri,
+                             artifact_root=settings.ml.artifact_root)
+    except (OSError, LookupError, ValueError) as exc:  # BundleError is a ValueError, RegistryError a LookupError
+        raise _fail(f"cannot use model {model}: {exc}") from None
+    trained_s = scorer.bundle.meta.window_s
+    if trained_s != window:
+        typer.echo(f"nwdaf: note: model {model} was trained on {trained_s:g} s windows, detecting on {window:g} s; "
+                   "counts and rates per window differ from what it learnt", err=True)
+    return scorer
 
 
 bench_app = typer.Typer(help="Benchmarks (the full set, with peers, is in benchmarks/; see docs/benchmarks/).",

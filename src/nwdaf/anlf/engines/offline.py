@@ -1,20 +1,24 @@
 """Offline detection over recorded data with the same engine code (``nwdaf detect``).
 
 Labels in the input are dropped before anything else (``include_labels=False``), so a detector can be judged on
-data it has never seen.
+data it has never seen. With a model (:func:`load_scorer`: the MLflow registry or a bundle file) the engine scores
+every window with it as well as with the rules, exactly as the live engine does with a provisioned model.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from nwdaf.anlf.engines.abnormal_behaviour import AbnormalBehaviourEngine
 from nwdaf.datasets import read_flows
 from nwdaf.events import UeFeatureBatch
+from nwdaf.mtlf.bundle import BundleError, ModelBundle, feature_matrix, sha256_hex
 from nwdaf.processor.features import WINDOW, ue_window_features
 
 FlowLoader = Callable[[str], pl.DataFrame]
@@ -30,6 +34,55 @@ def load_flows(spec: str) -> pl.DataFrame:
     flows = read_flows(spec, include_labels=False)
     assert isinstance(flows, pl.DataFrame)
     return flows
+
+
+@dataclass(frozen=True)
+class BundleScorer:
+    """A model bundle loaded for offline scoring: the engine's :class:`~nwdaf.anlf.engines.Scorer`."""
+
+    bundle: ModelBundle
+    version: str
+    """The registry version (``models:/`` URIs) or ``sha256:<first 12 hex digits>`` of a bundle file."""
+    uri: str
+
+    def score(self, features: pl.DataFrame) -> np.ndarray[Any, Any]:
+        return self.bundle.predict_proba(feature_matrix(features, self.bundle.meta.feature_columns))
+
+
+def load_scorer(model_uri: str, *, tracking_uri: str, artifact_root: str) -> BundleScorer:
+    """``models:/NAME@ALIAS`` or ``models:/NAME/VERSION`` from the MLflow registry at ``tracking_uri`` (sha256
+    verified against the registered one), or a bundle file (``.skops``). Raises :class:`BundleError` for a model
+    the ABNORMAL_BEHAVIOUR engine cannot use, ``LookupError`` for an unknown model, ``OSError`` for a missing
+    file."""
+    if model_uri.startswith("models:/"):
+        version, data = _from_registry(model_uri, tracking_uri, artifact_root)
+    else:
+        data = Path(model_uri).read_bytes()
+        version = f"sha256:{sha256_hex(data)[:12]}"
+    bundle = ModelBundle.from_bytes(data)
+    meta = bundle.meta
+    if meta.kind != "host_window" or meta.event != "ABNORMAL_BEHAVIOUR":
+        raise BundleError(f"model {model_uri} is a {meta.kind} {meta.event} model; the engine scores host windows "
+                          "for ABNORMAL_BEHAVIOUR")
+    return BundleScorer(bundle, version, model_uri)
+
+
+def _from_registry(model_uri: str, tracking_uri: str, artifact_root: str) -> tuple[str, bytes]:
+    from nwdaf.mtlf.registry import ModelRegistry, RegistryError
+
+    ref = model_uri.removeprefix("models:/")
+    registry = ModelRegistry(tracking_uri, artifact_root)
+    if "@" in ref:
+        name, alias = ref.split("@", 1)
+        found = registry.by_alias(name, alias)
+        if found is None:
+            raise RegistryError(f"model {name!r} has no alias {alias!r} in the registry at {tracking_uri}")
+        version = found.version
+    else:
+        name, _, version = ref.rpartition("/")
+        if not name or not version:
+            raise ValueError(f"model URI must be models:/NAME/VERSION or models:/NAME@ALIAS, got {model_uri!r}")
+    return version, registry.artifact_bytes(name, version)
 
 
 def detect(flows: pl.DataFrame, window_s: float, engine: AbnormalBehaviourEngine) -> dict[str, Any]:
