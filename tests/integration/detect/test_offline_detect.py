@@ -1,15 +1,18 @@
-"""Offline detection (``nwdaf detect``) on a synthetic pcap with ground truth, and on the real datasets."""
+"""Offline detection (``nwdaf detect``) on a synthetic pcap with ground truth, on small crafted flow files of every
+dataset format (labels ignored), and on the real datasets."""
 
 from __future__ import annotations
 
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
 from nwdaf.cli import app
+from nwdaf.datasets import read_flows
 from nwdaf.upf.dataplane import Scenario
 
 pytestmark = pytest.mark.integration
@@ -56,3 +59,48 @@ def test_detect_reads_real_zeek_log_without_labels(tmp_path: Path) -> None:
     assert sum(w["hosts_seen"] for w in report["windows"]) > 0
     flagged = {f["host"] for w in report["windows"] for f in w["flagged"]}
     assert "192.168.1.195" in flagged  # the Mirai-infected device of capture 34-1
+
+
+T0 = 1_700_000_000.0  # a multiple of the 10 s window
+SCANNER = "10.45.0.9"
+BENIGN = ("10.45.0.2", "10.45.0.3", "10.45.0.4")
+
+
+def _crafted_flows() -> list[dict[str, Any]]:
+    """Two 10 s windows: three UEs browsing two web servers, one UE probing 30 addresses (handshake-only TCP)."""
+    rows: list[dict[str, Any]] = []
+    for w in range(2):
+        t = T0 + 10 * w
+        for i, ue in enumerate(BENIGN):
+            for k in range(3):
+                rows.append({"start_ts": t + 1 + i + 0.5 * k, "duration_s": 1.25, "proto": "tcp", "src_ip": ue,
+                             "src_port": 40000 + 10 * i + k, "dst_ip": f"198.51.100.{1 + k % 2}", "dst_port": 443,
+                             "state": "SF", "pkts_fwd": 10, "pkts_bwd": 20, "bytes_fwd": 1200, "bytes_bwd": 24000,
+                             "label": "benign"})
+        for k in range(30):
+            rows.append({"start_ts": t + 0.25 * k, "duration_s": 0.0, "proto": "tcp", "src_ip": SCANNER,
+                         "src_port": 50000 + k, "dst_ip": f"203.0.113.{k + 1}", "dst_port": 23, "state": "S0",
+                         "pkts_fwd": 1, "pkts_bwd": 0, "bytes_fwd": 60, "bytes_bwd": 0, "label": "malicious"})
+    return rows
+
+
+@pytest.mark.parametrize("fmt", ["binetflow", "cicflow", "nfstream"])
+def test_detect_reads_each_flow_format_and_ignores_its_labels(fmt: str, tmp_path: Path, write_flows: Any) -> None:
+    outputs: list[bytes] = []
+    for labels in (True, False):
+        flows = write_flows(fmt, _crafted_flows(), tmp_path / f"flows-{labels}.{fmt}", labels)
+        read_back = read_flows(f"{fmt}:{flows}")
+        assert read_back["label"].drop_nulls().unique().sort().to_list() == (["benign", "malicious"] if labels else [])
+        out = tmp_path / f"report-{labels}.json"
+        result = CliRunner().invoke(app, ["detect", "--input", f"{fmt}:{flows}", "--window", "10",
+                                          "--json", str(out)])
+        assert result.exit_code == 0, result.output
+        outputs.append(out.read_bytes())
+    assert outputs[0] == outputs[1]  # the label column changes nothing
+    report = json.loads(outputs[0])
+    assert [sorted(w) for w in report["windows"]] == [["end", "flagged", "hosts_seen", "start"]] * 2
+    assert [(w["start"], w["end"]) for w in report["windows"]] == [(T0, T0 + 10), (T0 + 10, T0 + 20)]
+    # every address is a host: the 4 UEs, the 2 web servers and the 30 probed addresses
+    assert [w["hosts_seen"] for w in report["windows"]] == [36, 36]
+    for window in report["windows"]:
+        assert window["flagged"] == [{"host": SCANNER, "score": 1.0, "exceptionId": "WRONG_DESTINATION_ADDRESS"}]
