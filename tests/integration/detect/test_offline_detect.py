@@ -104,3 +104,20 @@ def test_detect_reads_each_flow_format_and_ignores_its_labels(fmt: str, tmp_path
     assert [w["hosts_seen"] for w in report["windows"]] == [36, 36]
     for window in report["windows"]:
         assert window["flagged"] == [{"host": SCANNER, "score": 1.0, "exceptionId": "WRONG_DESTINATION_ADDRESS"}]
+
+
+def test_flood_hidden_among_answered_traffic_is_caught_as_live(tmp_path: Path, write_flows: Any) -> None:
+    """A UE floods a victim with unanswered UDP while its web traffic is answered: 1 packet in 9 comes back, so
+    only the share of packets on unanswered flows (which the live processor sends) shows the flood."""
+    web = {"start_ts": T0 + 1, "duration_s": 8.0, "proto": "tcp", "src_ip": "10.45.0.7", "src_port": 40001,
+           "dst_ip": "198.51.100.1", "dst_port": 443, "state": "SF", "pkts_fwd": 500, "pkts_bwd": 500,
+           "bytes_fwd": 40_000, "bytes_bwd": 600_000, "label": "benign"}
+    flood = [{**web, "start_ts": T0 + 0.5 + k, "proto": "udp", "src_port": 41000 + k, "dst_ip": "192.0.2.50",
+              "dst_port": 80, "state": "S0", "pkts_fwd": 500, "pkts_bwd": 0, "bytes_fwd": 50_000, "bytes_bwd": 0,
+              "label": "malicious"} for k in range(8)]
+    flows = write_flows("nfstream", [web, *flood], tmp_path / "flood.csv", False)
+    out = tmp_path / "flood.json"
+    result = CliRunner().invoke(app, ["detect", "--input", f"nfstream:{flows}", "--window", "10", "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    (window,) = json.loads(out.read_text())["windows"]
+    assert [(f["host"], f["exceptionId"]) for f in window["flagged"]] == [("10.45.0.7", "SUSPICION_OF_DDOS_ATTACK")]

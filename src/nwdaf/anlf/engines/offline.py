@@ -20,6 +20,8 @@ from nwdaf.datasets import read_flows
 from nwdaf.events import UeFeatureBatch
 from nwdaf.mtlf.bundle import BundleError, ModelBundle, feature_matrix, sha256_hex
 from nwdaf.processor.features import WINDOW, ue_window_features
+from nwdaf.processor.features._common import window_expr
+from nwdaf.processor.features.host import unanswered_out_share
 
 FlowLoader = Callable[[str], pl.DataFrame]
 
@@ -88,9 +90,9 @@ def _from_registry(model_uri: str, tracking_uri: str, artifact_root: str) -> tup
 def detect(flows: pl.DataFrame, window_s: float, engine: AbnormalBehaviourEngine) -> dict[str, Any]:
     """Tumbling windows of ``window_s``; every host is scored, flagged hosts listed with their best finding."""
     feats = ue_window_features(flows, window_s).with_columns(pl.col("host").alias("supi"))
-    tops = _top_destinations(flows, window_s)
     if not feats.is_empty():
-        feats = feats.join(tops, on=[WINDOW, "host"], how="left")
+        feats = feats.join(_top_destinations(flows, window_s), on=[WINDOW, "host"], how="left")
+        feats = feats.join(_unanswered_shares(flows, window_s), on=[WINDOW, "host"], how="left")
     windows: list[dict[str, Any]] = []
     for (start,), part in feats.group_by(WINDOW, maintain_order=True):
         batch = UeFeatureBatch(window_start=float(start), window_end=float(start) + window_s,
@@ -108,9 +110,16 @@ def detect(flows: pl.DataFrame, window_s: float, engine: AbnormalBehaviourEngine
     return {"window_s": window_s, "windows": windows}
 
 
-def _top_destinations(flows: pl.DataFrame, window_s: float) -> pl.DataFrame:
-    from nwdaf.processor.features._common import window_expr
+def _unanswered_shares(flows: pl.DataFrame, window_s: float) -> pl.DataFrame:
+    """``unanswered_out_share`` per window and host, as the processor adds it to the live features (the flood
+    rule reads it)."""
+    windowed = flows.with_columns(window_expr(window_s))
+    parts = [unanswered_out_share(part).with_columns(pl.lit(float(start)).alias(WINDOW))
+             for (start,), part in windowed.group_by(WINDOW, maintain_order=True)]
+    return pl.concat(parts) if parts else pl.DataFrame(schema={"host": pl.String, WINDOW: pl.Float64})
 
+
+def _top_destinations(flows: pl.DataFrame, window_s: float) -> pl.DataFrame:
     return (
         flows.sort("pkts_total", descending=True, nulls_last=True)
         .group_by(window_expr(window_s), pl.col("src_ip").alias("host"))
