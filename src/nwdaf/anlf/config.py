@@ -5,6 +5,8 @@ Until the lead adds ``anlf: AnlfSettings`` to :class:`nwdaf.config.Settings`, th
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -32,3 +34,7 @@ class AnlfSettings(BaseModel):
     """How often report counters (for ``maxReportNbr``) are written to the store."""
     min_repetition_period_s: int = Field(1, ge=1)
     """Shortest ``repetitionPeriod`` accepted for PERIODIC subscriptions."""
+    notification_client: Literal["http1", "httpx"] = "http1"
+    """``http1``: notifications to ``http://`` callbacks go over the lean pooled HTTP/1.1 client
+    (:mod:`nwdaf.sbi.callback`, several times httpx's throughput); ``httpx``: every notification goes through the
+    shared SBI client (HTTP/2 with ``sbi_client.h2c_prior_knowledge``). ``https://`` callbacks always use httpx."""

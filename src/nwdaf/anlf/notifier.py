@@ -19,9 +19,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from nwdaf.anlf.config import AnlfSettings
 from nwdaf.anlf.metrics import AnlfMetrics
 from nwdaf.sbi import SbiCallError, SbiClient
+from nwdaf.sbi.callback import CallbackClient, CallbackError
+from nwdaf.sbi.observability import request_id_var
 
 log = logging.getLogger("nwdaf.anlf.notifier")
 
@@ -48,8 +52,9 @@ class Notifier:
     """Ordered per subscription, bounded overall, with retries and dead-consumer detection."""
 
     def __init__(self, client: SbiClient, settings: AnlfSettings, metrics: AnlfMetrics, on_dead: OnDead,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, callbacks: CallbackClient | None = None) -> None:
         self._client = client
+        self._callbacks = callbacks
         self._settings = settings
         self._metrics = metrics
         self._on_dead = on_dead
@@ -94,6 +99,8 @@ class Notifier:
                     await task
         self._queues.clear()
         self._workers.clear()
+        if self._callbacks is not None:
+            await self._callbacks.aclose()
 
     async def _work(self, sid: str) -> None:
         try:
@@ -136,12 +143,26 @@ class Notifier:
         log.warning("notification undeliverable: %s", reason, extra={"subscription_id": delivery.subscription_id})
         return False
 
+    def headers(self, delivery: Delivery) -> dict[str, str]:
+        """Extra request headers of a delivery (the request ID of the context that queued it, if any)."""
+        rid = request_id_var.get()
+        return {} if rid == "-" else {"x-request-id": rid}
+
     async def _post(self, delivery: Delivery) -> None:
-        # TS 29.500 clause 6.10.9: a consumer may redirect its callback with 307/308; httpx follows those.
-        resp = await self._client.post(delivery.uri, json=delivery.body, retries=0, follow_redirects=True)
-        if 200 <= resp.status_code < 300:
+        # TS 29.500 clause 6.10.9: a consumer may redirect its callback with 307/308; both clients follow those.
+        callbacks = self._callbacks
+        if callbacks is not None and callbacks.supports(delivery.uri):
+            try:
+                resp = await callbacks.post_json(delivery.uri, orjson.dumps(delivery.body), self.headers(delivery))
+            except CallbackError as exc:
+                raise SbiCallError("POST", delivery.uri, None, str(exc)) from exc
+            status = resp.status
+        else:
+            status = (await self._client.post(delivery.uri, json=delivery.body, retries=0, follow_redirects=True,
+                                              headers=self.headers(delivery))).status_code
+        if 200 <= status < 300:
             return
-        detail = f"POST {delivery.uri} answered {resp.status_code}"
-        if resp.status_code >= 500 or resp.status_code == 429:
-            raise SbiCallError("POST", delivery.uri, resp.status_code, detail)
+        detail = f"POST {delivery.uri} answered {status}"
+        if status >= 500 or status == 429:
+            raise SbiCallError("POST", delivery.uri, status, detail)
         raise _Permanent(detail)

@@ -35,6 +35,7 @@ from nwdaf.models import (
 )
 from nwdaf.models.openapi import SpecValidator
 from nwdaf.sbi import ProblemError, SbiClient
+from nwdaf.sbi.callback import CallbackClient
 
 log = logging.getLogger("nwdaf.anlf")
 
@@ -52,14 +53,14 @@ class EventsSubscriptionProcessor:
 
     def __init__(self, settings: AnlfSettings, findings: FindingsState, store: SubscriptionStore,
                  client: SbiClient, validator: SpecValidator | None, metrics: AnlfMetrics,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, callbacks: CallbackClient | None = None) -> None:
         self.settings = settings
         self.findings = findings
         self.store = store
         self.validator = validator
         self.metrics = metrics
         self._clock = clock
-        self.notifier = Notifier(client, settings, metrics, self._on_consumer_dead, clock)
+        self.notifier = Notifier(client, settings, metrics, self._on_consumer_dead, clock, callbacks)
         self.scheduler = PeriodicScheduler(self._fire_periodic, clock, metrics.skipped_ticks.inc)
         self.subscriptions: dict[str, Subscription] = {}
         self._threshold = ThresholdIndex()

@@ -20,6 +20,7 @@ from nwdaf.bus import EnvelopeError, EventBus, Message, Subscription, decode, to
 from nwdaf.config import Settings
 from nwdaf.events import ANALYTICS_RESULT, AnalyticsResult
 from nwdaf.runtime import ServiceContext
+from nwdaf.sbi.callback import CallbackClient
 
 log = logging.getLogger("nwdaf.anlf")
 
@@ -72,11 +73,22 @@ class AnlfService:
         self.processor.on_result(envelope.payload)
 
 
+def _callback_client(ctx: ServiceContext, settings: AnlfSettings) -> CallbackClient | None:
+    """The lean HTTP/1.1 notification client, unless httpx is asked for (h2c, or ``notification_client``) or the
+    SBI client has an injected transport (tests route every call through it to in-process peers)."""
+    if settings.notification_client != "http1" or ctx.client.injected_transport:
+        return None
+    if ctx.settings.sbi_client.h2c_prior_knowledge:
+        return None
+    return CallbackClient(timeout_s=ctx.settings.sbi_client.timeout_s,
+                          max_idle_per_origin=settings.max_concurrent_notifications)
+
+
 def build_anlf(ctx: ServiceContext, settings: AnlfSettings | None = None) -> AnlfService:
     """Runtime builder; ``settings`` overrides the ``anlf`` section (tests)."""
     settings = settings or anlf_settings(ctx.settings)
     path = None if settings.store_file == ":memory:" else ctx.settings.data_dir / settings.store_file
     findings = FindingsState(timedelta(seconds=settings.finding_ttl_s), settings.max_findings)
     processor = EventsSubscriptionProcessor(settings, findings, SubscriptionStore(path), ctx.client, ctx.validator,
-                                            AnlfMetrics())
+                                            AnlfMetrics(), callbacks=_callback_client(ctx, settings))
     return AnlfService(processor, ctx.bus, f"{ctx.settings.instance_id}.anlf")

@@ -36,6 +36,8 @@ class SbiClient:
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.settings = settings or SbiClientSettings()
+        self.injected_transport = transport is not None
+        """True when a transport was passed in (tests route calls to in-process peers through it)."""
         if transport is None:
             # TS 29.500 clause 5.2.2: HTTP/2 on the SBI. Cleartext peers that are ours speak h2c with prior
             # knowledge; third-party callback servers may speak only HTTP/1.1, so that stays the default.
