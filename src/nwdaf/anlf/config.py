@@ -1,6 +1,6 @@
 """Settings of the NWDAF analytics exposure (AnLF northbound): notification delivery, scheduling, findings state.
 
-Until the lead adds ``anlf: AnlfSettings`` to :class:`nwdaf.config.Settings`, the service uses these defaults.
+The ``anlf`` section of :class:`nwdaf.config.Settings` (YAML ``anlf:``, environment ``NWDAF_ANLF__*``).
 """
 
 from __future__ import annotations
