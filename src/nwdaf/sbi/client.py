@@ -17,6 +17,8 @@ from nwdaf.sbi.observability import request_id_var
 log = logging.getLogger("nwdaf.sbi.client")
 
 RETRYABLE_STATUS = frozenset({429, 502, 503, 504})
+NO_REQUEST_ID = "-"
+"""``request_id_var``'s value outside a request."""
 
 
 class SbiCallError(RuntimeError):
@@ -52,9 +54,14 @@ class SbiClient:
         self, method: str, url: str, *, json: Any = None, retries: int | None = None, **kwargs: Any
     ) -> httpx.Response:
         """Send with retries on transport errors and 429/502/503/504; returns any other response as is."""
-        attempts = 1 + (self.settings.retries if retries is None else retries)
+        attempts = 1 + max(0, self.settings.retries if retries is None else retries)
         backoff = self.settings.backoff_s
-        headers = {"x-request-id": request_id_var.get(), **kwargs.pop("headers", {})}
+        headers = httpx.Headers(kwargs.pop("headers", None))
+        request_id = request_id_var.get()
+        # Forward the ID of the request being served, unless the caller set one (any case). Outside a request the
+        # variable holds its "-" placeholder: sending that would make every such call share one bogus ID at the peer.
+        if request_id != NO_REQUEST_ID and "x-request-id" not in headers:
+            headers["x-request-id"] = request_id
         last: str = ""
         status: int | None = None
         for attempt in range(attempts):
