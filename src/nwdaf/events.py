@@ -77,6 +77,7 @@ class AnalyticsResult(BaseModel):
 
 FLOW_RECORD_BATCH: Final = "FlowRecordBatch"
 UE_FEATURE_BATCH: Final = "UeFeatureBatch"
+SLICE_FEATURE_BATCH: Final = "SliceFeatureBatch"
 
 
 class ColumnBatch(BaseModel):
@@ -100,3 +101,9 @@ class FlowRecordBatch(ColumnBatch):
 
 class UeFeatureBatch(ColumnBatch):
     """Per-UE features of one window: ``window_start``, ``host`` (UE IP), ``supi`` and the feature columns."""
+
+
+class SliceFeatureBatch(ColumnBatch):
+    """Per-slice / per-DNN features of one window: ``scope`` (``snssai``, ``dnn`` or ``snssai_dnn``: which keys
+    group the row), ``snssai`` (``"1"`` / ``"1-000001"``), ``dnn`` (null where the scope does not group by it, or
+    the UPF did not report it) and the feature columns of :mod:`nwdaf.processor.features.slice`."""

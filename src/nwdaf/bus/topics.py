@@ -14,6 +14,8 @@ NF_NOTIFICATIONS: Final = "nwdaf.receiver.nf-notifications"
 
 FLOW_RECORDS: Final = "nwdaf.processor.flow-records"
 UE_FEATURES: Final = "nwdaf.processor.ue-features"
+SLICE_FEATURES: Final = "nwdaf.processor.slice-features"
+"""Per-slice (S-NSSAI), per-DNN and per slice + DNN features of each window (``SliceFeatureBatch``)."""
 ANALYTICS_RESULTS: Final = "nwdaf.anlf.analytics-results"
 """Inference results of the analytics engines (ABNORMAL_BEHAVIOUR, UE_COMMUNICATION ...), keyed by SUPI."""
 
@@ -24,5 +26,6 @@ ALL_TOPICS: Final = (
     NF_NOTIFICATIONS,
     FLOW_RECORDS,
     UE_FEATURES,
+    SLICE_FEATURES,
     ANALYTICS_RESULTS,
 )

@@ -6,7 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class ProcessorSettings(BaseModel):
-    """Windowing of UPF usage data into flows and per-UE features."""
+    """Windowing of UPF usage data into flows, per-UE and per-slice/DNN features."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -14,5 +14,7 @@ class ProcessorSettings(BaseModel):
     """Length of the sliding window the features are computed over (seed 003 used 30 s)."""
     hop_s: float = Field(0.0, ge=0)
     """Minimum report-time advance between two windows; 0 = a window per report period (fastest reaction)."""
+    slice_features: bool = True
+    """Publish per-slice / per-DNN features of every window on ``nwdaf.processor.slice-features``."""
     dedup_ids: int = Field(10_000, ge=0)
     """How many recent bus message ids to remember so a redelivered notification is not counted twice."""

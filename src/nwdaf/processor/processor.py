@@ -1,4 +1,4 @@
-"""Processor procedures: raw UPF notifications → flow records and per-UE window features on the bus."""
+"""Processor procedures: raw UPF notifications → flow records, per-UE and per-slice/DNN window features on the bus."""
 
 from __future__ import annotations
 
@@ -10,10 +10,19 @@ from typing import Any
 import polars as pl
 
 from nwdaf.bus import EventBus, Message, decode, encode, topics
-from nwdaf.events import FLOW_RECORD_BATCH, UE_FEATURE_BATCH, FlowRecordBatch, NfNotification, UeFeatureBatch
+from nwdaf.events import (
+    FLOW_RECORD_BATCH,
+    SLICE_FEATURE_BATCH,
+    UE_FEATURE_BATCH,
+    FlowRecordBatch,
+    NfNotification,
+    SliceFeatureBatch,
+    UeFeatureBatch,
+)
 from nwdaf.processor.config import ProcessorSettings
 from nwdaf.processor.convert import FlowDescriptionError, notification_rows, rows_frame
-from nwdaf.processor.features import ue_window_features
+from nwdaf.processor.features import scoped_slice_features, ue_window_features
+from nwdaf.processor.features._common import WINDOW
 from nwdaf.processor.features.host import recent_host_features, unanswered_out_share
 from nwdaf.processor.windows import ClosedWindow, SlidingWindows
 
@@ -50,6 +59,13 @@ def ue_features(window: ClosedWindow, window_s: float) -> pl.DataFrame:
     return feats.join(ues.rename({"src_ip": "host"}), on="host", how="inner").sort("host")
 
 
+def slice_features(window: ClosedWindow, window_s: float) -> pl.DataFrame:
+    """Per-slice, per-DNN and per slice + DNN features of ``window`` (the window's bounds travel with the batch)."""
+    if window.flows.is_empty():
+        return pl.DataFrame()
+    return scoped_slice_features(window.flows, window_s).drop(WINDOW)
+
+
 @dataclass
 class ProcessorStats:
     notifications: int = 0
@@ -58,6 +74,7 @@ class ProcessorStats:
     windows: int = 0
     flow_records: int = 0
     feature_rows: int = 0
+    slice_feature_rows: int = 0
 
 
 @dataclass
@@ -104,8 +121,17 @@ class Processor:
         await self.bus.publish(topics.FLOW_RECORDS, encode(batch, type_=FLOW_RECORD_BATCH, source="processor"))
         self.stats.flow_records += flows.height
         feats = ue_features(window, self.settings.window_s)
+        if not feats.is_empty():
+            fb = UeFeatureBatch(window_start=window.start, window_end=window.end, columns=columns_of(feats))
+            await self.bus.publish(topics.UE_FEATURES, encode(fb, type_=UE_FEATURE_BATCH, source="processor"))
+            self.stats.feature_rows += feats.height
+        if self.settings.slice_features:
+            await self._publish_slices(window)
+
+    async def _publish_slices(self, window: ClosedWindow) -> None:
+        feats = slice_features(window, self.settings.window_s)
         if feats.is_empty():
             return
-        fb = UeFeatureBatch(window_start=window.start, window_end=window.end, columns=columns_of(feats))
-        await self.bus.publish(topics.UE_FEATURES, encode(fb, type_=UE_FEATURE_BATCH, source="processor"))
-        self.stats.feature_rows += feats.height
+        sb = SliceFeatureBatch(window_start=window.start, window_end=window.end, columns=columns_of(feats))
+        await self.bus.publish(topics.SLICE_FEATURES, encode(sb, type_=SLICE_FEATURE_BATCH, source="processor"))
+        self.stats.slice_feature_rows += feats.height

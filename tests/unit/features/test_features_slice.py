@@ -6,7 +6,12 @@ import polars as pl
 import pytest
 
 from nwdaf.datasets import conform_flows
-from nwdaf.processor.features import SLICE_FEATURE_COLUMNS, SLICE_KEY_COLUMNS, slice_window_features
+from nwdaf.processor.features import (
+    SLICE_FEATURE_COLUMNS,
+    SLICE_KEY_COLUMNS,
+    scoped_slice_features,
+    slice_window_features,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -64,3 +69,40 @@ def test_missing_columns_and_keys() -> None:
         slice_window_features(records().drop("dnn"), 10.0)
     with pytest.raises(ValueError, match="at least one grouping column"):
         slice_window_features(records(), 10.0, by=())
+
+
+def test_scoped_per_slice_per_dnn_and_both_by_hand() -> None:
+    """imsi-1 has a session on each DNN of slice 1: the slice counts it once, its DNN rows once each."""
+    rows = [
+        (0.5, "imsi-1", "1-000001", "internet", 1000, 4000, 10, 20),
+        (1.0, "imsi-1", "1-000001", "ims", 200, 300, 2, 3),
+        (2.0, "imsi-2", "1-000001", "internet", 100, 900, 1, 9),
+        (3.0, "imsi-3", "2-000002", "ims", 40, 60, 1, 1),
+    ]
+    base = pl.DataFrame(rows, schema=COLUMNS, orient="row")
+    flows = conform_flows(base.with_columns(proto=pl.lit("udp"), src_ip=pl.lit("10.45.0.1"),
+                                            dst_ip=pl.lit("1.1.1.1")))
+    features = scoped_slice_features(flows, 60.0)
+    assert features.columns == ["window_start", "scope", "snssai", "dnn", *SLICE_FEATURE_COLUMNS]
+    got = features.select("scope", "snssai", "dnn", "flows", "total_bytes", "active_ues").rows()
+    assert got == [
+        ("dnn", None, "ims", 2.0, 600.0, 2.0),
+        ("dnn", None, "internet", 2.0, 6000.0, 2.0),
+        ("snssai", "1-000001", None, 3.0, 6500.0, 2.0),
+        ("snssai", "2-000002", None, 1.0, 100.0, 1.0),
+        ("snssai_dnn", "1-000001", "ims", 1.0, 500.0, 1.0),
+        ("snssai_dnn", "1-000001", "internet", 2.0, 6000.0, 2.0),
+        ("snssai_dnn", "2-000002", "ims", 1.0, 100.0, 1.0),
+    ]
+    slice1 = features.filter((pl.col("scope") == "snssai") & (pl.col("snssai") == "1-000001")).row(0, named=True)
+    assert (slice1["ul_bytes"], slice1["dl_bytes"], slice1["bytes_per_ue"]) == (1300.0, 5200.0, 3250.0)
+    assert set(features["window_start"]) == {0.0}
+
+
+def test_scoped_features_keep_flows_without_slice_or_dnn() -> None:
+    """A UPF that reported neither S-NSSAI nor DNN: one row per scope, keys null."""
+    flows = records().with_columns(pl.lit(None, dtype=pl.String).alias("snssai"), pl.lit(None, dtype=pl.String)
+                                   .alias("dnn"))
+    features = scoped_slice_features(flows, 60.0)
+    assert features.select("scope", "snssai", "dnn", "flows", "active_ues").rows() == [
+        ("dnn", None, None, 5.0, 3.0), ("snssai", None, None, 5.0, 3.0), ("snssai_dnn", None, None, 5.0, 3.0)]

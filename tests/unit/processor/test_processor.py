@@ -10,7 +10,14 @@ import polars as pl
 import pytest
 
 from nwdaf.bus import InMemoryBus, Message, decode, encode, topics
-from nwdaf.events import NF_NOTIFICATION, FlowRecordBatch, NfNotification, UeFeatureBatch
+from nwdaf.events import (
+    NF_NOTIFICATION,
+    SLICE_FEATURE_BATCH,
+    FlowRecordBatch,
+    NfNotification,
+    SliceFeatureBatch,
+    UeFeatureBatch,
+)
 from nwdaf.processor.config import ProcessorSettings
 from nwdaf.processor.convert import (
     FlowDescriptionError,
@@ -179,3 +186,64 @@ def test_unanswered_share_and_recent_features_by_hand() -> None:
     assert (recent["recent_pkts_out"], recent["recent_pkts_in"]) == (601.0, 3.0)
     assert recent["recent_flow_rate"] == 1.0  # 2 flows initiated in 2 s
     assert recent["recent_unanswered_out_share"] == pytest.approx(600 / 601)
+
+
+async def _slice_batches(settings: ProcessorSettings, bodies: list[dict[str, Any]]) -> tuple[Processor, list[Any]]:
+    """Run ``bodies`` through a processor; every envelope it published on the slice-features topic."""
+    bus = InMemoryBus()
+    proc = Processor(bus, settings)
+    got: list[Any] = []
+
+    async def on_slices(m: Message) -> None:
+        got.append(decode(m.value, SliceFeatureBatch, type_=SLICE_FEATURE_BATCH))
+
+    await bus.subscribe([topics.SLICE_FEATURES], "t", on_slices)
+    for body in bodies:
+        note = NfNotification(source="upf-ee", received_at=datetime.now(UTC), body=body)
+        await proc.on_message(Message(topics.UPF_EE_NOTIFICATIONS, encode(note, type_=NF_NOTIFICATION)))
+    for _ in range(100):
+        if len(got) >= proc.stats.windows:
+            break
+        await asyncio.sleep(0.01)
+    await bus.close()
+    return proc, sorted(got, key=lambda env: env.payload.window_start)  # unkeyed: partitions do not keep order
+
+
+async def test_processor_publishes_slice_and_dnn_features_each_window() -> None:
+    ims = dict(_item("10.45.0.3", "imsi-voice", 200.0, [("permit out 17 from 10.45.0.3 5060 to 10.70.0.1 5060",
+                                                           300, 700, 3, 7, 0)]), dnn="ims",
+               snssai={"sst": 1, "sd": "000001"})
+    body = {"notificationItems": [
+        _item("10.45.0.2", "imsi-web", 200.0, [("permit out 6 from 10.45.0.2 50000 to 1.1.1.1 443", 2000, 90000,
+                                                 30, 70, 0)]),
+        _item("10.45.0.4", "imsi-mail", 200.0, [("permit out 6 from 10.45.0.4 50001 to 2.2.2.2 993", 1000, 1000,
+                                                  10, 10, 0)]),
+        ims,
+    ]}
+    later = {"notificationItems": [_item("10.45.0.2", "imsi-web", 202.0, [
+        ("permit out 6 from 10.45.0.2 50000 to 1.1.1.1 443", 10, 10, 1, 1, 0)])]}
+    proc, got = await _slice_batches(ProcessorSettings(window_s=10), [body, later])
+    assert len(got) == proc.stats.windows == 2
+    first = got[0].payload
+    assert (first.window_start, first.window_end) == (190.0, 200.0)
+    table = pl.DataFrame(first.columns)
+    assert "window_start" not in table.columns  # the batch carries the window's bounds
+    rows = {(r["scope"], r["snssai"], r["dnn"]): r for r in table.iter_rows(named=True)}
+    assert set(rows) == {("snssai", "1-000001", None), ("dnn", None, "internet"), ("dnn", None, "ims"),
+                         ("snssai_dnn", "1-000001", "internet"), ("snssai_dnn", "1-000001", "ims")}
+    slice1 = rows[("snssai", "1-000001", None)]
+    assert (slice1["flows"], slice1["active_ues"], slice1["total_bytes"]) == (3, 3, 92000 + 2000 + 1000)
+    assert (slice1["ul_bytes"], slice1["dl_bytes"]) == (3300, 91700)
+    internet = rows[("dnn", None, "internet")]
+    assert (internet["flows"], internet["active_ues"], internet["ul_bps"]) == (2, 2, 3000 * 8 / 10)
+    assert rows[("snssai_dnn", "1-000001", "ims")]["active_ues"] == 1
+    assert proc.stats.slice_feature_rows == table.height + pl.DataFrame(got[1].payload.columns).height
+
+
+async def test_slice_features_can_be_switched_off() -> None:
+    body = {"notificationItems": [_item("10.45.0.2", "imsi-web", 200.0, [
+        ("permit out 6 from 10.45.0.2 50000 to 1.1.1.1 443", 2000, 90000, 30, 70, 0)])]}
+    proc, got = await _slice_batches(ProcessorSettings(window_s=10, slice_features=False), [body])
+    assert proc.stats.windows == 1
+    assert got == []
+    assert proc.stats.slice_feature_rows == 0

@@ -14,7 +14,7 @@ from nwdaf.processor.features._common import HOST, WINDOW
 from nwdaf.processor.features.combined import ue_window_features
 from nwdaf.processor.features.graph import directed_betweenness, graph_features
 from nwdaf.processor.features.host import host_window_features
-from nwdaf.processor.features.slice import slice_window_features
+from nwdaf.processor.features.slice import scoped_slice_features, slice_window_features
 
 HOST_FEATURE_COLUMNS: Final = host.FEATURE_COLUMNS
 GRAPH_FEATURE_COLUMNS: Final = graph.FEATURE_COLUMNS
@@ -37,6 +37,7 @@ __all__ = [
     "directed_betweenness",
     "graph_features",
     "host_window_features",
+    "scoped_slice_features",
     "slice_window_features",
     "ue_window_features",
 ]

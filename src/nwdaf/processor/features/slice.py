@@ -7,6 +7,9 @@ UE is the flow's source, so ``fwd`` is uplink and ``bwd`` downlink.
 Features (Float64): ``flows``, ``ul_bytes``, ``dl_bytes``, ``ul_pkts``, ``dl_pkts`` (null when a record lacks the
 split), ``total_bytes``, ``ul_bps``/``dl_bps`` (bits per second over the window), ``active_ues`` (distinct SUPIs
 with a flow starting in the window), ``bytes_per_ue`` and ``flows_per_ue``.
+
+:func:`scoped_slice_features` stacks the three groupings the processor publishes: per slice, per DNN and per
+slice + DNN (``active_ues`` of a slice is not the sum over its DNNs: a UE may have a session on each).
 """
 
 from __future__ import annotations
@@ -32,6 +35,9 @@ FEATURE_COLUMNS: Final = (
     "flows_per_ue",
 )
 DEFAULT_KEYS: Final = ("snssai", "dnn")
+SCOPE: Final = "scope"
+SCOPES: Final[dict[str, tuple[str, ...]]] = {"snssai": ("snssai",), "dnn": ("dnn",), "snssai_dnn": ("snssai", "dnn")}
+"""Scope name → grouping columns of :func:`scoped_slice_features`."""
 _NEEDED: Final = ("start_ts", "supi", "bytes_fwd", "bytes_bwd", "pkts_fwd", "pkts_bwd", "bytes_total")
 
 
@@ -61,3 +67,20 @@ def slice_window_features(flows: pl.DataFrame, window_s: float, by: Sequence[str
         pl.when(ues > 0).then(pl.len() / ues).alias("flows_per_ue"),
     )
     return grouped.select(pl.col(WINDOW), *keys, *as_features(FEATURE_COLUMNS)).sort(WINDOW, *keys)
+
+
+def scoped_slice_features(flows: pl.DataFrame, window_s: float) -> pl.DataFrame:
+    """:func:`slice_window_features` per slice, per DNN and per slice + DNN, stacked with a ``scope`` column.
+
+    Columns: ``window_start``, ``scope`` (a key of :data:`SCOPES`), ``snssai`` and ``dnn`` (null where the scope
+    does not group by it, and where the flows carry none), then :data:`FEATURE_COLUMNS`; sorted by window, scope
+    and keys.
+    """
+    parts = []
+    for scope, keys in SCOPES.items():
+        part = slice_window_features(flows, window_s, keys).with_columns(pl.lit(scope).alias(SCOPE))
+        part = part.with_columns(
+            (pl.col(k).cast(pl.String) if k in keys else pl.lit(None, dtype=pl.String)).alias(k) for k in DEFAULT_KEYS
+        )
+        parts.append(part.select(WINDOW, SCOPE, *DEFAULT_KEYS, *FEATURE_COLUMNS))
+    return pl.concat(parts, how="vertical").sort(WINDOW, SCOPE, *DEFAULT_KEYS, nulls_last=True)
