@@ -9,7 +9,14 @@ from typing import Any
 
 import orjson
 
-from nwdaf.events import AnalyticsResult, ColumnBatch, FlowRecordBatch, NfNotification, UeFeatureBatch
+from nwdaf.events import (
+    AnalyticsResult,
+    ColumnBatch,
+    FlowRecordBatch,
+    NfNotification,
+    SliceFeatureBatch,
+    UeFeatureBatch,
+)
 from nwdaf.models.flows import FlowDescriptionError, parse_flow_description
 from nwdaf.models.units import parse_bit_rate, parse_packet_rate, parse_traffic_volume
 from nwdaf.models.upf_ee import (
@@ -190,6 +197,31 @@ def feature_rows(batch: UeFeatureBatch) -> list[Row]:
 
 def _feature(value: float | None) -> float | None:
     return None if value is None or math.isnan(value) else float(value)
+
+
+_SLICE_KEYS = ("window_start", "window_end", "scope", "snssai", "dnn")
+
+
+def slice_feature_rows(batch: SliceFeatureBatch) -> list[Row]:
+    """Per-slice / per-DNN feature rows: every column but the keys is a feature (NaN stored as null). Raises
+    ``ValueError`` for a row without ``scope`` or a feature that is not a number."""
+    names = [name for name in batch.columns if name not in _SLICE_KEYS]
+    for name in names:
+        if not all(_is_number(v) for v in batch.columns[name]):
+            raise ValueError(f"slice feature {name!r} of window {batch.window_start} is not numeric")
+    rows = []
+    for record in column_rows(batch):
+        scope = record.get("scope")
+        if not isinstance(scope, str) or not scope:
+            raise ValueError(f"a slice feature row of window {batch.window_start} has no scope")
+        snssai = record.get("snssai")
+        rows.append({
+            "window_start": record.get("window_start", batch.window_start),
+            "window_end": record.get("window_end", batch.window_end),
+            "scope": scope, "snssai": snssai.lower() if isinstance(snssai, str) else None, "dnn": record.get("dnn"),
+            "features": {k: _feature(record[k]) for k in names},
+        })
+    return rows
 
 
 def analytics_row(result: AnalyticsResult) -> Row:

@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
 SCHEMA_VERSION: Final = 1
-"""Bumped when a table gains columns; backends record it in ``schema_version`` when they reconcile."""
+"""Bumped when a table gains columns; backends record it in ``schema_version`` when they reconcile. A new table
+(``slice_features``) needs no bump: every start creates the tables that are missing."""
 
 SNSSAI_KEY_PATTERN: Final = r"^([0-9]|[1-9][0-9]|1[0-9][0-9]|2[0-4][0-9]|25[0-5])(-[A-Fa-f0-9]{6})?$"
 """TS 29.571 string form of an S-NSSAI: ``sst`` or ``sst-sd`` (stored with the SD lower-cased)."""
@@ -146,6 +147,16 @@ UE_FEATURES = Table(
 """Per-UE (or per-host) feature vectors of one window; ``details`` is a JSON object of the non-numeric columns
 (e.g. ``top_destinations``)."""
 
+SLICE_FEATURES = Table(
+    "slice_features",
+    (Column("window_start", "Float64", "time"), Column("window_end", "Float64"), *_tags("scope", "snssai", "dnn"),
+     Column("feature_names", "Array(String)"), Column("feature_values", "Array(Nullable(Float64))")),
+    time_column="window_start", order_by=("snssai", "dnn", "scope", "window_start"),
+    map_column=MapColumn("features", "feature_names", "feature_values"),
+)
+"""Per-slice (``scope`` ``snssai``), per-DNN (``dnn``) and per slice + DNN (``snssai_dnn``) feature vectors of one
+window; the key a scope does not group by is empty."""
+
 ANALYTICS_RESULTS = Table(
     "analytics_results",
     (Column("ts", "Float64", "time"),
@@ -157,7 +168,7 @@ ANALYTICS_RESULTS = Table(
 """Inference results of the analytics engines (``ts`` = when generated)."""
 
 TABLES: Final[dict[str, Table]] = {t.name: t for t in (UPF_USAGE, UPF_USAGE_REPORTS, FLOW_RECORDS, UE_FEATURES,
-                                                       ANALYTICS_RESULTS)}
+                                                       SLICE_FEATURES, ANALYTICS_RESULTS)}
 
 
 class RowError(ValueError):

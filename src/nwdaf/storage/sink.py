@@ -6,6 +6,7 @@ Topics and what they become:
   time-series backend and ``upf_usage_reports`` rows in the warehouse;
 * ``FLOW_RECORDS`` (:class:`nwdaf.events.FlowRecordBatch`, one window in columns) → ``flow_records``;
 * ``UE_FEATURES`` (:class:`nwdaf.events.UeFeatureBatch`) → ``ue_features``;
+* ``SLICE_FEATURES`` (:class:`nwdaf.events.SliceFeatureBatch`) → ``slice_features``;
 * ``ANALYTICS_RESULTS`` (:class:`nwdaf.events.AnalyticsResult`) → ``analytics_results``.
 
 Why a handler waits for the write: the bus commits a message once its handler returned (at-least-once), so a
@@ -32,10 +33,12 @@ from nwdaf.events import (
     ANALYTICS_RESULT,
     FLOW_RECORD_BATCH,
     NF_NOTIFICATION,
+    SLICE_FEATURE_BATCH,
     UE_FEATURE_BATCH,
     AnalyticsResult,
     FlowRecordBatch,
     NfNotification,
+    SliceFeatureBatch,
     UeFeatureBatch,
 )
 from nwdaf.models.units import UnitFormatError
@@ -50,7 +53,8 @@ Role = Literal["timeseries", "warehouse"]
 Target = tuple[Role, str]
 Decoded = tuple[str, list[tuple[Target, list[dict[str, Any]]]]]
 """A message's envelope id and the rows it becomes, per target table."""
-SINK_TOPICS = (topics.UPF_EE_NOTIFICATIONS, topics.FLOW_RECORDS, topics.UE_FEATURES, topics.ANALYTICS_RESULTS)
+SINK_TOPICS = (topics.UPF_EE_NOTIFICATIONS, topics.FLOW_RECORDS, topics.UE_FEATURES, topics.SLICE_FEATURES,
+               topics.ANALYTICS_RESULTS)
 
 
 @dataclass
@@ -93,7 +97,8 @@ class StorageSink:
         self._tasks: list[asyncio.Task[None]] = []
         self._decoders: dict[str, Callable[[bytes], Decoded]] = {
             topics.UPF_EE_NOTIFICATIONS: self._upf, topics.FLOW_RECORDS: self._flows,
-            topics.UE_FEATURES: self._features, topics.ANALYTICS_RESULTS: self._analytics,
+            topics.UE_FEATURES: self._features, topics.SLICE_FEATURES: self._slice_features,
+            topics.ANALYTICS_RESULTS: self._analytics,
         }
 
     async def start(self) -> None:
@@ -131,6 +136,10 @@ class StorageSink:
     def _features(self, raw: bytes) -> Decoded:
         env = decode(raw, UeFeatureBatch, type_=UE_FEATURE_BATCH)
         return env.id, [(("warehouse", "ue_features"), normalise.feature_rows(env.payload))]
+
+    def _slice_features(self, raw: bytes) -> Decoded:
+        env = decode(raw, SliceFeatureBatch, type_=SLICE_FEATURE_BATCH)
+        return env.id, [(("warehouse", "slice_features"), normalise.slice_feature_rows(env.payload))]
 
     def _analytics(self, raw: bytes) -> Decoded:
         env = decode(raw, AnalyticsResult, type_=ANALYTICS_RESULT)

@@ -111,4 +111,5 @@ def test_public_names_are_exported() -> None:
     assert len(set(nwdaf.storage.__all__)) == len(nwdaf.storage.__all__)
     for name in nwdaf.storage.__all__:
         assert getattr(nwdaf.storage, name) is not None
-    assert set(TABLES) == {"upf_usage", "upf_usage_reports", "flow_records", "ue_features", "analytics_results"}
+    assert set(TABLES) == {"upf_usage", "upf_usage_reports", "flow_records", "ue_features", "slice_features",
+                           "analytics_results"}
