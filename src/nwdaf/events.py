@@ -39,7 +39,8 @@ class AbnormalBehaviourResult(BaseModel):
     """0..100, calibrated: the share of such findings that were right on held-out data."""
     excep_level: int | None = None
     ratio: int | None = None
-    """0..100: percentage of the UE's traffic (flows) that matched the exception in the window."""
+    """1..100 (TS 29.520 ``SamplingRatio``): percentage of the UEs analysed in the window that show the same
+    exception, rounded up so that one UE among many still reports 1."""
     addt_meas: dict[str, Any] | None = None
     """3GPP ``AdditionalMeasurement`` fields (``ddosAttack``, ``wrgDest`` …) already in wire form."""
 
