@@ -17,7 +17,7 @@ from nwdaf.models.analytics import ExceptionId
 
 Candidate = Literal["random_forest", "hist_gradient_boosting", "logistic_regression"]
 Sampler = Literal["none", "smote", "undersample", "smoteenn"]
-GroupBy = Literal["auto", "host", "window"]
+GroupBy = Literal["auto", "host+window", "host", "window"]
 Alias = Literal["none", "challenger", "champion"]
 
 CANDIDATES: Final[tuple[Candidate, ...]] = ("random_forest", "hist_gradient_boosting", "logistic_regression")

@@ -17,7 +17,7 @@ import sklearn
 from nwdaf.mtlf.bundle import CalibrationMethod, ModelBundle, ModelMeta, fit_calibrator, sha256_hex
 from nwdaf.mtlf.config import TrainConfig
 from nwdaf.mtlf.train.candidates import build_pipeline, deployable
-from nwdaf.mtlf.train.cv import Groups, group_kfold, holdout, make_groups, subsample_groups
+from nwdaf.mtlf.train.cv import Groups, Split, SplitError, group_kfold, group_options, holdout, subsample_groups
 from nwdaf.mtlf.train.dataset import TrainingSet, align_sources, flow_set, host_window_set, load_flows
 from nwdaf.mtlf.train.report import binary_metrics, per_host_results, write_report
 from nwdaf.mtlf.train.search import CandidateScore, all_pairs, search
@@ -54,35 +54,32 @@ def train(config: TrainConfig) -> TrainResult:
     timings: dict[str, float] = {}
     clock = time.perf_counter()
     data = _assemble(config)
-    timings["features_s"] = time.perf_counter() - clock
-    # Per-flow rows of randomly sampled captures have no host context (one attacker NAT can hold most attack
-    # flows), so "auto" groups them by time window; host-windows are grouped by host when hosts suffice.
-    mode = "window" if config.group_by == "auto" and config.kind == "flow" else config.group_by
-    groups = make_groups(data.keys, data.y, mode, needed=config.n_splits)
-    rows = np.arange(data.y.size)
-    if config.max_rows is not None:
-        rows = subsample_groups(data.y, groups, config.max_rows, config.seed)
-    sub = Groups(groups.ids[rows], groups.kind)
-    train_pos, test_pos = holdout(data.y[rows], sub, config.test_fraction, config.seed)
-    train_idx, test_idx = rows[train_pos], rows[test_pos]
+    clock = _lap(timings, "features_s", clock)
+    plan = plan_splits(config, data)
+    clock = _lap(timings, "split_s", clock)
+    bundle, best, scores = _fit(config, data, plan, timings)
     clock = time.perf_counter()
-    bundle, best, scores = _fit(config, data, Groups(groups.ids[train_idx], groups.kind), train_idx)
-    timings["search_and_fit_s"] = time.perf_counter() - clock
-    proba = bundle.predict_proba(data.X[test_idx])
-    metrics = _metrics(config, data, groups, best, scores, train_idx, test_idx, proba)
+    proba = bundle.predict_proba(data.X[plan.test_idx])
+    metrics = _metrics(config, data, plan, best, scores, proba)
     metrics["calibration"] = bundle.meta.calibration
     report_dir = _report_dir(config)
-    files = write_report(report_dir, metrics, data.y[test_idx], proba)
+    files = write_report(report_dir, metrics, data.y[plan.test_idx], proba)
     payload = bundle.to_bytes()
     bundle_path = report_dir / "model.skops"
     bundle_path.write_bytes(payload)
+    clock = _lap(timings, "report_s", clock)
     result = TrainResult(config.registered_name, bundle, bundle_path, sha256_hex(payload), best, scores, metrics,
-                         report_dir, files, data.fingerprint, groups.kind, timings)
+                         report_dir, files, data.fingerprint, plan.groups.kind, timings)
     if config.register_model:
-        clock = time.perf_counter()
         result = _register(config, result)
-        timings["register_s"] = time.perf_counter() - clock
+        _lap(timings, "register_s", clock)
     return result
+
+
+def _lap(timings: dict[str, float], name: str, started: float) -> float:
+    now = time.perf_counter()
+    timings[name] = now - started
+    return now
 
 
 def _assemble(config: TrainConfig) -> TrainingSet:
@@ -94,18 +91,60 @@ def _assemble(config: TrainConfig) -> TrainingSet:
     return host_window_set(flows, config.window_s, config.host_col, fingerprint)
 
 
+@dataclass(frozen=True)
+class SplitPlan:
+    """The grouping used, the held-out test rows, the training rows and the CV folds (positions in train_idx)."""
+
+    groups: Groups
+    train_idx: np.ndarray
+    test_idx: np.ndarray
+    folds: list[Split]
+    fallbacks: list[str]
+
+
+def plan_splits(config: TrainConfig, data: TrainingSet) -> SplitPlan:
+    """Hold-out and CV folds with the strictest grouping the data allows (``auto``: host+window, then host,
+    then window); the reasons a stricter one was not possible are kept in ``fallbacks``."""
+    # Per-flow rows of randomly sampled captures have no host context (one attacker NAT can hold most attack
+    # flows), so "auto" groups them by time window.
+    mode = "window" if config.group_by == "auto" and config.kind == "flow" else config.group_by
+    options = group_options(data.keys, data.y, mode, needed=config.n_splits)
+    fallbacks: list[str] = []
+    for groups in options:
+        try:
+            return _split(config, data, groups, fallbacks)
+        except SplitError as exc:
+            if groups is options[-1]:
+                raise
+            fallbacks.append(f"{groups.kind}: {exc}")
+            log.info("cannot split by %s (%s); trying the next grouping", groups.kind, exc)
+    raise AssertionError("group_options returns at least one grouping")
+
+
+def _split(config: TrainConfig, data: TrainingSet, groups: Groups, fallbacks: list[str]) -> SplitPlan:
+    rows = np.arange(data.y.size)
+    if config.max_rows is not None:
+        rows = subsample_groups(data.y, groups, config.max_rows, config.seed)
+    train_pos, test_pos = holdout(data.y[rows], groups.subset(rows), config.test_fraction, config.seed)
+    train_idx, test_idx = rows[train_pos], rows[test_pos]
+    folds = group_kfold(data.y[train_idx], groups.subset(train_idx), config.n_splits, config.seed)
+    return SplitPlan(groups, train_idx, test_idx, folds, fallbacks)
+
+
 def _fit(
-    config: TrainConfig, data: TrainingSet, groups: Groups, train_idx: np.ndarray
+    config: TrainConfig, data: TrainingSet, plan: SplitPlan, timings: dict[str, float]
 ) -> tuple[ModelBundle, CandidateScore, list[CandidateScore]]:
-    X, y = data.X[train_idx], data.y[train_idx]
-    splits = group_kfold(y, groups, config.n_splits, config.seed)
-    found = search(X, y, splits, all_pairs(config.candidates, config.samplers), seed=config.seed,
+    clock = time.perf_counter()
+    X, y = data.X[plan.train_idx], data.y[plan.train_idx]
+    found = search(X, y, plan.folds, all_pairs(config.candidates, config.samplers), seed=config.seed,
                    n_jobs=config.n_jobs, progress=config.progress)
+    clock = _lap(timings, "cv_s", clock)
     best = found.best
     scored = ~np.isnan(found.oof)
     method = _calibration_method(config, y[scored])
     calibrator = fit_calibrator(method, found.oof[scored], y[scored], config.seed)
     final = build_pipeline(best.candidate, best.sampler, y, config.seed, config.n_jobs).fit(X, y)
+    _lap(timings, "final_fit_s", clock)
     meta = ModelMeta(
         kind=config.kind, feature_columns=data.feature_columns, event=config.event,
         exception_ids=tuple(str(e) for e in config.exception_ids), window_s=config.window_s,
@@ -125,11 +164,11 @@ def _calibration_method(config: TrainConfig, y: np.ndarray) -> CalibrationMethod
 
 
 def _metrics(
-    config: TrainConfig, data: TrainingSet, groups: Groups, best: CandidateScore, scores: list[CandidateScore],
-    train_idx: np.ndarray, test_idx: np.ndarray, proba: np.ndarray,
+    config: TrainConfig, data: TrainingSet, plan: SplitPlan, best: CandidateScore, scores: list[CandidateScore],
+    proba: np.ndarray,
 ) -> dict[str, Any]:
-    y_test = data.y[test_idx]
-    keys = data.keys.select(pl.all().gather(test_idx))
+    y_test = data.y[plan.test_idx]
+    keys = data.keys.select(pl.all().gather(plan.test_idx))
     return {
         "model_name": config.registered_name,
         "kind": config.kind,
@@ -137,16 +176,25 @@ def _metrics(
         "cv": [vars(s) for s in scores],
         "test": binary_metrics(y_test, proba),
         "per_host": per_host_results(keys, y_test, proba),
-        "data": {
-            "inputs": config.inputs, "warehouse_rows": None if config.flows is None else config.flows.height,
-            "rows": int(data.y.size), "positives": data.positives, "train_rows": int(train_idx.size),
-            "test_rows": int(test_idx.size), "train_positives": int(data.y[train_idx].sum()),
-            "test_positives": int(y_test.sum()), "group_kind": groups.kind,
-            "groups_per_class": groups.per_class(data.y), "window_s": config.window_s,
-            "feature_columns": list(data.feature_columns), "dropped_features": data.dropped_features,
-            "sources": data.keys.get_column("source").value_counts().sort("source").rows(),
-            "fingerprint": data.fingerprint,
-        },
+        "data": _data_summary(config, data, plan),
+    }
+
+
+def _data_summary(config: TrainConfig, data: TrainingSet, plan: SplitPlan) -> dict[str, Any]:
+    groups, train_idx, test_idx = plan.groups, plan.train_idx, plan.test_idx
+    return {
+        "inputs": config.inputs, "warehouse_rows": None if config.flows is None else config.flows.height,
+        "rows": int(data.y.size), "positives": data.positives, "train_rows": int(train_idx.size),
+        "test_rows": int(test_idx.size), "train_positives": int(data.y[train_idx].sum()),
+        "test_positives": int(data.y[test_idx].sum()),
+        "left_out_rows": int(data.y.size - train_idx.size - test_idx.size),
+        "cv_folds": len(plan.folds), "group_kind": groups.kind, "group_fallbacks": plan.fallbacks,
+        "groups_per_class": groups.per_class(data.y),
+        "windows_per_class": groups.windows_per_class(data.y) if groups.windows is not None else None,
+        "window_s": config.window_s,
+        "feature_columns": list(data.feature_columns), "dropped_features": data.dropped_features,
+        "sources": data.keys.get_column("source").value_counts().sort("source").rows(),
+        "fingerprint": data.fingerprint,
     }
 
 
