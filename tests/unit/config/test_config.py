@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -97,3 +98,22 @@ def test_env_equal_to_the_default_still_beats_the_file(tmp_path: Path, monkeypat
     assert settings.logging.json_logs is False
     assert settings.storage.sink.consumers == defaults.storage.sink.consumers
     assert settings.storage.sink.max_rows == 10  # the file's sibling keys are kept
+
+
+def test_commented_list_entries_of_the_example_are_valid(tmp_path: Path) -> None:
+    """The example shows list entries (collector.upf_ee, upf.sessions ...) as comments under ``key: []``; with the
+    comment marks removed they must load too."""
+    lines: list[str] = []
+    for line in EXAMPLE.read_text(encoding="utf-8").splitlines():
+        entry = re.fullmatch(r"(\s*)# ( +(?:- |  ).*)", line)  # "  #  - key: v" / "  #    key: v"
+        if entry is None:
+            lines.append(line)
+            continue
+        if ": []" in lines[-1]:  # the first entry: the empty list above becomes the list holding it
+            lines[-1] = lines[-1].replace(": []", ":", 1)
+        lines.append(entry.group(1) + entry.group(2))
+    uncommented = tmp_path / "uncommented.yaml"
+    uncommented.write_text("\n".join(lines) + "\n")
+    settings = load_settings(uncommented)
+    lists = [settings.collector.upf_ee, settings.collector.smf_ee, settings.collector.amf_ee, settings.upf.sessions]
+    assert all(len(entries) == 1 for entries in lists), lists
