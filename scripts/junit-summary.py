@@ -64,11 +64,12 @@ def _status(case: ET.Element) -> tuple[str, str]:
 def _servers(case: ET.Element, test_id: str) -> frozenset[str]:
     recorded = {p.get("value", "").lower() for p in case.iterfind("properties/property")
                 if p.get("name") == "real_server"}
-    if recorded:
-        return frozenset(recorded)
     if not test_id.startswith(REAL_SERVER_TIERS):
-        return frozenset()
-    return frozenset(s for pattern, servers in NAME_RULES if pattern.search(test_id) for s in servers)
+        return frozenset(recorded)
+    # Properties name the servers of the fixtures a test declares; a fixture taken with getfixturevalue (the bus
+    # suite's kafka parameter) is not declared, so the id rules still apply.
+    named = {s for pattern, servers in NAME_RULES if pattern.search(test_id) for s in servers}
+    return frozenset(recorded | named)
 
 
 def tier_of(path: Path) -> str:

@@ -52,6 +52,23 @@ def kafka_broker(request: pytest.FixtureRequest) -> Iterator[KafkaBroker]:
             server.stop()
 
 
+REAL_SERVER_FIXTURES: dict[str, str] = {
+    "kafka_broker": "kafka",
+    "clickhouse_server": "clickhouse",
+    "influxdb_server": "influxdb",
+    "mlflow_server_uri": "mlflow",
+}
+"""Fixture that brings up a real server -> the server's name in the JUnit report (``scripts/junit-summary.py``)."""
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Record in the test's JUnit properties which real servers it uses (through the fixtures above)."""
+    names = getattr(item, "fixturenames", ())
+    for server in sorted({REAL_SERVER_FIXTURES[n] for n in names if n in REAL_SERVER_FIXTURES}):
+        item.user_properties.append(("real_server", server))
+
+
 def pytest_report_header(config: pytest.Config) -> list[str]:
     bootstrap = os.environ.get("KAFKA_BOOTSTRAP")
     if bootstrap:

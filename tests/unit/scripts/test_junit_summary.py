@@ -133,13 +133,14 @@ def test_failures_and_errors_count_once_per_test(tmp_path: Path, capsys: pytest.
     assert rows(out)["kafka"] == [3, 2, 1, 0]  # a failed Kafka test still ran on the broker
 
 
-def test_recorded_real_server_properties_win_over_the_name(tmp_path: Path) -> None:
+def test_recorded_real_server_properties_add_to_the_name(tmp_path: Path) -> None:
     props = '<properties><property name="real_server" value="kafka"/><property name="real_server" ' \
             'value="clickhouse"/></properties>'
+    mlflow = '<properties><property name="real_server" value="mlflow"/></properties>'
     path = junit(tmp_path, "integration", case("tests.integration.storage.test_sink", "test_crash", props),
-                 case(BUS, "test_x[kafka]", '<properties><property name="real_server" value="memory"/></properties>'))
+                 case(BUS, "test_x[kafka]", mlflow), case("tests.unit.x", "test_y", mlflow))
     cases = summary.read_cases(path)
-    assert [sorted(c.servers) for c in cases] == [["clickhouse", "kafka"], ["memory"]]
+    assert [sorted(c.servers) for c in cases] == [["clickhouse", "kafka"], ["kafka", "mlflow"], ["mlflow"]]
 
 
 def test_unreadable_report_is_a_problem_not_a_traceback(tmp_path: Path) -> None:
