@@ -23,6 +23,23 @@ InputsOpt = Annotated[list[str], typer.Option(
     "--input", "-i", help="Labelled FORMAT:PATH (binetflow, zeek, cicflow, nfstream; a glob or a directory "
     "works); repeat to combine datasets.")]
 JsonOpt = Annotated[Path | None, typer.Option("--json", help="Also write the result as JSON here.")]
+TrainInputsOpt = Annotated[list[str] | None, typer.Option(
+    "--input", "-i", help="Labelled FORMAT:PATH (binetflow, zeek, cicflow, nfstream; a glob or a directory "
+    "works); repeat to combine datasets. Needed unless --warehouse is given (both combine).")]
+WarehouseOpt = Annotated[str | None, typer.Option(
+    "--warehouse", help="Read flow records from this storage URL (chdb://PATH, clickhouse://host:port/db) "
+    "between --start and --end.")]
+StartOpt = Annotated[str | None, typer.Option(
+    "--start", help="First instant of the warehouse range, ISO 8601 with offset (2026-01-01T00:00:00Z).")]
+EndOpt = Annotated[str | None, typer.Option("--end", help="End of the warehouse range (exclusive), ISO 8601.")]
+LabelsOpt = Annotated[Path | None, typer.Option(
+    "--labels", help="CSV host,label[,label_detail,start,end]: labels of the flows each host initiated (the live "
+    "records in the warehouse carry none); overrides a flow's own label where a row matches.")]
+GroupByOpt = Annotated[str, typer.Option(
+    "--group-by", help="CV and hold-out groups: auto (host+window, else host, else window), host+window, host, "
+    "window.")]
+HostColOpt = Annotated[str, typer.Option(
+    "--host-col", help="Host column: src_ip (with graph features) or supi (UPF per-UE records).")]
 
 
 def _settings(ctx: typer.Context) -> Settings:
@@ -53,7 +70,7 @@ def _registry(settings: Settings) -> Any:
 @ml_app.command("train")
 def train_cmd(
     ctx: typer.Context,
-    inputs: InputsOpt,
+    inputs: TrainInputsOpt = None,
     kind: Annotated[str, typer.Option(help="host_window (per host per window, what the live engine scores) "
                                       "or flow (per flow record).")] = "host_window",
     window: Annotated[float, typer.Option(help="Window length in seconds (host_window).")] = 60.0,
@@ -70,14 +87,41 @@ def train_cmd(
         False,
     register: Annotated[bool, typer.Option(help="Log and register in MLflow.")] = True,
     json_out: JsonOpt = None,
+    warehouse: WarehouseOpt = None,
+    start: StartOpt = None,
+    end: EndOpt = None,
+    labels: LabelsOpt = None,
+    group_by: GroupByOpt = "auto",
+    host_col: HostColOpt = "src_ip",
 ) -> None:
     """Train the ABNORMAL_BEHAVIOUR model: resampling and candidates chosen by group-aware CV, calibrated,
     reported (metrics, confusion matrix, PR curve) and registered as challenger (or champion with --promote)."""
     settings = _settings(ctx)
-    result = _train(settings, inputs=inputs, kind=kind, window_s=window, candidates=_csv(candidates),
+    result = _train(settings, kind=kind, window_s=window, candidates=_csv(candidates),
                     samplers=_csv(samplers), n_splits=splits, max_rows=max_rows, seed=seed, model_name=model_name,
-                    register_model=register)
+                    register_model=register,
+                    **_data_options(inputs, warehouse, start, end, labels, group_by=group_by, host_col=host_col))
     _report_training(settings, result, promote, json_out)
+
+
+def _data_options(
+    inputs: list[str] | None, warehouse: str | None, start: str | None, end: str | None, labels: Path | None,
+    **more: str,
+) -> dict[str, Any]:
+    """The ``TrainConfig`` fields of the data options: dataset imports and/or a warehouse range, a labels file,
+    grouping. Missing data, a range without --warehouse or a missing labels file is a clean CLI error."""
+    if not inputs and warehouse is None:
+        raise _fail("no training data: give -i FORMAT:PATH and/or --warehouse URL --start ISO --end ISO")
+    if warehouse is None and (start is not None or end is not None):
+        raise _fail("--start/--end select warehouse records: add --warehouse URL")
+    if warehouse is not None and (start is None or end is None):
+        raise _fail("--warehouse needs --start and --end (ISO 8601 with a UTC offset)")
+    if labels is not None and not labels.is_file():
+        raise _fail(f"labels file {labels} not found")
+    values: dict[str, Any] = {"inputs": inputs or [], "labels_file": labels, **more}
+    if warehouse is not None:
+        values |= {"warehouse_url": warehouse, "start": start, "end": end}
+    return values
 
 
 def _train(settings: Settings, **config_values: Any) -> TrainResult:

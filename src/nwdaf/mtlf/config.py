@@ -6,6 +6,7 @@ Both are built from the one :class:`nwdaf.config.Settings` object (``ml.tracking
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Final, Literal
 
@@ -37,7 +38,15 @@ class TrainConfig(BaseModel):
     inputs: list[str] = Field(default_factory=list)
     """Dataset imports ``FORMAT:PATH`` (see :func:`nwdaf.datasets.read_flows`); several are concatenated."""
     flows: pl.DataFrame | None = Field(default=None, exclude=True)
-    """Flow records from a warehouse query (flow schema with labels), used instead of or besides ``inputs``."""
+    """Flow records already in memory (flow schema with labels), used instead of or besides ``inputs``."""
+    warehouse_url: str | None = None
+    """Read the warehouse's ``flow_records`` (``chdb://PATH``, ``clickhouse://host:port/db``) from ``start``
+    (inclusive) to ``end`` (exclusive), instead of or besides ``inputs``."""
+    start: datetime | None = None
+    end: datetime | None = None
+    labels_file: Path | None = None
+    """CSV ``host,label[,label_detail,start,end]``: labels of the flows each host initiated (overrides a flow's
+    own label where a row matches; the processor's live records carry none)."""
     kind: Literal["host_window", "flow"] = "host_window"
     """``host_window``: per host per window (host + graph features), scores live UPF data; ``flow``: per flow."""
     window_s: float = Field(60.0, gt=0)
@@ -77,10 +86,28 @@ class TrainConfig(BaseModel):
             raise ValueError(f"inputs must be FORMAT:PATH, got {bad}")
         return value
 
+    @field_validator("warehouse_url")
+    @classmethod
+    def _warehouse_scheme(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("chdb://", "clickhouse://")):
+            raise ValueError("the warehouse is chdb://PATH or clickhouse://host:port/db")
+        return value
+
     @model_validator(mode="after")
     def _has_data(self) -> TrainConfig:
-        if not self.inputs and self.flows is None:
-            raise ValueError("give inputs (FORMAT:PATH) or flows (a DataFrame of labelled flow records)")
+        if not self.inputs and self.flows is None and self.warehouse_url is None:
+            raise ValueError("give inputs (FORMAT:PATH), a warehouse URL with start and end, or flows (a "
+                             "DataFrame of labelled flow records)")
+        if self.warehouse_url is None:
+            if self.start is not None or self.end is not None:
+                raise ValueError("start and end select warehouse records: give the warehouse URL too")
+            return self
+        if self.start is None or self.end is None:
+            raise ValueError("reading the warehouse needs start and end (ISO 8601 with a UTC offset)")
+        if self.start.tzinfo is None or self.end.tzinfo is None:
+            raise ValueError("start and end need a UTC offset (e.g. 2026-01-01T00:00:00Z)")
+        if self.start >= self.end:
+            raise ValueError(f"start {self.start.isoformat()} must be before end {self.end.isoformat()}")
         return self
 
     @property

@@ -65,12 +65,23 @@ def _tags(result: TrainResult, config: TrainConfig) -> dict[str, str]:
         "windowS": str(meta.window_s),
         "accuracy": str(round(100 * float(test["accuracy"]))),
         "inputs": json.dumps(config.inputs),
-    }
+    } | _warehouse_tag(result)
+
+
+def _warehouse_tag(result: TrainResult) -> dict[str, str]:
+    """``warehouse``: the (password-free) URL and range the flow records were read from, with their count."""
+    data = result.metrics.get("data", {})
+    source = data.get("warehouse")
+    if not source:
+        return {}
+    return {"warehouse": json.dumps({**source, "rows": data.get("warehouse_rows")})}
 
 
 def _log_run(registry: ModelRegistry, run_id: str, result: TrainResult, config: TrainConfig) -> None:
     client = registry.client
-    params = config.model_dump(mode="json", exclude={"flows", "tracking_uri", "artifact_root", "report_dir"})
+    # The warehouse URL may hold a password: it is logged redacted, in the ``warehouse`` tag.
+    params = config.model_dump(mode="json", exclude={"flows", "tracking_uri", "artifact_root", "report_dir",
+                                                     "warehouse_url"})
     params |= {"selected_candidate": result.selected.candidate, "selected_sampler": result.selected.sampler,
                "group_kind": result.group_kind, "n_features": len(result.bundle.meta.feature_columns)}
     client.log_batch(run_id, params=[Param(k, _text(v)) for k, v in sorted(params.items())],

@@ -4,21 +4,30 @@ Labels of a host-window come from the flows the host *initiated* in that window 
 malicious when at least one is labelled malicious, benign when all labelled ones are benign; windows whose
 initiated flows are only ``background`` (unverified), and hosts that only answered, carry no label and are left
 out of training. Features come from :mod:`nwdaf.processor.features` only.
+
+Flow records come from dataset imports (``FORMAT:PATH``), a frame, or the warehouse's ``flow_records`` table by
+time range (:func:`read_warehouse`, through the storage read side). The table has ``label``/``label_detail``
+columns, but the processor's live records leave them empty: ground truth for them comes from a labels file
+(:func:`read_labels`: ``host,label[,label_detail,start,end]``) that overrides the column where it matches.
 """
 
 from __future__ import annotations
 
+import asyncio
 import glob
 import hashlib
 import io
+import math
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import polars as pl
 
-from nwdaf.datasets import LABEL_BENIGN, LABEL_MALICIOUS, read_flows
+from nwdaf.datasets import FLOW_SCHEMA, LABEL_BENIGN, LABEL_MALICIOUS, read_flows
+from nwdaf.mtlf.train.labels import apply_labels, read_labels
 from nwdaf.processor.features import (
     GRAPH_FEATURE_COLUMNS,
     HOST,
@@ -40,6 +49,10 @@ FLOW_FEATURES: Final = (
 # not the behaviour.
 MAX_NULL_SHARE: Final = 0.5
 MIN_INFECTED_SHARE: Final = 0.01
+FLOW_TABLE: Final = "flow_records"
+UE_COLUMNS: Final = ("supi", "ue_ip", "snssai", "dnn")
+WAREHOUSE_SCHEMA: Final = pl.Schema([*FLOW_SCHEMA.items(), *((c, pl.String) for c in UE_COLUMNS)])
+"""The ``flow_records`` columns training reads (``extra``, the producer's further columns as JSON, is left out)."""
 
 
 class DatasetError(ValueError):
@@ -64,8 +77,11 @@ class TrainingSet:
         return int(self.y.sum())
 
 
-def load_flows(inputs: list[str], flows: pl.DataFrame | None) -> tuple[pl.DataFrame, str]:
-    """Concatenate the dataset imports and the given frame; return them with the sha256 fingerprint of the data."""
+def load_flows(
+    inputs: list[str], flows: pl.DataFrame | None, *, labels: Path | None = None, host_col: str = "src_ip"
+) -> tuple[pl.DataFrame, str]:
+    """Concatenate the dataset imports and the given frame, apply the labels file (if any); return them with the
+    sha256 fingerprint of the data (input files, frame content, labels file)."""
     digest = hashlib.sha256()
     parts: list[pl.DataFrame] = []
     for spec in inputs:
@@ -79,11 +95,92 @@ def load_flows(inputs: list[str], flows: pl.DataFrame | None) -> tuple[pl.DataFr
         digest.update(hashlib.sha256(buf.getvalue()).hexdigest().encode())
         parts.append(flows)
     frame = pl.concat(parts, how="diagonal_relaxed")
+    if labels is not None:
+        digest.update(_file_sha256(labels).encode())
+        frame = apply_labels(frame, read_labels(labels), host_col)
     if "label" not in frame.columns or frame.get_column("label").is_null().all():
-        raise DatasetError("the flow records carry no labels; training needs labelled flows")
+        raise DatasetError("the flow records carry no labels; training needs labelled flows (a label column, "
+                           "or a labels file host,label[,label_detail,start,end])")
     defaults = {"source": pl.lit("warehouse"), "label_detail": pl.lit(None, dtype=pl.String)}
     frame = frame.with_columns(v.alias(k) for k, v in defaults.items() if k not in frame.columns)
     return frame.with_columns(pl.col("source").fill_null("warehouse")), digest.hexdigest()
+
+
+# --- the warehouse --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WarehouseQuery:
+    """Flow records of the warehouse at ``url`` (``chdb://PATH``, ``clickhouse://host:port/db``) with
+    ``start <= start_ts < end``."""
+
+    url: str
+    start: datetime
+    end: datetime
+
+
+def read_warehouse(query: WarehouseQuery) -> pl.DataFrame:
+    """All ``flow_records`` of the range (oldest first), through :func:`nwdaf.storage.open_backend`."""
+    return asyncio.run(_read_warehouse(query))
+
+
+async def _read_warehouse(query: WarehouseQuery) -> pl.DataFrame:
+    from nwdaf.storage.backends import StorageError, open_backend
+    from nwdaf.storage.backends.base import redacted
+
+    where = redacted(query.url)
+    backend = open_backend(query.url)
+    if not backend.supports(FLOW_TABLE):
+        raise DatasetError(f"{where} holds no {FLOW_TABLE} (time series only): use the warehouse URL")
+    try:
+        await backend.start()
+        try:
+            frame = await read_flow_records(backend, query.start, query.end)
+        finally:
+            await backend.close()
+    except StorageError as exc:
+        raise DatasetError(f"cannot read the warehouse {where}: {exc}") from exc
+    if frame.height == 0:
+        raise DatasetError(f"no flow records in {where} from {query.start.isoformat()} to {query.end.isoformat()}")
+    return frame
+
+
+async def read_flow_records(reader: Any, start: datetime, end: datetime, *, page: int = 0) -> pl.DataFrame:
+    """Every ``flow_records`` row with ``start <= start_ts < end`` from a :class:`nwdaf.storage.StorageReader`.
+
+    The read side returns at most ``MAX_LIMIT`` rows per query, newest first; each next page ends just after the
+    oldest start of the previous one (rows sharing that instant are fetched again in full, never half).
+    """
+    from nwdaf.storage.backends import MAX_LIMIT, RecordQuery
+
+    limit = page or MAX_LIMIT
+    frames: list[pl.DataFrame] = []
+    upper = end
+    while True:
+        rows = await reader.query(FLOW_TABLE, RecordQuery(start=start, end=upper, limit=limit))
+        if len(rows) < limit:
+            frames.append(_records_frame(rows))
+            break
+        upper = _just_after(float(rows[-1]["start_ts"]))
+        cut = upper.timestamp()
+        kept = [r for r in rows if r["start_ts"] >= cut]
+        if not kept:
+            raise DatasetError(f"more than {limit} flow records start within one microsecond of "
+                               f"{rows[-1]['start_ts']}: cannot page through them")
+        frames.append(_records_frame(kept))
+    return pl.concat(frames).sort("start_ts", maintain_order=True)
+
+
+def _just_after(ts: float) -> datetime:
+    """The first whole microsecond strictly after ``ts`` (as a UTC datetime, the read side's bound type)."""
+    moment = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=math.floor(ts * 1e6) + 1)
+    while moment.timestamp() <= ts:
+        moment += timedelta(microseconds=1)
+    return moment
+
+
+def _records_frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
+    return pl.from_dicts([{k: r.get(k) for k in WAREHOUSE_SCHEMA} for r in rows], schema=WAREHOUSE_SCHEMA)
 
 
 def align_sources(flows: pl.DataFrame) -> pl.DataFrame:

@@ -18,7 +18,15 @@ from nwdaf.mtlf.bundle import CalibrationMethod, ModelBundle, ModelMeta, fit_cal
 from nwdaf.mtlf.config import TrainConfig
 from nwdaf.mtlf.train.candidates import build_pipeline, deployable
 from nwdaf.mtlf.train.cv import Groups, Split, SplitError, group_kfold, group_options, holdout, subsample_groups
-from nwdaf.mtlf.train.dataset import TrainingSet, align_sources, flow_set, host_window_set, load_flows
+from nwdaf.mtlf.train.dataset import (
+    TrainingSet,
+    WarehouseQuery,
+    align_sources,
+    flow_set,
+    host_window_set,
+    load_flows,
+    read_warehouse,
+)
 from nwdaf.mtlf.train.report import binary_metrics, per_host_results, write_report
 from nwdaf.mtlf.train.search import CandidateScore, all_pairs, search
 
@@ -53,7 +61,7 @@ def train(config: TrainConfig) -> TrainResult:
     """Run one training as configured; registers in MLflow when ``config.register_model``."""
     timings: dict[str, float] = {}
     clock = time.perf_counter()
-    data = _assemble(config)
+    data, from_warehouse = _assemble(config)
     clock = _lap(timings, "features_s", clock)
     plan = plan_splits(config, data)
     clock = _lap(timings, "split_s", clock)
@@ -61,6 +69,7 @@ def train(config: TrainConfig) -> TrainResult:
     clock = time.perf_counter()
     proba = bundle.predict_proba(data.X[plan.test_idx])
     metrics = _metrics(config, data, plan, best, scores, proba)
+    metrics["data"]["warehouse_rows"] = from_warehouse
     metrics["calibration"] = bundle.meta.calibration
     report_dir = _report_dir(config)
     files = write_report(report_dir, metrics, data.y[plan.test_idx], proba)
@@ -82,13 +91,22 @@ def _lap(timings: dict[str, float], name: str, started: float) -> float:
     return now
 
 
-def _assemble(config: TrainConfig) -> TrainingSet:
-    flows, fingerprint = load_flows(config.inputs, config.flows)
+def _assemble(config: TrainConfig) -> tuple[TrainingSet, int | None]:
+    """The training set, and how many flow records came from the warehouse (None: not read)."""
+    frame, from_warehouse = config.flows, None
+    if config.warehouse_url is not None:
+        assert config.start is not None  # TrainConfig validates start and end with the URL
+        assert config.end is not None
+        stored = read_warehouse(WarehouseQuery(config.warehouse_url, config.start, config.end))
+        log.info("read %d flow records from the warehouse", stored.height)
+        from_warehouse = stored.height
+        frame = stored if frame is None else pl.concat([frame, stored], how="diagonal_relaxed")
+    flows, fingerprint = load_flows(config.inputs, frame, labels=config.labels_file, host_col=config.host_col)
     if config.kind == "flow":
-        return flow_set(flows, config.window_s, fingerprint)
+        return flow_set(flows, config.window_s, fingerprint), from_warehouse
     if config.align_sources:
         flows = align_sources(flows)
-    return host_window_set(flows, config.window_s, config.host_col, fingerprint)
+    return host_window_set(flows, config.window_s, config.host_col, fingerprint), from_warehouse
 
 
 @dataclass(frozen=True)
@@ -183,7 +201,9 @@ def _metrics(
 def _data_summary(config: TrainConfig, data: TrainingSet, plan: SplitPlan) -> dict[str, Any]:
     groups, train_idx, test_idx = plan.groups, plan.train_idx, plan.test_idx
     return {
-        "inputs": config.inputs, "warehouse_rows": None if config.flows is None else config.flows.height,
+        "inputs": config.inputs, "warehouse": _warehouse_summary(config),
+        "labels_file": None if config.labels_file is None else str(config.labels_file),
+        "frame_rows": None if config.flows is None else config.flows.height,
         "rows": int(data.y.size), "positives": data.positives, "train_rows": int(train_idx.size),
         "test_rows": int(test_idx.size), "train_positives": int(data.y[train_idx].sum()),
         "test_positives": int(data.y[test_idx].sum()),
@@ -196,6 +216,14 @@ def _data_summary(config: TrainConfig, data: TrainingSet, plan: SplitPlan) -> di
         "sources": data.keys.get_column("source").value_counts().sort("source").rows(),
         "fingerprint": data.fingerprint,
     }
+
+
+def _warehouse_summary(config: TrainConfig) -> dict[str, str] | None:
+    if config.warehouse_url is None or config.start is None or config.end is None:
+        return None
+    from nwdaf.storage.backends.base import redacted
+
+    return {"url": redacted(config.warehouse_url), "start": config.start.isoformat(), "end": config.end.isoformat()}
 
 
 def _report_dir(config: TrainConfig) -> Path:
