@@ -125,7 +125,7 @@ class SessionTable:
 
     ``learn_sessions=True`` (pcap replay of arbitrary traffic) creates a session for every
     private/local source address that matches none, with SUPIs ``imsi-<plmn><counter>`` in order
-    of first appearance.
+    of first appearance; :meth:`learn` does the same for given addresses (flow dataset initiators).
     """
 
     def __init__(self, *, learn_sessions: bool = False, plmn: str = "00101", dnn: str = "internet",
@@ -284,14 +284,20 @@ class SessionTable:
     def _learn(self, batch: PacketBatch, session: NDArray[np.int32], ts_ns: NDArray[np.int64]) -> int:
         """Create sessions for unmatched private sources, in order of first appearance."""
         cand = np.flatnonzero((session < 0) & is_private(batch.src))
-        if len(cand) == 0:
+        return self.learn(batch.src[cand], ts_ns[cand]) if len(cand) else 0
+
+    def learn(self, addresses: Addr, ts_ns: NDArray[np.int64]) -> int:
+        """Create a learned session for every address no session holds (one per IPv4 address, one per IPv6 /64),
+        in order of first appearance, established at its ``ts_ns``; returns how many were created."""
+        unheld = np.flatnonzero(self.lookup(addresses) < 0)
+        if len(unheld) == 0:
             return 0
-        keys = batch.src[cand].copy()
+        keys = addresses[unheld].copy()
         keys[~is_ipv4(keys), 1] = 0  # one session per IPv6 /64
         _, first = np.unique(keys, axis=0, return_index=True)
-        for row in cand[np.sort(first)]:
+        for row in unheld[np.sort(first)]:
             self._learned += 1
-            addr = pair_to_ip(int(batch.src[row, 0]), int(batch.src[row, 1]))
+            addr = pair_to_ip(int(addresses[row, 0]), int(addresses[row, 1]))
             supi = f"imsi-{self.plmn}{self._learned:0{15 - len(self.plmn)}d}"
             v4 = str(addr) if addr.version == 4 else None
             v6 = f"{addr}/64" if addr.version == 6 else None
