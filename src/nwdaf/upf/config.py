@@ -5,7 +5,11 @@ The packet source is one string so it fits an environment variable (``NWDAF_UPF_
 * ``none`` - no traffic (sessions and subscriptions work, reports are empty);
 * ``pcap:PATH[:SPEED]`` - replay a pcap/pcapng file, ``SPEED`` x recorded speed (absent: as fast as possible);
 * ``synthetic:SCENARIO[:SEED]`` - a generated scenario of the data plane;
-* ``live:IFACE[@NETNS]`` - AF_PACKET capture on ``IFACE``, inside network namespace ``NETNS`` when given.
+* ``live:IFACE[@NETNS]`` - AF_PACKET capture on ``IFACE``, inside network namespace ``NETNS`` when given;
+* ``dataset:FORMAT:PATH[:SPEED]`` - replay a public flow dataset (``FORMAT`` binetflow, zeek, cicflow or nfstream,
+  see :func:`nwdaf.datasets.read_flows`; ``PATH`` may be a glob) as the packets its flow records stand for, at
+  ``SPEED`` x recorded speed (absent: as fast as possible). With ``learn_sessions`` every flow initiator becomes
+  a UE.
 
 ``SCENARIO`` is ``benign`` (10 benign UEs), an attack of the data plane's synthetic generator (9 benign UEs and
 one attacker from second 10 on, e.g. ``scan``) or ``mixed`` (10 benign UEs and one attacker of every kind).
@@ -20,10 +24,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from nwdaf.datasets import FORMATS
 from nwdaf.upf.dataplane.accounting import AccountingConfig
 from nwdaf.upf.session_models import ConfiguredPduSession
 
-SourceKind = Literal["none", "pcap", "synthetic", "live"]
+SourceKind = Literal["none", "pcap", "synthetic", "live", "dataset"]
 _IFACE = re.compile(r"^[A-Za-z0-9_.:-]{1,15}$")
 _NETNS = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
@@ -39,18 +44,35 @@ class SourceSpec:
     seed: int = 0
     iface: str | None = None
     netns: str | None = None
+    flow_format: str | None = None
+    """The flow record format of a ``dataset`` source."""
 
 
-def _pcap(rest: str) -> SourceSpec:
+def _path_speed(rest: str, what: str, usage: str) -> tuple[Path, float | None]:
     path, speed = rest, None
     head, sep, tail = rest.rpartition(":")
     if sep and re.fullmatch(r"[0-9]+(\.[0-9]+)?", tail):
         path, speed = head, float(tail)
         if speed <= 0:
-            raise ValueError(f"pcap replay speed must be > 0, got {tail}")
+            raise ValueError(f"{what} replay speed must be > 0, got {tail}")
     if not path:
-        raise ValueError("pcap source needs a path: pcap:PATH[:SPEED]")
-    return SourceSpec("pcap", path=Path(path), speed=speed)
+        raise ValueError(f"{what} source needs a path: {usage}")
+    return Path(path), speed
+
+
+def _pcap(rest: str) -> SourceSpec:
+    path, speed = _path_speed(rest, "pcap", "pcap:PATH[:SPEED]")
+    return SourceSpec("pcap", path=path, speed=speed)
+
+
+def _dataset(rest: str) -> SourceSpec:
+    usage = "dataset:FORMAT:PATH[:SPEED]"
+    fmt, _, where = rest.partition(":")
+    if fmt not in FORMATS:
+        raise ValueError(f"dataset source needs a flow format, {usage} with FORMAT one of {', '.join(FORMATS)}; "
+                         f"got {fmt!r}")
+    path, speed = _path_speed(where, "dataset", usage)
+    return SourceSpec("dataset", path=path, speed=speed, flow_format=fmt)
 
 
 def _synthetic(rest: str) -> SourceSpec:
@@ -74,14 +96,14 @@ def _live(rest: str) -> SourceSpec:
 def parse_source(text: str) -> SourceSpec:
     """Parse a packet-source string (see the module docstring); raises ``ValueError`` naming the problem."""
     kind, _, rest = text.partition(":")
-    parsers = {"pcap": _pcap, "synthetic": _synthetic, "live": _live}
+    parsers = {"pcap": _pcap, "synthetic": _synthetic, "live": _live, "dataset": _dataset}
     if kind == "none" and not rest:
         return SourceSpec("none")
     parser = parsers.get(kind)
     if parser is None:
         raise ValueError(
-            f"unknown packet source {text!r}: expected none, pcap:PATH[:SPEED], synthetic:SCENARIO[:SEED] or "
-            "live:IFACE[@NETNS]"
+            f"unknown packet source {text!r}: expected none, pcap:PATH[:SPEED], synthetic:SCENARIO[:SEED], "
+            "live:IFACE[@NETNS] or dataset:FORMAT:PATH[:SPEED]"
         )
     return parser(rest)
 
@@ -101,7 +123,8 @@ class UpfConfig(BaseModel):
     """Reporting tick: the data plane's accounting period is closed every tick and every subscription's
     ``repPeriod`` is counted in ticks (so it should be a multiple of the tick)."""
     learn_sessions: bool = False
-    """Create a PDU session for every private source address no session matches (pcap/dataset replay)."""
+    """Create a PDU session for every private source address no session matches (pcap replay), for every flow
+    initiator (dataset replay)."""
     min_rep_period_s: int = Field(1, ge=1)
     """Shortest ``repPeriod`` accepted in a subscription (TS 29.564 leaves the bound to the UPF)."""
     max_subscriptions: int = Field(1000, ge=1)

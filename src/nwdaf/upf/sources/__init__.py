@@ -1,4 +1,5 @@
-"""Packet sources of the UPF service: a pcap replay, a synthetic UE population, or live capture.
+"""Packet sources of the UPF service: a pcap replay, a synthetic UE population, live capture, or a flow dataset
+replayed as the packets its records stand for (:mod:`nwdaf.upf.sources.dataset`).
 
 A source is a blocking iterator of :class:`PacketBatch` run in a worker thread by the pump; :meth:`close` makes it
 end promptly (pacing waits on an event, live capture times out every ``flush_s``).
@@ -16,9 +17,12 @@ from nwdaf.upf.dataplane.batch import PacketBatch
 from nwdaf.upf.dataplane.reader import replay
 from nwdaf.upf.dataplane.sessions import SessionTable
 from nwdaf.upf.dataplane.synthetic import ATTACKS, Scenario
+from nwdaf.upf.sources.dataset import DatasetSource
 from nwdaf.upf.sources.live import LiveCapture
 
 SCENARIOS = ("benign", "mixed", *ATTACKS)
+__all__ = ["SCENARIOS", "DatasetSource", "LiveSource", "PacketSource", "PcapSource", "SyntheticSource",
+           "build_scenario", "open_source"]
 
 
 class PacketSource(Protocol):
@@ -138,4 +142,6 @@ def open_source(config: UpfConfig) -> PacketSource | None:
         return SyntheticSource(spec)
     if spec.kind == "live":
         return LiveSource(spec, config.batch_size, config.idle_poll_s)
+    if spec.kind == "dataset":
+        return DatasetSource(spec, config.batch_size, learn_hosts=config.learn_sessions)
     return None
