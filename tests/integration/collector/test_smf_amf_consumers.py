@@ -28,7 +28,7 @@ from nwdaf.collector.consumer.ee_subscription import nf_instance_id
 from nwdaf.collector.consumer.namf_event_exposure import AmfEeSubscription
 from nwdaf.collector.consumer.nsmf_event_exposure import SmfEeSubscription, build_smf_subscription
 from nwdaf.collector.service import CollectorService
-from nwdaf.config import load_settings
+from nwdaf.config import Settings, load_settings
 from nwdaf.events import NfNotification
 from nwdaf.models.openapi import OpenApiUnavailable, SpecValidator
 from nwdaf.runtime import Runtime, start_runtime
@@ -97,49 +97,48 @@ class EeProducer:
 
     def router(self) -> APIRouter:
         router = APIRouter()
-        create_ref = NSMF + "NsmfEventExposure" if self.kind == "smf" else NAMF + "AmfCreateEventSubscription"
-
-        @router.post("/subscriptions")
-        async def create(request: Request, background: BackgroundTasks) -> Response:
-            body = await request.json()
-            errors = self.spec.errors(body, create_ref)
-            if errors:
-                return JSONResponse({"status": 400, "invalidParams": [{"param": p, "reason": r} for p, r in errors]},
-                                    status_code=400, media_type="application/problem+json")
-            sub_id = uuid.uuid4().hex
-            location = f"{self.server.url if self.server else ''}{self.root}/subscriptions/{sub_id}"
-            self.subscriptions[sub_id] = body
-            self.created.append(body)
-            background.add_task(self._notify, body)
-            answer = body if self.kind == "smf" else {"subscription": body["subscription"], "subscriptionId": location}
-            return JSONResponse(answer, status_code=201, headers={"Location": location})
-
-        @router.get("/subscriptions/{sub_id}")
-        async def read(sub_id: str) -> Response:
-            if sub_id not in self.subscriptions:
-                return JSONResponse({"status": 404, "cause": "SUBSCRIPTION_NOT_FOUND"}, status_code=404)
-            return JSONResponse(self.subscriptions[sub_id])
-
-        @router.patch("/subscriptions/{sub_id}")
-        async def modify(sub_id: str, request: Request) -> Response:
-            assert request.headers["content-type"] == "application/json-patch+json"
-            items = await request.json()
-            for item in items:
-                self.spec.validate(item, NAMF + "AmfUpdateEventOptionItem")
-            if sub_id not in self.subscriptions:
-                return JSONResponse({"status": 404, "cause": "SUBSCRIPTION_NOT_FOUND"}, status_code=404)
-            self.refreshes += 1
-            self.subscriptions[sub_id]["subscription"]["options"]["expiry"] = items[0]["value"]
-            return JSONResponse({"subscription": self.subscriptions[sub_id]["subscription"]})
-
-        @router.delete("/subscriptions/{sub_id}")
-        async def delete(sub_id: str) -> Response:
-            self.deleted.append(sub_id)
-            if self.subscriptions.pop(sub_id, None) is None:
-                return JSONResponse({"status": 404, "cause": "SUBSCRIPTION_NOT_FOUND"}, status_code=404)
-            return Response(status_code=204)
-
+        router.add_api_route("/subscriptions", self.create, methods=["POST"])
+        router.add_api_route("/subscriptions/{sub_id}", self.read, methods=["GET"])
+        router.add_api_route("/subscriptions/{sub_id}", self.modify, methods=["PATCH"])
+        router.add_api_route("/subscriptions/{sub_id}", self.delete, methods=["DELETE"])
         return router
+
+    async def create(self, request: Request, background: BackgroundTasks) -> Response:
+        body = await request.json()
+        ref = NSMF + "NsmfEventExposure" if self.kind == "smf" else NAMF + "AmfCreateEventSubscription"
+        errors = self.spec.errors(body, ref)
+        if errors:
+            return JSONResponse({"status": 400, "invalidParams": [{"param": p, "reason": r} for p, r in errors]},
+                                status_code=400, media_type="application/problem+json")
+        sub_id = uuid.uuid4().hex
+        location = f"{self.server.url if self.server else ''}{self.root}/subscriptions/{sub_id}"
+        self.subscriptions[sub_id] = body
+        self.created.append(body)
+        background.add_task(self._notify, body)
+        answer = body if self.kind == "smf" else {"subscription": body["subscription"], "subscriptionId": location}
+        return JSONResponse(answer, status_code=201, headers={"Location": location})
+
+    async def read(self, sub_id: str) -> Response:
+        if sub_id not in self.subscriptions:
+            return JSONResponse({"status": 404, "cause": "SUBSCRIPTION_NOT_FOUND"}, status_code=404)
+        return JSONResponse(self.subscriptions[sub_id])
+
+    async def modify(self, sub_id: str, request: Request) -> Response:
+        assert request.headers["content-type"] == "application/json-patch+json"
+        items = await request.json()
+        for item in items:
+            self.spec.validate(item, NAMF + "AmfUpdateEventOptionItem")
+        if sub_id not in self.subscriptions:
+            return JSONResponse({"status": 404, "cause": "SUBSCRIPTION_NOT_FOUND"}, status_code=404)
+        self.refreshes += 1
+        self.subscriptions[sub_id]["subscription"]["options"]["expiry"] = items[0]["value"]
+        return JSONResponse({"subscription": self.subscriptions[sub_id]["subscription"]})
+
+    async def delete(self, sub_id: str) -> Response:
+        self.deleted.append(sub_id)
+        if self.subscriptions.pop(sub_id, None) is None:
+            return JSONResponse({"status": 404, "cause": "SUBSCRIPTION_NOT_FOUND"}, status_code=404)
+        return Response(status_code=204)
 
 
 @pytest.fixture(scope="module")
@@ -175,14 +174,18 @@ def _collector(rt: Runtime) -> CollectorService:
     return next(s for s in rt.services if isinstance(s, CollectorService))
 
 
-async def test_subscribe_notify_resubscribe_and_unsubscribe(producers: dict[str, EeProducer]) -> None:
-    smf, amf = producers["smf"], producers["amf"]
+def _settings(smf: EeProducer, amf: EeProducer) -> Settings:
+    """The collector alone, subscribed to both producers, checking every 0.2 s."""
     assert smf.server is not None
     assert amf.server is not None
-    settings = load_settings(nwdaf_sbi={"host": "127.0.0.1", "port": 0}, collector={
+    return load_settings(nwdaf_sbi={"host": "127.0.0.1", "port": 0}, collector={
         "smf_ee": [{"api_root": smf.server.url, "check_interval_s": 0.2}],
-        "amf_ee": [{"api_root": amf.server.url, "check_interval_s": 0.2, "expiry_s": 60}],
-    })
+        "amf_ee": [{"api_root": amf.server.url, "check_interval_s": 0.2, "expiry_s": 60}]})
+
+
+async def test_subscribe_notify_resubscribe_and_unsubscribe(producers: dict[str, EeProducer]) -> None:
+    smf, amf = producers["smf"], producers["amf"]
+    settings = _settings(smf, amf)
     received: dict[str, list[Message]] = {topics.SMF_EE_NOTIFICATIONS: [], topics.AMF_EE_NOTIFICATIONS: []}
 
     async def handler(msg: Message) -> None:
@@ -204,9 +207,9 @@ async def test_subscribe_notify_resubscribe_and_unsubscribe(producers: dict[str,
             await _until(lambda peer=peer: peer.notify_status == [204], f"{peer.kind} notification acknowledged")
         await _until(lambda: amf.refreshes >= 2, "the AMF subscription's expiry refreshed")
 
-        subs = _collector(rt).subscriptions
-        smf_sub = next(s for s in subs if isinstance(s, SmfEeSubscription))
-        amf_sub = next(s for s in subs if isinstance(s, AmfEeSubscription))
+        smf_sub, amf_sub = _collector(rt).subscriptions
+        assert isinstance(smf_sub, SmfEeSubscription)
+        assert isinstance(amf_sub, AmfEeSubscription)
         assert (smf_sub.resubscriptions, amf_sub.resubscriptions) == (0, 0)
         smf.forget()
         amf.forget()

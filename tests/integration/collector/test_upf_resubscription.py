@@ -74,8 +74,7 @@ async def test_collector_resubscribes_after_a_upf_restart(upfs: list[RunningUpf]
     port = first.server.port
     settings = load_settings(nwdaf_sbi={"host": "127.0.0.1", "port": 0}, collector={
         "upf_ee": [{"api_root": first.server.url, "rep_period_s": 1, "granularity": "PER_SESSION"}],
-        "resubscribe_after_periods": 4,
-    })
+        "resubscribe_after_periods": 4})
     notes: list[NfNotification] = []
 
     async def handler(msg: Message) -> None:
@@ -83,8 +82,7 @@ async def test_collector_resubscribes_after_a_upf_restart(upfs: list[RunningUpf]
 
     async with AsyncExitStack() as stack:
         rt = await start_runtime(settings, ["collector"], stack)
-        collector = next(s for s in rt.services if isinstance(s, CollectorService))
-        sub = collector.subscriptions[0]
+        (sub,) = next(s for s in rt.services if isinstance(s, CollectorService)).subscriptions
         assert isinstance(sub, UpfEeSubscription)
         bus_sub = await rt.context.bus.subscribe([topics.UPF_EE_NOTIFICATIONS], "test", handler)
         stack.push_async_callback(bus_sub.stop)
