@@ -31,6 +31,7 @@ RESOURCES: Final[dict[str, str]] = {
     "ue-features": "ue_features",
     "analytics-results": "analytics_results",
     "upf-usage-reports": "upf_usage_reports",
+    "slice-features": "slice_features",
 }
 """Data Relay resource -> warehouse table."""
 

@@ -214,3 +214,21 @@ async def test_sse_client_that_falls_behind_gets_an_error_event_and_the_stream_e
     events = sse_events(resp.text)
     assert [e for e, _ in events] == ["analyticsResult"] * 3 + ["error"]
     assert "behind" in events[-1][1]["detail"]
+
+
+async def test_slice_features_are_read_by_slice_and_have_no_supi_filter(chdb: MergeTreeBackend,
+                                                                       stream: AnalyticsStream) -> None:
+    window = AT.timestamp()
+    rows = [{"window_start": window, "window_end": window + 10, "scope": scope, "snssai": snssai, "dnn": dnn,
+             "features": {"flows": flows}} for scope, snssai, dnn, flows in
+            [("snssai", "1-00000a", None, 3.0), ("dnn", None, "internet", 2.0), ("snssai_dnn", "1-00000a", "ims", 1.0)]]
+    await chdb.write("slice_features", rows, "seed-slices")
+    app = create_sbi_app("nwdaf", [(API_ROOT, create_router(chdb, stream))])
+    get = app.openapi()["paths"][f"{API_ROOT}/slice-features"]["get"]
+    assert {p["name"] for p in get["parameters"]} == {"snssai", "start", "end", "limit"}
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://nwdaf") as c:
+        every = (await c.get(f"{API_ROOT}/slice-features")).json()
+        sliced = (await c.get(f"{API_ROOT}/slice-features", params={"snssai": "1-00000A"})).json()
+    assert every["count"] == 3
+    assert sorted((r["scope"], r["features"]["flows"]) for r in sliced["items"]) == [("snssai", 3.0),
+                                                                                    ("snssai_dnn", 1.0)]

@@ -64,17 +64,22 @@ Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="At most this many 
 def _add_resource(router: APIRouter, reader: StorageReader, resource: str) -> None:
     tbl = TABLES[RESOURCES[resource]]
     page = page_model(resource, row_model(tbl))
+    by_ue = any(col.name == "supi" for col in tbl.columns)
 
     async def get_records(supi: Supi = None, snssai: Snssai = None, start: Start = None, end: End = None,
                           limit: Limit = 100) -> Response:
         rows = await read_records(reader, resource, build_query(supi, snssai, start, end, limit))
         return Response(orjson.dumps({"items": rows, "count": len(rows)}), media_type="application/json")
 
+    async def get_aggregates(snssai: Snssai = None, start: Start = None, end: End = None,
+                             limit: Limit = 100) -> Response:
+        return await get_records(None, snssai, start, end, limit)
+
     router.add_api_route(
-        f"/{resource}", get_records, methods=["GET"], response_model=page, operation_id=f"get_{tbl.name}",
-        summary=f"Read stored {resource.replace('-', ' ')}",
-        description=f"Rows of `{tbl.name}` filtered by SUPI, S-NSSAI and time range on `{tbl.time_column}` "
-        "(start inclusive, end exclusive), newest first.",
+        f"/{resource}", get_records if by_ue else get_aggregates, methods=["GET"], response_model=page,
+        operation_id=f"get_{tbl.name}", summary=f"Read stored {resource.replace('-', ' ')}",
+        description=f"Rows of `{tbl.name}` filtered by {'SUPI, ' if by_ue else ''}S-NSSAI and time range on "
+        f"`{tbl.time_column}` (start inclusive, end exclusive), newest first.",
     )
 
 
