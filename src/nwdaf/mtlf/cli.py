@@ -40,6 +40,8 @@ GroupByOpt = Annotated[str, typer.Option(
     "window.")]
 HostColOpt = Annotated[str, typer.Option(
     "--host-col", help="Host column: src_ip (with graph features) or supi (UPF per-UE records).")]
+NJobsOpt = Annotated[int, typer.Option(
+    "--n-jobs", help="Threads for the forests and SMOTE's neighbour search (-1 = every core).")]
 
 
 def _settings(ctx: typer.Context) -> Settings:
@@ -93,6 +95,7 @@ def train_cmd(
     labels: LabelsOpt = None,
     group_by: GroupByOpt = "auto",
     host_col: HostColOpt = "src_ip",
+    n_jobs: NJobsOpt = -1,
 ) -> None:
     """Train the ABNORMAL_BEHAVIOUR model: resampling and candidates chosen by group-aware CV, calibrated,
     reported (metrics, confusion matrix, PR curve) and registered as challenger (or champion with --promote)."""
@@ -100,16 +103,18 @@ def train_cmd(
     result = _train(settings, kind=kind, window_s=window, candidates=_csv(candidates),
                     samplers=_csv(samplers), n_splits=splits, max_rows=max_rows, seed=seed, model_name=model_name,
                     register_model=register,
-                    **_data_options(inputs, warehouse, start, end, labels, group_by=group_by, host_col=host_col))
+                    **_data_options(inputs, warehouse, start, end, labels, group_by=group_by, host_col=host_col,
+                                    n_jobs=n_jobs))
     _report_training(settings, result, promote, json_out)
 
 
 def _data_options(
     inputs: list[str] | None, warehouse: str | None, start: str | None, end: str | None, labels: Path | None,
-    **more: str,
+    **more: Any,
 ) -> dict[str, Any]:
-    """The ``TrainConfig`` fields of the data options: dataset imports and/or a warehouse range, a labels file,
-    grouping. Missing data, a range without --warehouse or a missing labels file is a clean CLI error."""
+    """The ``TrainConfig`` fields of the data options (dataset imports and/or a warehouse range, a labels file)
+    and ``more`` (grouping, host column, threads). Missing data, a range without --warehouse or a missing labels
+    file is a clean CLI error."""
     if not inputs and warehouse is None:
         raise _fail("no training data: give -i FORMAT:PATH and/or --warehouse URL --start ISO --end ISO")
     if warehouse is None and (start is not None or end is not None):

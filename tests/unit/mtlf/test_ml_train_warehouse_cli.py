@@ -43,12 +43,13 @@ def run(*args: str) -> tuple[int, str]:
 def test_warehouse_options_reach_the_train_config(configs: list[TrainConfig], tmp_path: Path) -> None:
     labels = tmp_path / "labels.csv"
     labels.write_text("host,label\n10.45.1.2,malicious\n")
-    code, out = run("--warehouse", URL, *RANGE, "--labels", str(labels), "--group-by", "host", "--host-col", "supi")
+    code, out = run("--warehouse", URL, *RANGE, "--labels", str(labels), "--group-by", "host", "--host-col", "supi",
+                    "--n-jobs", "1")
     assert code == 0, out
     [config] = configs
     assert (config.warehouse_url, config.inputs, config.labels_file) == (URL, [], labels)
     assert (config.start, config.end) == (datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 1, 1, 6, tzinfo=UTC))
-    assert (config.group_by, config.host_col) == ("host", "supi")
+    assert (config.group_by, config.host_col, config.n_jobs) == ("host", "supi", 1)
 
 
 def test_warehouse_and_imports_combine(configs: list[TrainConfig]) -> None:
@@ -56,6 +57,7 @@ def test_warehouse_and_imports_combine(configs: list[TrainConfig]) -> None:
     assert code == 0, out
     assert configs[0].inputs == ["binetflow:bots.gz"]
     assert configs[0].warehouse_url == URL
+    assert (configs[0].group_by, configs[0].n_jobs) == ("auto", -1), "defaults: strictest grouping, every core"
 
 
 @pytest.mark.parametrize(("args", "message"), [

@@ -17,6 +17,7 @@ from imblearn.under_sampling import RandomUnderSampler
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
+from sklearn.neighbors import NearestNeighbors
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -33,29 +34,38 @@ def make_estimator(name: Candidate, seed: int, n_jobs: int) -> Any:
     return LogisticRegression(max_iter=2000, random_state=seed)
 
 
-def make_sampler(name: Sampler, y: np.ndarray, seed: int) -> Any | None:
-    """The sampler, or None when resampling is off or the minority class is too small to resample."""
+def make_sampler(name: Sampler, y: np.ndarray, seed: int, n_jobs: int = 1) -> Any | None:
+    """The sampler, or None when resampling is off or the minority class is too small to resample.
+
+    SMOTE's neighbour search runs on ``n_jobs`` threads (same neighbours, same samples as on one).
+    """
     minority = int(min(np.bincount(y, minlength=2)))
     if name == "none" or minority < 2:
         return None
     if name == "undersample":
         return RandomUnderSampler(random_state=seed)
-    smote = SMOTE(k_neighbors=min(_SMOTE_NEIGHBOURS, minority - 1), random_state=seed)
+    neighbours = NearestNeighbors(n_neighbors=min(_SMOTE_NEIGHBOURS, minority - 1) + 1, n_jobs=n_jobs)
+    smote = SMOTE(k_neighbors=neighbours, random_state=seed)
     return smote if name == "smote" else SMOTEENN(smote=smote, random_state=seed)
+
+
+def make_imputer() -> SimpleImputer:
+    return SimpleImputer(strategy="median", keep_empty_features=True)
+
+
+def model_steps(candidate: Candidate, seed: int, n_jobs: int) -> list[tuple[str, Any]]:
+    """The steps after resampling: [scale, for the linear model] -> classifier."""
+    scale: list[tuple[str, Any]] = [("scale", StandardScaler())] if candidate == "logistic_regression" else []
+    return [*scale, ("classifier", make_estimator(candidate, seed, n_jobs))]
 
 
 def build_pipeline(candidate: Candidate, sampler: Sampler, y: np.ndarray, seed: int, n_jobs: int) -> Any:
     """impute (median) -> resample -> [scale, for the linear model] -> classifier."""
-    steps: list[tuple[str, Any]] = [
-        ("impute", SimpleImputer(strategy="median", keep_empty_features=True)),
-    ]
-    resampler = make_sampler(sampler, y, seed)
+    steps: list[tuple[str, Any]] = [("impute", make_imputer())]
+    resampler = make_sampler(sampler, y, seed, n_jobs)
     if resampler is not None:
         steps.append(("resample", resampler))
-    if candidate == "logistic_regression":
-        steps.append(("scale", StandardScaler()))
-    steps.append(("classifier", make_estimator(candidate, seed, n_jobs)))
-    return ImbPipeline(steps)
+    return ImbPipeline([*steps, *model_steps(candidate, seed, n_jobs)])
 
 
 def deployable(fitted: Any) -> Pipeline:
