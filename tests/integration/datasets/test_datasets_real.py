@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from pathlib import Path
 
@@ -11,17 +10,9 @@ import pytest
 
 from nwdaf.datasets import FLOW_SCHEMA, FLOW_SCHEMA_NO_LABELS, read_flows
 from nwdaf.processor.features import graph_features, host_window_features
+from nwdaf.testing.datasets import DATASETS, needs_datasets
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
-DATASETS = Path(os.environ.get("NWDAF_DATASETS_DIR", REPO_ROOT.parent / "shared" / "datasets"))
-
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.skipif(
-        not DATASETS.is_dir(),
-        reason=f"real datasets not found at {DATASETS} (set NWDAF_DATASETS_DIR to the shared/datasets folder)",
-    ),
-]
+pytestmark = [pytest.mark.integration, needs_datasets]
 
 CTU = "ctu13_sc11_sc12_botnet_only"
 IOT23 = "iot23_ctu_iot_malware_capture_34_1/conn.log.labeled.gz"

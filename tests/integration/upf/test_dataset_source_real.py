@@ -5,8 +5,6 @@ the flow initiators are the UEs, and the labels stay with the source."""
 from __future__ import annotations
 
 import asyncio
-import os
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,6 +16,7 @@ from nwdaf.datasets import read_flows
 from nwdaf.models.openapi import OpenApiUnavailable, SpecValidator
 from nwdaf.models.upf_ee import CreateEventSubscription
 from nwdaf.sbi import SbiClient
+from nwdaf.testing.datasets import DATASETS, needs_datasets
 from nwdaf.upf.config import UpfConfig
 from nwdaf.upf.processor import create_subscription
 from nwdaf.upf.reporting import reporting_tick
@@ -25,16 +24,7 @@ from nwdaf.upf.service import create_upf_service, pump
 from nwdaf.upf.sources import DatasetSource
 from nwdaf.upf.state import DataClock
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
-DATASETS = Path(os.environ.get("NWDAF_DATASETS_DIR", REPO_ROOT.parent / "shared" / "datasets"))
-
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.skipif(
-        not DATASETS.is_dir(),
-        reason=f"real datasets not found at {DATASETS} (set NWDAF_DATASETS_DIR to the shared/datasets folder)",
-    ),
-]
+pytestmark = [pytest.mark.integration, needs_datasets]
 
 IOT23 = "zeek:iot23_ctu_iot_malware_capture_34_1/conn.log.labeled.gz"
 CTU13 = "binetflow:ctu13_sc11_sc12_botnet_only/capture20110818-2.botnet_only.binetflow.gz"
