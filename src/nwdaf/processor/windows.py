@@ -43,7 +43,9 @@ class SlidingWindows:
             return None
         self._frames.append(rows)
         end = float(rows["end_ts"].max())  # type: ignore[arg-type]
-        if self._last_end is not None and end < self._last_end + max(self.hop_s, 1e-9):
+        # Compared as a difference: at epoch magnitudes (1.7e9 s) ``last + 1e-9`` rounds back to ``last``, and every
+        # notification of one report period would close a window of its own.
+        if self._last_end is not None and (end <= self._last_end or end - self._last_end < self.hop_s):
             return None
         self._last_end = end
         start = end - self.window_s

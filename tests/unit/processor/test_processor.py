@@ -111,6 +111,16 @@ def test_window_emits_once_per_new_report_time() -> None:
     assert later.flows.height == 1  # the rows ending at 102 fell out of (104, 108]
 
 
+def test_notifications_of_one_period_close_one_window_at_epoch_times() -> None:
+    win = SlidingWindows(window_s=10.0)
+    f = "permit out 6 from 10.45.0.2 40000 to 1.1.1.1 80"
+    t = 1_750_000_000.0
+    closed = [win.add(rows_frame(notification_rows({"notificationItems": [
+        _item(f"10.45.0.{i}", f"imsi-{i}", t + period, [(f, 1, 1, 1, 1, 0)])]})))
+        for period in (0.0, 1.0) for i in range(2, 5)]
+    assert [w is not None for w in closed] == [True, False, False, True, False, False]
+
+
 async def test_processor_publishes_flows_and_ue_features_once() -> None:
     bus = InMemoryBus()
     proc = Processor(bus, ProcessorSettings(window_s=10))
