@@ -45,6 +45,14 @@ async def test_redelivered_batch_adds_no_duplicates(chdb: MergeTreeBackend) -> N
     assert await count(chdb, "upf_usage_reports") == 8
 
 
+async def test_count_sees_each_record_once(chdb: MergeTreeBackend) -> None:
+    rows = [{k: v for k, v in usage(i).items() if k != "reports"} for i in range(3)]
+    assert await chdb.count("upf_usage_reports") == 0
+    for _ in range(2):
+        await chdb.write("upf_usage_reports", rows, "topic/envelope-1")
+    assert await chdb.count("upf_usage_reports") == 3
+
+
 async def test_filters_by_supi_slice_and_time(chdb: MergeTreeBackend) -> None:
     await chdb.write("upf_usage", [usage(0, supi="imsi-1"), usage(1, supi="imsi-2", snssai="2"),
                                    usage(0, supi="imsi-1", age_s=3600)], "b")

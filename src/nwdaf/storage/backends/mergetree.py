@@ -136,6 +136,13 @@ class MergeTreeBackend:
         rows: list[tuple[Any, ...]] = await self._call(self._engine.execute, sql, params)
         return [decode_row(tbl, r) for r in rows]
 
+    async def count(self, table_name: str) -> int:
+        """Rows of ``table_name`` as reads see them (``FINAL``: a redelivered batch counts once)."""
+        tbl = table(table_name)
+        rows: list[tuple[Any, ...]] = await self._call(
+            self._engine.execute, f"SELECT count() FROM {self.database}.{tbl.name} FINAL")
+        return int(rows[0][0])
+
     async def maintain(self) -> None:
         """Drop expired daily partitions where the server has no TTL (ClickHouse < 19.6)."""
         if self._started and not self.uses_ttl:
