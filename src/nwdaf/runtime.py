@@ -98,6 +98,20 @@ class Runtime:
     servers: dict[str, RunningServer]
 
 
+async def open_context(settings: Settings, stack: AsyncExitStack, client_id: str,
+                       validator: SpecValidator | None) -> ServiceContext:
+    """The shared infrastructure every service receives: the bus (started, topics created) and the SBI client,
+    both closed by ``stack``."""
+    bus = create_bus(settings.bus.url, partitions=settings.bus.partitions, client_id=client_id,
+                     namespace=settings.bus.namespace)
+    await bus.start()
+    stack.push_async_callback(bus.close)
+    await bus.create_topics(topics.ALL_TOPICS)
+    client = SbiClient(settings.sbi_client)
+    stack.push_async_callback(client.aclose)
+    return ServiceContext(settings, bus, client, validator)
+
+
 async def start_runtime(
     settings: Settings, names: Sequence[str], stack: AsyncExitStack, overrides: Mapping[str, Builder] | None = None
 ) -> Runtime:
@@ -112,14 +126,7 @@ async def start_runtime(
     unknown = [n for n in names if n not in builders and n != "all"]
     if unknown:
         raise ValueError(f"unknown service(s) {unknown}; known: {sorted(builders)} or 'all'")
-    bus = create_bus(settings.bus.url, partitions=settings.bus.partitions, client_id=settings.instance_id,
-                     namespace=settings.bus.namespace)
-    await bus.start()
-    stack.push_async_callback(bus.close)
-    await bus.create_topics(topics.ALL_TOPICS)
-    client = SbiClient(settings.sbi_client)
-    stack.push_async_callback(client.aclose)
-    ctx = ServiceContext(settings, bus, client, load_validator())
+    ctx = await open_context(settings, stack, settings.instance_id, load_validator())
     by_nf: dict[str, list[NfService]] = {}
     for name in wanted:
         nf, build = builders[name]
