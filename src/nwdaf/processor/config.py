@@ -16,5 +16,8 @@ class ProcessorSettings(BaseModel):
     """Minimum report-time advance between two windows; 0 = a window per report period (fastest reaction)."""
     slice_features: bool = True
     """Publish per-slice / per-DNN features of every window on ``nwdaf.processor.slice-features``."""
+    flow_records_per_message: int = Field(2000, ge=1)
+    """A window's flow records go out in messages of at most this many rows (about 160 B each), so a busy window
+    stays under Kafka's default 1 MB message limit (``message.max.bytes``)."""
     dedup_ids: int = Field(10_000, ge=0)
     """How many recent bus message ids to remember so a redelivered notification is not counted twice."""

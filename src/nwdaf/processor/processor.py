@@ -117,8 +117,11 @@ class Processor:
     async def publish_window(self, window: ClosedWindow) -> None:
         self.stats.windows += 1
         flows = window.flows
-        batch = FlowRecordBatch(window_start=window.start, window_end=window.end, columns=columns_of(flows))
-        await self.bus.publish(topics.FLOW_RECORDS, encode(batch, type_=FLOW_RECORD_BATCH, source="processor"))
+        step = self.settings.flow_records_per_message
+        for offset in range(0, max(flows.height, 1), step):
+            chunk = columns_of(flows.slice(offset, step))
+            batch = FlowRecordBatch(window_start=window.start, window_end=window.end, columns=chunk)
+            await self.bus.publish(topics.FLOW_RECORDS, encode(batch, type_=FLOW_RECORD_BATCH, source="processor"))
         self.stats.flow_records += flows.height
         feats = ue_features(window, self.settings.window_s)
         if not feats.is_empty():

@@ -128,8 +128,10 @@ class UpfConfig(BaseModel):
     min_rep_period_s: int = Field(1, ge=1)
     """Shortest ``repPeriod`` accepted in a subscription (TS 29.564 leaves the bound to the UPF)."""
     max_subscriptions: int = Field(1000, ge=1)
-    max_items_per_notification: int = Field(5000, ge=1)
-    """Most flows/sessions/apps in one NotificationData; larger reports are split across notifications."""
+    max_items_per_notification: int = Field(1000, ge=1)
+    """Most flows/sessions/apps in one NotificationData; larger reports are split across notifications. A PER_FLOW
+    measurement is about 470 B on the bus, so 1,000 keeps a notification under Kafka's default 1 MB message limit
+    (5,000 made 2.3 MiB envelopes that the broker refused)."""
     queue_size: int = Field(64, ge=1, le=100_000)
     """Notifications buffered per subscriber; beyond this the oldest is dropped (and counted)."""
     notify_attempts: int = Field(4, ge=1, le=20)

@@ -121,6 +121,41 @@ def test_notifications_of_one_period_close_one_window_at_epoch_times() -> None:
     assert [w is not None for w in closed] == [True, False, False, True, False, False]
 
 
+def _scan_and_web_message() -> Message:
+    """One UPF notification: a bot scanning 59 ports of 20 servers and a web UE with one flow (60 flows)."""
+    scan = [(f"permit out 6 from 10.45.0.66 {40000 + p} to 10.61.0.{p % 20 + 1} {p}", 60, 0, 1, 0, 0)
+            for p in range(1, 60)]
+    body = {"notificationItems": [
+        _item("10.45.0.66", "imsi-bot", 200.0, scan),
+        _item("10.45.0.2", "imsi-web", 200.0, [("permit out 6 from 10.45.0.2 50000 to 1.1.1.1 443",
+                                                 2000, 90000, 30, 70, 0)]),
+    ]}
+    note = NfNotification(source="upf-ee", received_at=datetime.now(UTC), body=body)
+    return Message(topics.UPF_EE_NOTIFICATIONS, encode(note, type_=NF_NOTIFICATION))
+
+
+async def test_a_window_flow_records_go_out_in_bounded_messages() -> None:
+    bus = InMemoryBus()
+    proc = Processor(bus, ProcessorSettings(window_s=10, flow_records_per_message=7))
+    flows: list[FlowRecordBatch] = []
+
+    async def on_flows(m: Message) -> None:
+        flows.append(decode(m.value, FlowRecordBatch).payload)
+
+    await bus.subscribe([topics.FLOW_RECORDS], "t1", on_flows)
+    await proc.on_message(_scan_and_web_message())
+    for _ in range(100):
+        if sum(b.rows for b in flows) >= 60:
+            break
+        await asyncio.sleep(0.01)
+    await bus.close()
+    assert sorted(b.rows for b in flows) == [4] + [7] * 8
+    ports = [p for b in flows for p in b.columns["dst_port"]]
+    assert sorted(ports) == sorted([*range(1, 60), 443])
+    assert {(b.window_start, b.window_end) for b in flows} == {(flows[0].window_start, flows[0].window_end)}
+    assert proc.stats.flow_records == 60
+
+
 async def test_processor_publishes_flows_and_ue_features_once() -> None:
     bus = InMemoryBus()
     proc = Processor(bus, ProcessorSettings(window_s=10))
@@ -135,16 +170,7 @@ async def test_processor_publishes_flows_and_ue_features_once() -> None:
 
     await bus.subscribe([topics.FLOW_RECORDS], "t1", on_flows)
     await bus.subscribe([topics.UE_FEATURES], "t2", on_feats)
-    scan = [(f"permit out 6 from 10.45.0.66 {40000 + p} to 10.61.0.{p % 20 + 1} {p}", 60, 0, 1, 0, 0)
-            for p in range(1, 60)]
-    body = {"notificationItems": [
-        _item("10.45.0.66", "imsi-bot", 200.0, scan),
-        _item("10.45.0.2", "imsi-web", 200.0, [("permit out 6 from 10.45.0.2 50000 to 1.1.1.1 443",
-                                                 2000, 90000, 30, 70, 0)]),
-    ]}
-    note = NfNotification(source="upf-ee", received_at=datetime.now(UTC), body=body)
-    raw = encode(note, type_=NF_NOTIFICATION)
-    msg = Message(topics.UPF_EE_NOTIFICATIONS, raw)
+    msg = _scan_and_web_message()
     await proc.on_message(msg)
     await proc.on_message(msg)  # redelivery of the same envelope
     for _ in range(100):
