@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, overload
 
 SCHEMA_VERSION: Final = 1
 """Bumped when a table gains columns; backends record it in ``schema_version`` when they reconcile. A new table
@@ -71,9 +71,11 @@ class Table:
     """True when an InfluxDB backend can hold it (tags + fields, identity = tags and time)."""
     map_column: MapColumn | None = None
     by_name: dict[str, Column] = field(init=False, repr=False, compare=False)
+    _column_names: tuple[str, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "by_name", {c.name: c for c in self.columns})
+        object.__setattr__(self, "_column_names", tuple(c.name for c in self.columns))
 
     @property
     def tags(self) -> tuple[Column, ...]:
@@ -85,7 +87,7 @@ class Table:
 
     @property
     def column_names(self) -> tuple[str, ...]:
-        return tuple(c.name for c in self.columns)
+        return self._column_names
 
 
 def _tags(*names: str) -> tuple[Column, ...]:
@@ -190,7 +192,14 @@ def record_id(batch_id: str, table_name: str, index: int) -> int:
 
 def assign_record_ids(rows: Sequence[Mapping[str, Any]], batch_id: str, table_name: str) -> list[dict[str, Any]]:
     """Copies of ``rows`` with ``record_id`` set from the batch, unless a row already has one."""
-    return [{"record_id": record_id(batch_id, table_name, i), **row} for i, row in enumerate(rows)]
+    # The same digests as record_id(): the common prefix is hashed once and the hasher copied per row.
+    prefix = hashlib.blake2b(f"{batch_id}\x00{table_name}\x00".encode(), digest_size=8)
+    out: list[dict[str, Any]] = []
+    for i, row in enumerate(rows):
+        h = prefix.copy()
+        h.update(str(i).encode())
+        out.append({"record_id": int.from_bytes(h.digest(), "big"), **row})
+    return out
 
 
 def _number(col: Column, value: Any, where: str) -> int | float | None:
@@ -224,23 +233,126 @@ def _value(col: Column, value: Any, where: str) -> Any:
     return number
 
 
+Converter = Callable[[Any], Any]
+
+
+def _string(value: Any) -> str:
+    return value if type(value) is str else "" if value is None else str(value)
+
+
+def _strings(value: Any) -> list[str]:
+    return [str(v) for v in value or ()]
+
+
+def _converter(col: Column, where: str) -> Converter:
+    """``_value`` for one column: the common well-typed values pass straight through, the rest take the full check."""
+    if col.type == "String":
+        return _string
+    if col.type == "Array(String)":
+        return _strings
+    if col.type == "Array(Nullable(Float64))":
+        item = _converter(Column(col.name, "Nullable(Float64)"), where)
+        return lambda value: [item(v) for v in value or ()]
+    if col.role == "time":
+        if col.type != "Float64":
+            return lambda value: _value(col, value, where)
+        return lambda value: (value if type(value) is float and 0.0 <= value <= MAX_TS
+                              else _value(col, value, where))
+    if "Int" in col.type:
+        if "UInt" in col.type:
+            return lambda value: value if type(value) is int and value >= 0 else _number(col, value, where)
+        return lambda value: value if type(value) is int else _number(col, value, where)
+    return lambda value: value if type(value) is float and math.isfinite(value) else _number(col, value, where)
+
+
+@dataclass(frozen=True, slots=True)
+class _Codec:
+    """What :func:`encode_row` needs of a table, built once per :class:`Table`."""
+
+    table: Table
+    where: str
+    known: frozenset[str]
+    plan: tuple[tuple[str, Converter], ...]
+
+
+_CODECS: dict[int, _Codec] = {}
+
+
+def _codec(tbl: Table) -> _Codec:
+    codec = _CODECS.get(id(tbl))
+    if codec is None or codec.table is not tbl:
+        where = f"table {tbl.name}"
+        codec = _Codec(tbl, where, frozenset((*tbl.column_names, "record_id")),
+                       tuple((c.name, _converter(c, where)) for c in tbl.columns))
+        _CODECS[id(tbl)] = codec
+    return codec
+
+
+def _with_map(tbl: Table, map_column: MapColumn, row: Mapping[str, Any]) -> Mapping[str, Any]:
+    if map_column.name not in row:
+        return row
+    values = dict(row)
+    mapping = values.pop(map_column.name) or {}
+    if not isinstance(mapping, Mapping):
+        raise RowError(f"table {tbl.name}: {map_column.name} must be a mapping of name to number")
+    values[map_column.keys] = list(mapping)
+    values[map_column.values] = list(mapping.values())
+    return values
+
+
 def encode_row(tbl: Table, row: Mapping[str, Any]) -> tuple[Any, ...]:
     """``row`` as a tuple in column order, then ``record_id``; raises :class:`RowError` naming the bad column."""
-    where = f"table {tbl.name}"
-    values = dict(row)
-    if tbl.map_column is not None and tbl.map_column.name in values:
-        mapping = values.pop(tbl.map_column.name) or {}
-        if not isinstance(mapping, Mapping):
-            raise RowError(f"{where}: {tbl.map_column.name} must be a mapping of name to number")
-        values[tbl.map_column.keys] = list(mapping)
-        values[tbl.map_column.values] = list(mapping.values())
-    unknown = set(values) - set(tbl.column_names) - {"record_id"}
-    if unknown:
-        raise RowError(f"{where}: unknown column(s) {sorted(unknown)}")
+    codec = _codec(tbl)
+    values = row if tbl.map_column is None else _with_map(tbl, tbl.map_column, row)
+    if not codec.known.issuperset(values):
+        raise RowError(f"{codec.where}: unknown column(s) {sorted(set(values) - codec.known)}")
     rid = values.get("record_id")
     if isinstance(rid, bool) or not isinstance(rid, int) or not 0 <= rid < 2**64:
-        raise RowError(f"{where}: record_id must be a UInt64 (see assign_record_ids), got {rid!r}")
-    return (*(_value(c, values.get(c.name), where) for c in tbl.columns), rid)
+        raise RowError(f"{codec.where}: record_id must be a UInt64 (see assign_record_ids), got {rid!r}")
+    get = values.get
+    return (*[convert(get(name)) for name, convert in codec.plan], rid)
+
+
+class EncodedRows(Sequence[Mapping[str, Any]]):
+    """Rows of one table together with their :func:`encode_row` tuples (``record_id`` last, so every row has one).
+
+    A writer that is handed these reuses the tuples instead of encoding the rows again; to any other caller they
+    are an ordinary read-only sequence of the rows. Build them only from tuples ``encode_row(tbl, row)`` returned.
+    """
+
+    __slots__ = ("encoded", "rows", "table")
+
+    def __init__(self, tbl: Table, rows: Sequence[Mapping[str, Any]], encoded: Sequence[tuple[Any, ...]]) -> None:
+        if len(rows) != len(encoded):
+            raise ValueError(f"{len(rows)} rows but {len(encoded)} encoded tuples for table {tbl.name}")
+        self.table = tbl
+        self.rows: tuple[Mapping[str, Any], ...] = tuple(rows)
+        self.encoded: tuple[tuple[Any, ...], ...] = tuple(encoded)
+
+    @overload
+    def __getitem__(self, index: int) -> Mapping[str, Any]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Mapping[str, Any]]: ...
+
+    def __getitem__(self, index: int | slice) -> Mapping[str, Any] | Sequence[Mapping[str, Any]]:
+        return self.rows[index]
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+def encoded_for(tbl: Table, rows: Sequence[Mapping[str, Any]]) -> Sequence[tuple[Any, ...]] | None:
+    """The tuples ``rows`` already carry for ``tbl`` (:class:`EncodedRows`), or None when they must be encoded."""
+    return rows.encoded if isinstance(rows, EncodedRows) and rows.table is tbl else None
+
+
+def encode_rows(tbl: Table, rows: Sequence[Mapping[str, Any]], batch_id: str) -> Sequence[tuple[Any, ...]]:
+    """Every row encoded (ids from ``batch_id`` unless a row carries ``record_id``), reusing :class:`EncodedRows`."""
+    encoded = encoded_for(tbl, rows)
+    if encoded is not None:
+        return encoded
+    return [encode_row(tbl, r) for r in assign_record_ids(rows, batch_id, tbl.name)]
 
 
 def _decoded(col: Column, value: Any) -> Any:

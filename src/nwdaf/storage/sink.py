@@ -22,7 +22,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -45,7 +45,7 @@ from nwdaf.models.units import UnitFormatError
 from nwdaf.storage import normalise
 from nwdaf.storage.backends.base import StorageBackend, StorageWriter
 from nwdaf.storage.config import SinkSettings
-from nwdaf.storage.schema import RowError, assign_record_ids, encode_row, table
+from nwdaf.storage.schema import EncodedRows, RowError, assign_record_ids, encode_row, table
 
 log = logging.getLogger("nwdaf.storage.sink")
 
@@ -73,7 +73,9 @@ class SinkStats:
 
 @dataclass
 class _Batch:
-    rows: dict[Target, list[dict[str, Any]]] = field(default_factory=dict)
+    rows: dict[Target, list[Mapping[str, Any]]] = field(default_factory=dict)
+    encoded: dict[Target, list[tuple[Any, ...]]] = field(default_factory=dict)
+    """The ``encode_row`` tuples of ``rows``, computed by the check in ``rows_of`` and handed to the writer."""
     size: int = 0
     messages: int = 0
     opened_at: float = field(default_factory=time.monotonic)
@@ -145,21 +147,22 @@ class StorageSink:
         env = decode(raw, AnalyticsResult, type_=ANALYTICS_RESULT)
         return env.id, [(("warehouse", "analytics_results"), [normalise.analytics_row(env.payload)])]
 
-    def rows_of(self, msg: Message) -> dict[Target, list[dict[str, Any]]]:
-        """The checked rows a message becomes, with record ids from its batch id; raises ``ValueError``."""
+    def rows_of(self, msg: Message) -> dict[Target, EncodedRows]:
+        """The checked rows a message becomes, with record ids from its batch id and their encoded tuples (the
+        writers reuse them: each row is encoded once); raises ``ValueError``."""
         decoder = self._decoders.get(msg.topic)
         if decoder is None:
             raise ValueError(f"the storage sink does not consume topic {msg.topic!r}")
         envelope_id, parts = decoder(msg.value)
         # The envelope id is in the message bytes, so every redelivery yields the same record ids.
         batch_id = f"{msg.topic}/{envelope_id}"
-        out: dict[Target, list[dict[str, Any]]] = {}
+        out: dict[Target, EncodedRows] = {}
         for target, rows in parts:
             if rows:
                 tbl = table(target[1])
-                out[target] = assign_record_ids(rows, batch_id, tbl.name)
-                for row in out[target]:
-                    encode_row(tbl, row)  # reject this message now rather than fail a whole batch later
+                with_ids = assign_record_ids(rows, batch_id, tbl.name)
+                # Encoded (checked) now: a bad row rejects this message rather than failing a whole batch later.
+                out[target] = EncodedRows(tbl, with_ids, [encode_row(tbl, row) for row in with_ids])
         return out
 
     # --- handling and batching ------------------------------------------------------------------------------------
@@ -182,13 +185,14 @@ class StorageSink:
             await asyncio.shield(batch.done)  # one cancelled handler must not cancel the others' batch
         self.stats.messages += 1
 
-    def _add(self, rows: dict[Target, list[dict[str, Any]]]) -> _Batch:
+    def _add(self, rows: dict[Target, EncodedRows]) -> _Batch:
         if self._batch is None:
             self._batch = _Batch()
         batch = self._batch
         batch.messages += 1
         for target, items in rows.items():
-            batch.rows.setdefault(target, []).extend(items)
+            batch.rows.setdefault(target, []).extend(items.rows)
+            batch.encoded.setdefault(target, []).extend(items.encoded)
             batch.size += len(items)
         return batch
 
@@ -202,7 +206,8 @@ class StorageSink:
             began = time.monotonic()
             try:
                 for (role, name), rows in batch.rows.items():
-                    await self._writers[role].write(name, rows, f"flush-{id(batch)}")
+                    encoded = EncodedRows(table(name), rows, batch.encoded[(role, name)])
+                    await self._writers[role].write(name, encoded, f"flush-{id(batch)}")
                     self.stats.rows[name] = self.stats.rows.get(name, 0) + len(rows)
             except Exception as exc:
                 self.stats.write_failures += 1

@@ -11,10 +11,12 @@ from nwdaf.storage.schema import (
     TABLES,
     UE_FEATURES,
     UPF_USAGE,
+    EncodedRows,
     RowError,
     assign_record_ids,
     decode_row,
     encode_row,
+    encode_rows,
     record_id,
 )
 
@@ -32,6 +34,26 @@ def test_assign_record_ids_keeps_an_explicit_id() -> None:
     rows = assign_record_ids([{"a": 1}, {"a": 2, "record_id": 7}], "batch", "upf_usage")
     assert rows[0]["record_id"] == record_id("batch", "upf_usage", 0)
     assert rows[1]["record_id"] == 7
+
+
+def test_assign_record_ids_gives_the_ids_of_record_id() -> None:
+    rows = assign_record_ids([{"a": i} for i in range(12)], "topic/envelope-1", "flow_records")
+    assert [r["record_id"] for r in rows] == [record_id("topic/envelope-1", "flow_records", i) for i in range(12)]
+
+
+def test_encode_rows_reuses_encoded_rows_and_encodes_anything_else() -> None:
+    rows = assign_record_ids([{"ts": 1.0 + i, "reports": 1} for i in range(3)], "b", UPF_USAGE.name)
+    tuples = [encode_row(UPF_USAGE, r) for r in rows]
+    pre = EncodedRows(UPF_USAGE, rows, tuples)
+    assert list(pre) == rows
+    assert len(pre) == 3
+    assert pre[1] is rows[1]
+    assert encode_rows(UPF_USAGE, pre, "another-batch") is pre.encoded  # reused, not encoded again
+    assert list(encode_rows(UPF_USAGE, [{k: v for k, v in r.items() if k != "record_id"} for r in rows], "b")) \
+        == tuples
+    assert list(encode_rows(FLOW_RECORDS, [{"start_ts": 1.0}], "b")) != list(pre.encoded)  # other table: encoded
+    with pytest.raises(ValueError, match="2 rows but 3"):
+        EncodedRows(UPF_USAGE, rows[:2], tuples)
 
 
 def test_encode_orders_columns_fills_absent_tags_and_nulls() -> None:

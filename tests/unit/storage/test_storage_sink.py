@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from nwdaf.bus import InMemoryBus, Message, topics
+from nwdaf.storage import schema
 from nwdaf.storage.backends import RecordQuery
 from nwdaf.storage.backends.base import StorageError
 from nwdaf.storage.backends.mergetree import MergeTreeBackend
@@ -97,6 +98,33 @@ async def test_undecodable_messages_are_rejected_and_counted_without_blocking(
     await eventually(done, "3 rejected and 1 stored message")
     assert len(await rows(chdb, "flow_records")) == 2
     assert await rows(chdb, "upf_usage_reports") == []
+
+
+async def test_each_row_is_encoded_once(bus: InMemoryBus, chdb: MergeTreeBackend,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    encode = schema.encode_row
+
+    def counting(tbl: schema.Table, row: Mapping[str, Any]) -> tuple[Any, ...]:
+        calls.append(tbl.name)
+        return encode(tbl, row)
+    monkeypatch.setattr(schema, "encode_row", counting)
+    monkeypatch.setattr("nwdaf.storage.sink.encode_row", counting)
+    monkeypatch.setattr("nwdaf.storage.backends.mergetree.encode_row", counting, raising=False)
+    agent = StorageSink(bus, chdb, chdb, SinkSettings(consumers=1, max_delay_s=0.01))
+    await agent.start()
+    try:
+        await bus.publish(topics.FLOW_RECORDS, data.flow_records_message(data.now_utc(), 3))
+        await bus.publish(topics.UPF_EE_NOTIFICATIONS, data.upf_message(data.now_utc()))
+
+        async def stored() -> bool:
+            return agent.stats.messages == 2
+        await eventually(stored, "2 messages stored")
+    finally:
+        await agent.stop()
+    assert sorted(calls) == ["flow_records"] * 3 + ["upf_usage"] * 2 + ["upf_usage_reports"] * 2
+    assert len(await rows(chdb, "flow_records")) == 3
+    assert len(await rows(chdb, "upf_usage_reports")) == 2
 
 
 class FlakyWriter:

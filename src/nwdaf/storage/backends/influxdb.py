@@ -29,7 +29,7 @@ from nwdaf.storage.backends.base import (
     redacted,
     retention_days,
 )
-from nwdaf.storage.schema import SCHEMA_VERSION, TABLES, Column, RowError, Table, encode_row, table
+from nwdaf.storage.schema import SCHEMA_VERSION, TABLES, Column, RowError, Table, encode_row, encoded_for, table
 
 log = logging.getLogger("nwdaf.storage")
 
@@ -156,8 +156,11 @@ class InfluxDbBackend:
 
     async def write(self, table_name: str, rows: Sequence[Mapping[str, Any]], batch_id: str) -> int:
         tbl = self._table(table_name)
-        # Point identity is tags + time, so record ids are not stored; encode_row still checks every value.
-        encoded = [encode_row(tbl, {"record_id": 0, **row}) for row in rows]
+        # Point identity is tags + time, so record ids are not stored; encode_row still checks every value
+        # (EncodedRows from the sink were checked already: their tuples are used as they are).
+        encoded = encoded_for(tbl, rows)
+        if encoded is None:
+            encoded = [encode_row(tbl, {"record_id": 0, **row}) for row in rows]
         lines = [p for p in (line(tbl, r) for r in encoded) if p is not None]
         if len(lines) != len(encoded):
             raise RowError(f"table {tbl.name}: {len(encoded) - len(lines)} row(s) of batch {batch_id} have no "

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from nwdaf.storage.backends import _sql
 from nwdaf.storage.backends.base import RecordQuery, StorageConfigError, StorageError
-from nwdaf.storage.schema import SCHEMA_VERSION, TABLES, Table, assign_record_ids, decode_row, encode_row, table
+from nwdaf.storage.schema import SCHEMA_VERSION, TABLES, Table, decode_row, encode_rows, table
 
 log = logging.getLogger("nwdaf.storage")
 
@@ -121,11 +121,14 @@ class MergeTreeBackend:
         return int(rows[0][0] or 0)
 
     async def write(self, table_name: str, rows: Sequence[Mapping[str, Any]], batch_id: str) -> int:
-        """Insert ``rows`` (ids from ``batch_id`` unless they carry ``record_id``); returns the row count."""
+        """Insert ``rows`` (ids from ``batch_id`` unless they carry ``record_id``); returns the row count.
+
+        :class:`~nwdaf.storage.schema.EncodedRows` (the sink's, already checked) are inserted without encoding again.
+        """
         tbl = table(table_name)
         if not rows:
             return 0
-        encoded = [encode_row(tbl, r) for r in assign_record_ids(rows, batch_id, tbl.name)]
+        encoded = encode_rows(tbl, rows, batch_id)
         columns = (*tbl.column_names, "record_id")
         await self._call(self._engine.insert, f"{self.database}.{tbl.name}", columns, encoded)
         return len(encoded)
