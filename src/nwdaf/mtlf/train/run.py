@@ -4,7 +4,6 @@ register. The registered model is exactly the one the test metrics describe (it 
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -67,8 +66,6 @@ def train(config: TrainConfig) -> TrainResult:
     clock = _lap(timings, "features_s", clock)
     plan = plan_splits(config, data)
     clock = _lap(timings, "split_s", clock)
-    # MLflow's one-off set-up overlaps the CV, whose forests hold no GIL (next to the features it slowed them).
-    warm = _warm_registry() if config.register_model else None
     bundle, best, scores = _fit(config, data, plan, timings)
     clock = time.perf_counter()
     proba = bundle.predict_proba(data.X[plan.test_idx])
@@ -84,8 +81,6 @@ def train(config: TrainConfig) -> TrainResult:
     result = TrainResult(config.registered_name, bundle, bundle_path, sha256_hex(payload), best, scores, metrics,
                          report_dir, files, data.fingerprint, plan.groups.kind, timings)
     if config.register_model:
-        if warm is not None:
-            warm.join()
         result = _register(config, result)
         _lap(timings, "register_s", clock)
     return result
@@ -95,24 +90,6 @@ def _lap(timings: dict[str, float], name: str, started: float) -> float:
     now = time.perf_counter()
     timings[name] = now - started
     return now
-
-
-def _warm_registry() -> threading.Thread:
-    """Import MLflow's model-saving code and build its map of installed packages (a one-off per process, 0.25-0.7 s,
-    that ``save_model`` would otherwise pay at registration) while the CV runs."""
-
-    def warm() -> None:
-        try:
-            import mlflow.pyfunc  # noqa: F401
-            from mlflow.utils import requirements_utils
-
-            requirements_utils._init_modules_to_packages_map()  # type: ignore[no-untyped-call]
-        except Exception:  # an optimisation only: registration does the same work itself if this fails
-            log.debug("MLflow warm-up failed", exc_info=True)
-
-    thread = threading.Thread(target=warm, name="mtlf-registry-warm-up", daemon=True)
-    thread.start()
-    return thread
 
 
 def _assemble(config: TrainConfig) -> tuple[TrainingSet, int | None]:
