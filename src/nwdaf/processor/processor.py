@@ -116,13 +116,8 @@ class Processor:
 
     async def publish_window(self, window: ClosedWindow) -> None:
         self.stats.windows += 1
-        flows = window.flows
-        step = self.settings.flow_records_per_message
-        for offset in range(0, max(flows.height, 1), step):
-            chunk = columns_of(flows.slice(offset, step))
-            batch = FlowRecordBatch(window_start=window.start, window_end=window.end, columns=chunk)
-            await self.bus.publish(topics.FLOW_RECORDS, encode(batch, type_=FLOW_RECORD_BATCH, source="processor"))
-        self.stats.flow_records += flows.height
+        if not window.update:
+            await self._publish_flows(window)
         feats = ue_features(window, self.settings.window_s)
         if not feats.is_empty():
             fb = UeFeatureBatch(window_start=window.start, window_end=window.end, columns=columns_of(feats))
@@ -130,6 +125,15 @@ class Processor:
             self.stats.feature_rows += feats.height
         if self.settings.slice_features:
             await self._publish_slices(window)
+
+    async def _publish_flows(self, window: ClosedWindow) -> None:
+        flows = window.flows
+        step = self.settings.flow_records_per_message
+        for offset in range(0, max(flows.height, 1), step):
+            chunk = columns_of(flows.slice(offset, step))
+            batch = FlowRecordBatch(window_start=window.start, window_end=window.end, columns=chunk)
+            await self.bus.publish(topics.FLOW_RECORDS, encode(batch, type_=FLOW_RECORD_BATCH, source="processor"))
+        self.stats.flow_records += flows.height
 
     async def _publish_slices(self, window: ClosedWindow) -> None:
         feats = slice_features(window, self.settings.window_s)

@@ -1,4 +1,11 @@
-"""Sliding windows over per-period usage rows: a window closes as soon as a newer report period arrives."""
+"""Sliding windows over per-period usage rows: a window closes as soon as a newer report period arrives.
+
+A UPF splits a large period report across several notifications (``upf.max_items_per_notification``). The first
+one closes the period's window; each further one of the same period *updates* it: the features are computed again
+over everything received, so an engine does not wait a whole period for the UEs of the later parts. The flow
+records of a window go out once, when it closes; a later part's flows are in the next window's records (windows
+overlap by all but one period), so no flow record is stored twice for one window.
+"""
 
 from __future__ import annotations
 
@@ -23,6 +30,8 @@ class ClosedWindow:
     flows: pl.DataFrame
     recent_start: float | None = None
     recent: pl.DataFrame | None = None
+    update: bool = False
+    """True for a window already emitted, computed again with a later part of its newest report period."""
 
 
 @dataclass
@@ -43,18 +52,23 @@ class SlidingWindows:
             return None
         self._frames.append(rows)
         end = float(rows["end_ts"].max())  # type: ignore[arg-type]
-        # Compared as a difference: at epoch magnitudes (1.7e9 s) ``last + 1e-9`` rounds back to ``last``, and every
-        # notification of one report period would close a window of its own.
-        if self._last_end is not None and (end <= self._last_end or end - self._last_end < self.hop_s):
+        last = self._last_end
+        # Compared as a difference: at epoch magnitudes (1.7e9 s) ``last + 1e-9`` rounds back to ``last``.
+        if last is not None and end == last:
+            return self._window(end, update=True)
+        if last is not None and (end < last or end - last < self.hop_s):
             return None
         self._last_end = end
+        self._prune(end - self.window_s)
+        return self._window(end)
+
+    def _window(self, end: float, update: bool = False) -> ClosedWindow:
         start = end - self.window_s
-        self._prune(start)
         current = pl.concat(list(self._frames), how="vertical").filter(pl.col("end_ts") > start)
         newest = current.filter(pl.col("end_ts") >= end)
         recent_start = float(newest["start_ts"].min())  # type: ignore[arg-type]
         return ClosedWindow(start, end, aggregate_flows(current, start), recent_start,
-                            aggregate_flows(newest, recent_start))
+                            aggregate_flows(newest, recent_start), update)
 
     def _prune(self, start: float) -> None:
         while self._frames and float(self._frames[0]["end_ts"].max()) <= start:  # type: ignore[arg-type]

@@ -95,30 +95,39 @@ def test_aggregate_merges_periods_of_one_flow() -> None:
     assert rec["supi"] == "imsi-1"
 
 
-def test_window_emits_once_per_new_report_time() -> None:
+def _part(ue: str, supi: str, end: float, flow: str) -> pl.DataFrame:
+    return rows_frame(notification_rows({"notificationItems": [_item(ue, supi, end, [(flow, 1, 1, 1, 1, 0)])]}))
+
+
+def test_window_closes_per_report_time_and_later_parts_of_a_period_update_it() -> None:
     win = SlidingWindows(window_s=4.0)
     f = "permit out 6 from 10.45.0.2 40000 to 1.1.1.1 80"
-    first = win.add(rows_frame(notification_rows({"notificationItems": [_item("10.45.0.2", "s", 102.0,
-                                                                             [(f, 1, 1, 1, 1, 0)])]})))
+    g = "permit out 6 from 10.45.0.3 40001 to 1.1.1.1 80"
+    first = win.add(_part("10.45.0.2", "s", 102.0, f))
     assert first is not None
-    assert (first.start, first.end) == (98.0, 102.0)
-    same_time = win.add(rows_frame(notification_rows({"notificationItems": [_item("10.45.0.3", "t", 102.0,
-                                                                                 [(f, 1, 1, 1, 1, 0)])]})))
-    assert same_time is None
-    later = win.add(rows_frame(notification_rows({"notificationItems": [_item("10.45.0.2", "s", 108.0,
-                                                                             [(f, 1, 1, 1, 1, 0)])]})))
+    assert (first.start, first.end, first.update) == (98.0, 102.0, False)
+    same_time = win.add(_part("10.45.0.3", "t", 102.0, g))  # the second notification of that report period
+    assert same_time is not None
+    assert (same_time.start, same_time.end) == (98.0, 102.0)
+    assert same_time.update
+    assert sorted(same_time.flows["src_ip"]) == ["10.45.0.2", "10.45.0.3"]  # features see the whole period
+    later = win.add(_part("10.45.0.2", "s", 108.0, f))
     assert later is not None
+    assert not later.update
     assert later.flows.height == 1  # the rows ending at 102 fell out of (104, 108]
+    assert win.add(_part("10.45.0.2", "s", 107.0, f)) is None  # a late part of an older period: no window
 
 
-def test_notifications_of_one_period_close_one_window_at_epoch_times() -> None:
+def test_parts_of_one_period_at_epoch_times_update_one_window() -> None:
     win = SlidingWindows(window_s=10.0)
-    f = "permit out 6 from 10.45.0.2 40000 to 1.1.1.1 80"
     t = 1_750_000_000.0
-    closed = [win.add(rows_frame(notification_rows({"notificationItems": [
-        _item(f"10.45.0.{i}", f"imsi-{i}", t + period, [(f, 1, 1, 1, 1, 0)])]})))
-        for period in (0.0, 1.0) for i in range(2, 5)]
-    assert [w is not None for w in closed] == [True, False, False, True, False, False]
+    closed = [win.add(_part(f"10.45.0.{i}", f"imsi-{i}", t + period,
+                            f"permit out 6 from 10.45.0.{i} 40000 to 1.1.1.1 80"))
+              for period in (0.0, 1.0) for i in range(2, 5)]
+    assert all(w is not None for w in closed)
+    windows = [w for w in closed if w is not None]
+    assert [w.update for w in windows] == [False, True, True, False, True, True]
+    assert [w.flows.height for w in windows] == [1, 2, 3, 3, 3, 3]
 
 
 def _scan_and_web_message() -> Message:
@@ -154,6 +163,36 @@ async def test_a_window_flow_records_go_out_in_bounded_messages() -> None:
     assert sorted(ports) == sorted([*range(1, 60), 443])
     assert {(b.window_start, b.window_end) for b in flows} == {(flows[0].window_start, flows[0].window_end)}
     assert proc.stats.flow_records == 60
+
+
+async def test_a_report_split_over_notifications_updates_the_features_and_stores_flows_once() -> None:
+    bus = InMemoryBus()
+    proc = Processor(bus, ProcessorSettings(window_s=10))
+    flows: list[FlowRecordBatch] = []
+    feats: list[UeFeatureBatch] = []
+
+    async def on_flows(m: Message) -> None:
+        flows.append(decode(m.value, FlowRecordBatch).payload)
+
+    async def on_feats(m: Message) -> None:
+        feats.append(decode(m.value, UeFeatureBatch).payload)
+
+    await bus.subscribe([topics.FLOW_RECORDS], "t1", on_flows)
+    await bus.subscribe([topics.UE_FEATURES], "t2", on_feats)
+    t = 1_750_000_000.0
+    for part, ue in enumerate(("10.45.0.2", "10.45.0.3")):  # one report period, two notifications
+        body = {"notificationItems": [_item(ue, f"imsi-{part}", t, [(f"permit out 6 from {ue} 4000 to 1.1.1.1 443",
+                                                                    10, 10, 1, 1, 0)])]}
+        note = NfNotification(source="upf-ee", received_at=datetime.now(UTC), body=body)
+        await proc.on_message(Message(topics.UPF_EE_NOTIFICATIONS, encode(note, type_=NF_NOTIFICATION)))
+    for _ in range(100):
+        if len(feats) == 2 and flows:
+            break
+        await asyncio.sleep(0.01)
+    await bus.close()
+    assert [sorted(f.columns["supi"]) for f in feats] == [["imsi-0"], ["imsi-0", "imsi-1"]]
+    assert [b.rows for b in flows] == [1]  # the window's records went out when it closed; no second copy
+    assert proc.stats.flow_records == 1
 
 
 async def test_processor_publishes_flows_and_ue_features_once() -> None:
