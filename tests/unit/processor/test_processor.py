@@ -130,6 +130,22 @@ def test_parts_of_one_period_at_epoch_times_update_one_window() -> None:
     assert [w.flows.height for w in windows] == [1, 2, 3, 3, 3, 3]
 
 
+async def _collect(bus: InMemoryBus) -> tuple[list[FlowRecordBatch], list[UeFeatureBatch]]:
+    """Lists that fill with the processor's flow-record and UE-feature batches as they are published."""
+    flows: list[FlowRecordBatch] = []
+    feats: list[UeFeatureBatch] = []
+
+    async def on_flows(m: Message) -> None:
+        flows.append(decode(m.value, FlowRecordBatch).payload)
+
+    async def on_feats(m: Message) -> None:
+        feats.append(decode(m.value, UeFeatureBatch).payload)
+
+    await bus.subscribe([topics.FLOW_RECORDS], "t1", on_flows)
+    await bus.subscribe([topics.UE_FEATURES], "t2", on_feats)
+    return flows, feats
+
+
 def _scan_and_web_message() -> Message:
     """One UPF notification: a bot scanning 59 ports of 20 servers and a web UE with one flow (60 flows)."""
     scan = [(f"permit out 6 from 10.45.0.66 {40000 + p} to 10.61.0.{p % 20 + 1} {p}", 60, 0, 1, 0, 0)
@@ -146,12 +162,7 @@ def _scan_and_web_message() -> Message:
 async def test_a_window_flow_records_go_out_in_bounded_messages() -> None:
     bus = InMemoryBus()
     proc = Processor(bus, ProcessorSettings(window_s=10, flow_records_per_message=7))
-    flows: list[FlowRecordBatch] = []
-
-    async def on_flows(m: Message) -> None:
-        flows.append(decode(m.value, FlowRecordBatch).payload)
-
-    await bus.subscribe([topics.FLOW_RECORDS], "t1", on_flows)
+    flows, _ = await _collect(bus)
     await proc.on_message(_scan_and_web_message())
     for _ in range(100):
         if sum(b.rows for b in flows) >= 60:
@@ -168,17 +179,7 @@ async def test_a_window_flow_records_go_out_in_bounded_messages() -> None:
 async def test_a_report_split_over_notifications_updates_the_features_and_stores_flows_once() -> None:
     bus = InMemoryBus()
     proc = Processor(bus, ProcessorSettings(window_s=10))
-    flows: list[FlowRecordBatch] = []
-    feats: list[UeFeatureBatch] = []
-
-    async def on_flows(m: Message) -> None:
-        flows.append(decode(m.value, FlowRecordBatch).payload)
-
-    async def on_feats(m: Message) -> None:
-        feats.append(decode(m.value, UeFeatureBatch).payload)
-
-    await bus.subscribe([topics.FLOW_RECORDS], "t1", on_flows)
-    await bus.subscribe([topics.UE_FEATURES], "t2", on_feats)
+    flows, feats = await _collect(bus)
     t = 1_750_000_000.0
     for part, ue in enumerate(("10.45.0.2", "10.45.0.3")):  # one report period, two notifications
         body = {"notificationItems": [_item(ue, f"imsi-{part}", t, [(f"permit out 6 from {ue} 4000 to 1.1.1.1 443",
@@ -198,17 +199,7 @@ async def test_a_report_split_over_notifications_updates_the_features_and_stores
 async def test_processor_publishes_flows_and_ue_features_once() -> None:
     bus = InMemoryBus()
     proc = Processor(bus, ProcessorSettings(window_s=10))
-    flows: list[FlowRecordBatch] = []
-    feats: list[UeFeatureBatch] = []
-
-    async def on_flows(m: Message) -> None:
-        flows.append(decode(m.value, FlowRecordBatch).payload)
-
-    async def on_feats(m: Message) -> None:
-        feats.append(decode(m.value, UeFeatureBatch).payload)
-
-    await bus.subscribe([topics.FLOW_RECORDS], "t1", on_flows)
-    await bus.subscribe([topics.UE_FEATURES], "t2", on_feats)
+    flows, feats = await _collect(bus)
     msg = _scan_and_web_message()
     await proc.on_message(msg)
     await proc.on_message(msg)  # redelivery of the same envelope
