@@ -112,16 +112,22 @@ def _metrics(result: TrainResult) -> list[Metric]:
 
 def _save_pyfunc(path: Path, result: TrainResult) -> None:
     import mlflow.pyfunc
+    import pandas as pd
     from mlflow.models import ModelSignature
     from mlflow.types import ColSpec, Schema
 
     from nwdaf.mtlf.pyfunc import BUNDLE_ARTIFACT, BundlePyfunc
 
-    inputs = Schema([ColSpec("double", c) for c in result.bundle.meta.feature_columns])
+    columns = list(result.bundle.meta.feature_columns)
+    inputs = Schema([ColSpec("double", c) for c in columns])
     signature = ModelSignature(inputs=inputs, outputs=Schema([ColSpec("double")]))
+    # An input example (one all-zero row, checked against the signature, never scored) documents the served
+    # schema, and spares MLflow's "no input example" warning: silencing it with catch_warnings is not
+    # thread-safe, and training runs in a worker thread while the MTLF polls the registry in others.
+    example = pd.DataFrame([[0.0] * len(columns)], columns=columns)
     mlflow.pyfunc.save_model(
         path=str(path), python_model=BundlePyfunc(), artifacts={BUNDLE_ARTIFACT: str(result.bundle_path)},
-        signature=signature, pip_requirements=_PIP_REQUIREMENTS,
+        signature=signature, input_example=example, pip_requirements=_PIP_REQUIREMENTS,
     )
 
 
