@@ -112,7 +112,7 @@ def _metrics(result: TrainResult) -> list[Metric]:
 
 def _save_pyfunc(path: Path, result: TrainResult) -> None:
     import mlflow.pyfunc
-    import pandas as pd
+    import pandas as pd  # type: ignore[import-untyped]
     from mlflow.models import ModelSignature
     from mlflow.types import ColSpec, Schema
 
