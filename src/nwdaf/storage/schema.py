@@ -192,14 +192,7 @@ def record_id(batch_id: str, table_name: str, index: int) -> int:
 
 def assign_record_ids(rows: Sequence[Mapping[str, Any]], batch_id: str, table_name: str) -> list[dict[str, Any]]:
     """Copies of ``rows`` with ``record_id`` set from the batch, unless a row already has one."""
-    # The same digests as record_id(): the common prefix is hashed once and the hasher copied per row.
-    prefix = hashlib.blake2b(f"{batch_id}\x00{table_name}\x00".encode(), digest_size=8)
-    out: list[dict[str, Any]] = []
-    for i, row in enumerate(rows):
-        h = prefix.copy()
-        h.update(str(i).encode())
-        out.append({"record_id": int.from_bytes(h.digest(), "big"), **row})
-    return out
+    return [{"record_id": record_id(batch_id, table_name, i), **row} for i, row in enumerate(rows)]
 
 
 def _number(col: Column, value: Any, where: str) -> int | float | None:
