@@ -12,7 +12,6 @@ Anything else (``https``, HTTP/2 to our own NFs) stays with :class:`nwdaf.sbi.Sb
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -272,5 +271,3 @@ class CallbackClient:
             for conn in conns:
                 conn.close()
         self._idle.clear()
-        with contextlib.suppress(Exception):
-            await asyncio.sleep(0)
