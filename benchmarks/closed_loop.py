@@ -34,6 +34,7 @@ import yaml
 
 from nwdaf.config import Settings, load_settings
 from nwdaf.demo import bench
+from nwdaf.testing.profiling import cpu_ticks
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from notify_lateness import add_arguments, run_all, stop_process
@@ -120,10 +121,10 @@ def idle_cpu(layout: Mapping[str, list[str]], idle_s: float, settle_s: float, re
             dead = [n for n, p in procs.items() if p.poll() is not None]
             if dead:
                 raise RuntimeError(f"service process(es) {dead} exited during start-up")
-            before = {n: bench.cpu_ticks(p.pid) for n, p in procs.items()}
+            before = {n: cpu_ticks(p.pid) for n, p in procs.items()}
             t = time.monotonic()
             time.sleep(idle_s)
-            after = {n: bench.cpu_ticks(p.pid) for n, p in procs.items()}
+            after = {n: cpu_ticks(p.pid) for n, p in procs.items()}
             elapsed = time.monotonic() - t
         finally:
             for proc in reversed(procs.values()):

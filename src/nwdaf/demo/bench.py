@@ -305,29 +305,3 @@ def reports_due(anchors: Iterable[float], t0: float, t1: float, period_s: float)
         return max(0, math.ceil((t - a) / period_s) - 1)
 
     return sum(due_before(a, t1) - due_before(a, t0) for a in anchors)
-
-
-def cpu_ticks(pid: int, proc: Path = Path("/proc")) -> int:
-    """utime + stime (clock ticks) of ``pid`` and its live descendants; every thread counts."""
-    parents: dict[int, int] = {}
-    ticks: dict[int, int] = {}
-    for entry in proc.iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue  # gone meanwhile
-        parents[int(entry.name)] = int(fields[1])
-        ticks[int(entry.name)] = int(fields[11]) + int(fields[12])
-
-    def descends(p: int) -> bool:
-        seen = set()
-        while p not in seen and p in parents:
-            if p == pid:
-                return True
-            seen.add(p)
-            p = parents[p]
-        return False
-
-    return sum(t for p, t in ticks.items() if descends(p))

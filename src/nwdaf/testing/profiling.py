@@ -7,6 +7,7 @@ import math
 import os
 import pstats
 import sysconfig
+from pathlib import Path
 from typing import Any
 
 IDLE = "(event loop idle: waiting on worker threads, timers, sockets)"
@@ -39,13 +40,34 @@ def profile_summary(profile: cProfile.Profile, top: int = 16) -> dict[str, list[
             "functions": sorted(funcs, key=lambda kv: -kv[1])[:top]}
 
 
+def cpu_ticks(pid: int, proc: Path = Path("/proc")) -> int:
+    """utime + stime (clock ticks) of ``pid`` and its live descendants; every thread counts."""
+    parents: dict[int, int] = {}
+    ticks: dict[int, int] = {}
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # gone meanwhile
+        parents[int(entry.name)] = int(fields[1])
+        ticks[int(entry.name)] = int(fields[11]) + int(fields[12])
+
+    def descends(p: int) -> bool:
+        seen = set()
+        while p not in seen and p in parents:
+            if p == pid:
+                return True
+            seen.add(p)
+            p = parents[p]
+        return False
+
+    return sum(t for p, t in ticks.items() if descends(p))
+
+
 def process_cpu_s(pid: int | None) -> float:
-    """User + system CPU seconds a process has used so far (Linux ``/proc``); NaN when unknown or gone."""
-    if pid is None:
+    """User + system CPU seconds a process (and its descendants) has used so far; NaN when unknown or gone."""
+    if pid is None or not os.path.exists(f"/proc/{pid}"):
         return math.nan
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
-            stat = f.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return math.nan
-    return (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
+    return cpu_ticks(pid) / os.sysconf("SC_CLK_TCK")

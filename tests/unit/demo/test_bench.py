@@ -11,6 +11,7 @@ import pytest
 from nwdaf.config import load_settings
 from nwdaf.demo import bench
 from nwdaf.demo.run import DemoOptions, build_population, timelines
+from nwdaf.testing.profiling import cpu_ticks
 
 pytestmark = pytest.mark.unit
 
@@ -202,6 +203,6 @@ def test_cpu_ticks_sum_a_process_and_its_descendants_only(tmp_path: Path) -> Non
     (tmp_path / "self").mkdir()
     (tmp_path / "103").mkdir()  # vanished between listing and reading
 
-    assert bench.cpu_ticks(100, tmp_path) == 50
-    assert bench.cpu_ticks(101, tmp_path) == 10
-    assert bench.cpu_ticks(999, tmp_path) == 0
+    assert cpu_ticks(100, tmp_path) == 50
+    assert cpu_ticks(101, tmp_path) == 10
+    assert cpu_ticks(999, tmp_path) == 0
