@@ -8,12 +8,17 @@ Kafka: uses KAFKA_BOOTSTRAP when set, else starts its own broker with scripts/se
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+# Run as a script: the repo root holds benchmarks.support and tests.support (neither ships in the wheel).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
 import argparse
 import asyncio
 import json
 import os
 import statistics
-import sys
 import time
 import uuid
 from collections.abc import Callable
@@ -21,10 +26,10 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 
 import orjson
+from tests.support.kafka import KafkaBroker, KafkaServer, broker_from_env
 
-from nwdaf.bus import EventBus, InMemoryBus, Message, decode, encode
-from nwdaf.events import NF_NOTIFICATION, NfNotification
-from nwdaf.testing.kafka import KafkaBroker, KafkaServer, broker_from_env
+from nwdaf.platform.bus import EventBus, InMemoryBus, Message, decode, encode
+from nwdaf.platform.events import NF_NOTIFICATION, NfNotification
 
 WINDOW = 1000  # publishes in flight at once
 KEYS = 1000  # distinct UEs
@@ -186,7 +191,7 @@ def bench_codecs(rounds: int) -> list[CodecResult]:
     doc = orjson.loads(raw)
     results = [
         CodecResult(
-            "envelope: pydantic + orjson (nwdaf.bus.encode/decode)",
+            "envelope: pydantic + orjson (nwdaf.platform.bus.encode/decode)",
             len(raw),
             time_per_call(lambda: encode(payload, type_=NF_NOTIFICATION, source="collector"), rounds),
             time_per_call(lambda: decode(raw, NfNotification, type_=NF_NOTIFICATION), rounds),
@@ -230,7 +235,7 @@ async def run(messages: int, backends: list[str]) -> Report:
     if "memory" in backends:
         report.backends.append(await bench_backend("memory", InMemoryBus(partitions=4), values, "in-process"))
     if "kafka" in backends:
-        from nwdaf.bus.kafka import KafkaBus
+        from nwdaf.platform.bus.kafka import KafkaBus
 
         server: KafkaServer | None = None
         broker: KafkaBroker | None = broker_from_env()

@@ -7,8 +7,9 @@ notifications with many subscriptions; idle CPU of each service.
         [--notify-concurrency N] [--keepalive N] [--h2c]
         [--idle-s 30] [--settle-s 30] [--skip-loop] [--skip-lateness] [--skip-idle]
 
-1. ``--runs`` closed-loop runs per period (``nwdaf.demo.bench``), one model registry per period (trained once,
-   kept in ``--registry-dir``); p50/p95 of attack start -> release in periods, benign UEs released; the figure.
+1. ``--runs`` closed-loop runs per period (``benchmarks.support.closed_loop``), one model registry per period
+   (trained once, kept in ``--registry-dir``); p50/p95 of attack start -> release in periods, benign UEs released;
+   the figure.
 2. The NBI (anlf service) on 127.0.0.1 with ``--subscriptions`` PERIODIC (1 s) subscriptions whose callback is a
    real HTTP server in a child process; due -> sent and due -> received lateness over ``--lateness-periods`` s
    (``benchmarks/notify_lateness.py``, also runnable alone).
@@ -17,24 +18,28 @@ notifications with many subscriptions; idle CPU of each service.
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+# Run as a script: the repo root holds benchmarks.support and tests.support (neither ships in the wheel).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
 import argparse
 import asyncio
 import json
 import os
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import yaml
+from tests.support.profiling import cpu_ticks
 
-from nwdaf.config import Settings, load_settings
-from nwdaf.demo import bench
-from nwdaf.testing.profiling import cpu_ticks
+from nwdaf.app.config import Settings, load_settings
+from nwdaf.app.demo import bench
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from notify_lateness import add_arguments, run_all, stop_process

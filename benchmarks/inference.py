@@ -5,11 +5,17 @@
                                              [--repeats N] [--json OUT]
 
 Without ``--model-uri`` a small abnormal-behaviour model is trained on synthetic flows
-(:mod:`nwdaf.testing.mtlf_data`) and registered in a temporary SQLite registry. Both paths score the same
+(:mod:`tests.support.mtlf_data`) and registered in a temporary SQLite registry. Both paths score the same
 feature rows; the benchmark checks they return the same probabilities before timing them.
 """
 
 from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# Run as a script: the repo root holds benchmarks.support and tests.support (neither ships in the wheel).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import argparse
 import json
@@ -18,22 +24,20 @@ import signal
 import socket
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
 import numpy as np
 import polars as pl
+from tests.support.mtlf_data import labelled_flows
 
-from nwdaf.mtlf.bundle import ModelBundle, feature_matrix
-from nwdaf.mtlf.config import TrainConfig
-from nwdaf.mtlf.registry import ModelRegistry
-from nwdaf.mtlf.train import train
-from nwdaf.testing.mtlf_data import labelled_flows
+from nwdaf.lib.ml.bundle import ModelBundle, feature_matrix
+from nwdaf.nf.mtlf.config import TrainConfig
+from nwdaf.nf.mtlf.registry import ModelRegistry
+from nwdaf.nf.mtlf.train import train
 
 BATCHES = (1, 100, 10_000)
 
@@ -102,7 +106,7 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 def feature_rows(bundle: ModelBundle, n: int) -> pl.DataFrame:
-    from nwdaf.processor.features import graph_features, host_window_features
+    from nwdaf.lib.features import graph_features, host_window_features
 
     flows = labelled_flows(seed=9, benign_hosts=40, bot_hosts=10, windows=6)
     feats = host_window_features(flows, 60.0).join(graph_features(flows, 60.0), on=["window_start", "host"])

@@ -6,7 +6,7 @@
 
 The NBI (the ``anlf`` service as the runtime builds it: sqlite store, OpenAPI validation, the product's notifier
 and scheduler) runs here; the consumer's callback server runs in a child process on 127.0.0.1 so each has a core.
-``--client`` picks the notifier's HTTP client (the product default ``http1``: :mod:`nwdaf.sbi.callback`; or
+``--client`` picks the notifier's HTTP client (the product default ``http1``: :mod:`nwdaf.platform.sbi.callback`; or
 ``httpx``, the shared SBI client), ``--receiver`` the callback server (Hypercorn with a bare ASGI app, as our SMF
 serves; or a raw asyncio protocol answering 204, to see the NWDAF's own ceiling). ``benchmarks/closed_loop.py``
 runs this as its part 2.
@@ -31,19 +31,19 @@ from typing import Any, ClassVar
 
 import httpx
 
-from nwdaf.anlf.config import AnlfSettings
-from nwdaf.anlf.notifier import Delivery, Notifier
-from nwdaf.anlf.processor import EventsSubscriptionProcessor
-from nwdaf.anlf.service import build_anlf
-from nwdaf.bus import create_bus
-from nwdaf.config import Settings, load_settings
-from nwdaf.demo import bench
-from nwdaf.models import to_wire
-from nwdaf.runtime import ServiceContext, load_validator
-from nwdaf.sbi import SbiClient, create_sbi_app, start_server
-from nwdaf.sbi.callback import CallbackClient
-from nwdaf.smf.config import SmfSettings
-from nwdaf.smf.subscriber import subscription_request
+from nwdaf.app.config import Settings, load_settings
+from nwdaf.app.demo import bench
+from nwdaf.app.runtime import ServiceContext, load_validator
+from nwdaf.nf.anlf.config import AnlfSettings
+from nwdaf.nf.anlf.notifier import Delivery, Notifier
+from nwdaf.nf.anlf.processor import EventsSubscriptionProcessor
+from nwdaf.nf.anlf.service import build_anlf
+from nwdaf.nf.smf.config import SmfSettings
+from nwdaf.nf.smf.subscriber import subscription_request
+from nwdaf.platform.bus import create_bus
+from nwdaf.platform.models import to_wire
+from nwdaf.platform.sbi import SbiClient, create_sbi_app, start_server
+from nwdaf.platform.sbi.callback import CallbackClient
 
 PERIOD_S = 1
 

@@ -4,9 +4,9 @@
     .venv/bin/python benchmarks/pipeline.py [--records N] [--backends embedded,kafka] [--json OUT]
         [--ues 250] [--flows-per-ue 4] [--naive-records 2000] [--profile]
 
-The UPF's own report builder (nwdaf.testing.upf_load) writes per-flow Nupf_EventExposure NotificationData; the
-collector's Data Receiver publishes them on nwdaf.upf.ee-notifications; the real processor and storage services
-(the builders nwdaf.runtime uses) turn them into flow records and features and write them. A run ends when count
+The UPF's own report builder (tests.support.upf_load) writes per-flow Nupf_EventExposure NotificationData; the
+collector's Data Receiver publishes them on nwdaf.nf.upf.ee-notifications; the real processor and storage services
+(the builders nwdaf.app.runtime uses) turn them into flow records and features and write them. A run ends when count
 queries on the warehouse find every usage report, every flow record and every feature row the processor produced.
 Kafka: KAFKA_BOOTSTRAP when set, else a broker started with scripts/services/kafka; ClickHouse: CLICKHOUSE_URL when
 set, else a server started with scripts/services/clickhouse. Both are stopped by PID at the end; a server that
@@ -15,6 +15,12 @@ cannot start is reported and the other runs still happen.
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+# Run as a script: the repo root holds benchmarks.support and tests.support (neither ships in the wheel).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
 import argparse
 import asyncio
 import cProfile
@@ -22,7 +28,6 @@ import json
 import math
 import os
 import statistics
-import sys
 import tempfile
 import time
 import uuid
@@ -32,19 +37,19 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import orjson
+from tests.support.kafka import KafkaServer, broker_from_env
+from tests.support.profiling import process_cpu_s, profile_summary
+from tests.support.servers import ManagedServer, ServerError, server_from_env
+from tests.support.upf_load import UpfLoad, measurement_count
 
-from nwdaf.collector.processor import DataReceiver
-from nwdaf.config import BusSettings, Settings
-from nwdaf.processor.service import ProcessorService, build_processor
-from nwdaf.runtime import ServiceContext, open_context
-from nwdaf.storage.backends.mergetree import MergeTreeBackend
-from nwdaf.storage.config import SinkSettings, StorageSettings
-from nwdaf.storage.service import StorageService, build_storage
-from nwdaf.testing.kafka import KafkaServer, broker_from_env
-from nwdaf.testing.profiling import process_cpu_s, profile_summary
-from nwdaf.testing.servers import ManagedServer, ServerError, server_from_env
-from nwdaf.testing.upf_load import UpfLoad, measurement_count
-from nwdaf.upf.config import UpfConfig
+from nwdaf.app.config import BusSettings, Settings
+from nwdaf.app.runtime import ServiceContext, open_context
+from nwdaf.lib.storage.backends.mergetree import MergeTreeBackend
+from nwdaf.nf.collector.processor import DataReceiver
+from nwdaf.nf.processor.service import ProcessorService, build_processor
+from nwdaf.nf.storage.config import SinkSettings, StorageSettings
+from nwdaf.nf.storage.service import StorageService, build_storage
+from nwdaf.nf.upf.config import UpfConfig
 
 PERIOD_S = 1
 IN_FLIGHT = 8  # notifications the collector publishes concurrently

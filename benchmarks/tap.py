@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-import argparse
+import sys
 from pathlib import Path
 
-from nwdaf.upf.dataplane.bench import run_tap_benchmark
+# Run as a script: the repo root holds benchmarks.support and tests.support (neither ships in the wheel).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import argparse
+
+from benchmarks.support.tap import run_tap_benchmark
 
 
 def main() -> None:

@@ -6,7 +6,7 @@
 Flows: the real captures resampled, not synthetic: CTU-13 scenarios 11+12 (bots), IoT-23 34-1 (Mirai + benign) and
 the CIC-IDS2017 BENIGN sample, replicated until ``--flows`` rows with every replica's hosts renamed (``ip~rK``),
 so a window holds K times as many hosts, each with the real flows of its original. Datasets absent -> the
-synthetic set of :mod:`nwdaf.testing.mtlf_data` at the same size (said in the output). The flows are handed over
+synthetic set of :mod:`tests.support.mtlf_data` at the same size (said in the output). The flows are handed over
 in memory (as a warehouse query would), so the time is features + CV search + calibration + fit + report +
 MLflow registration (temporary SQLite store, its schema created before the clock starts), not the CSV import.
 
@@ -18,22 +18,26 @@ what a long-running MTLF sees).
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+# Run as a script: the repo root holds benchmarks.support and tests.support (neither ships in the wheel).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
 import argparse
 import json
 import os
-import sys
 import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
 import polars as pl
+from tests.support.mtlf_data import labelled_flows
 
-from nwdaf.datasets import read_flows
-from nwdaf.mtlf.config import TrainConfig
-from nwdaf.mtlf.registry import ModelRegistry
-from nwdaf.mtlf.train import train
-from nwdaf.testing.mtlf_data import labelled_flows
+from nwdaf.lib.flows import read_flows
+from nwdaf.nf.mtlf.config import TrainConfig
+from nwdaf.nf.mtlf.registry import ModelRegistry
+from nwdaf.nf.mtlf.train import train
 
 DATASETS = Path(os.environ.get("NWDAF_DATASETS_DIR", Path(__file__).resolve().parents[2] / "shared" / "datasets"))
 SPECS = (

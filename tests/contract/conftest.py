@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from nwdaf.models.openapi import OpenApiUnavailable, SpecValidator
+from nwdaf.platform.models.openapi import OpenApiUnavailable, SpecValidator
 
 
 @pytest.fixture(scope="session")

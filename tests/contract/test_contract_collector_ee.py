@@ -6,9 +6,9 @@ from typing import Any, get_args
 
 import pytest
 
-from nwdaf.collector.config import AmfEeTarget, AmfEventName, SmfEeTarget, SmfEventName
-from nwdaf.collector.consumer.ee_subscription import nf_instance_id
-from nwdaf.collector.consumer.namf_event_exposure import (
+from nwdaf.nf.collector.config import AmfEeTarget, AmfEventName, SmfEeTarget, SmfEventName
+from nwdaf.nf.collector.consumer.ee_subscription import nf_instance_id
+from nwdaf.nf.collector.consumer.namf_event_exposure import (
     AmfCreateEventSubscription,
     AmfEeSubscription,
     AmfEvent,
@@ -17,15 +17,15 @@ from nwdaf.collector.consumer.namf_event_exposure import (
     AmfUpdateEventOptionItem,
     build_amf_subscription,
 )
-from nwdaf.collector.consumer.nsmf_event_exposure import (
+from nwdaf.nf.collector.consumer.nsmf_event_exposure import (
     NsmfEventExposure,
     SmfEeSubscription,
     SmfEventSubscription,
     build_smf_subscription,
 )
-from nwdaf.models.common import WireModel
-from nwdaf.models.openapi import SpecValidator
-from nwdaf.sbi import SbiClient
+from nwdaf.platform.models.common import WireModel
+from nwdaf.platform.models.openapi import SpecValidator
+from nwdaf.platform.sbi import SbiClient
 
 pytestmark = pytest.mark.contract
 

@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import ValidationError
 
-import nwdaf.models as models
-from nwdaf.models import (
+import nwdaf.platform.models as models
+from nwdaf.platform.models import (
     BitRate,
     DateTime,
     EventType,
@@ -23,7 +23,7 @@ from nwdaf.models import (
     from_wire,
     to_wire,
 )
-from nwdaf.models.openapi import SchemaViolation, SpecValidator
+from nwdaf.platform.models.openapi import SchemaViolation, SpecValidator
 
 pytestmark = pytest.mark.contract
 
@@ -53,7 +53,7 @@ _RENAMED = {"AnalyticsException": "Exception"}
 
 def _schema_ref(model: type[WireModel]) -> str:
     name = model.__name__
-    if model.__module__ == "nwdaf.models.upf_ee":
+    if model.__module__ == "nwdaf.platform.models.upf_ee":
         filename = "TS29564_Nupf_EventExposure.yaml"
     else:
         filename = next((f for f, names in _FILES.items() if name in names), "TS29520_Nnwdaf_EventsSubscription.yaml")
@@ -80,7 +80,7 @@ def _all_subclasses(cls: type[WireModel]) -> set[type[WireModel]]:
 
 
 def test_every_model_is_public_and_checked() -> None:
-    defined = {m for m in _all_subclasses(WireModel) if m.__module__.startswith("nwdaf.models.")}
+    defined = {m for m in _all_subclasses(WireModel) if m.__module__.startswith("nwdaf.platform.models.")}
     assert defined == set(PUBLIC_MODELS)
     assert all(m.__name__ in models.__all__ for m in PUBLIC_MODELS)
 

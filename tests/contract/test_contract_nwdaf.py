@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from nwdaf.models import (
+from nwdaf.platform.models import (
     AbnormalBehaviour,
     Accuracy,
     AdditionalMeasurement,
@@ -57,8 +57,8 @@ from nwdaf.models import (
     UeCommunication,
     to_wire,
 )
-from nwdaf.models.events_subscription import MatchingDirection
-from nwdaf.models.openapi import SpecValidator
+from nwdaf.platform.models.events_subscription import MatchingDirection
+from nwdaf.platform.models.openapi import SpecValidator
 
 pytestmark = pytest.mark.contract
 

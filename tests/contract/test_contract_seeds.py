@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from nwdaf.models import (
+from nwdaf.platform.models import (
     NnwdafEventsSubscription,
     NnwdafEventsSubscriptionNotification,
     NotificationData,
@@ -23,7 +23,7 @@ from nwdaf.models import (
     parse_packet_rate,
     parse_traffic_volume,
 )
-from nwdaf.models.openapi import SchemaViolation, SpecValidator
+from nwdaf.platform.models.openapi import SchemaViolation, SpecValidator
 
 pytestmark = pytest.mark.contract
 

@@ -8,7 +8,7 @@ from uuid import UUID
 
 import pytest
 
-from nwdaf.models import (
+from nwdaf.platform.models import (
     ApplicationRelatedInformation,
     CreatedEventSubscription,
     CreateEventSubscription,
@@ -44,7 +44,7 @@ from nwdaf.models import (
     to_wire,
     to_wire_list,
 )
-from nwdaf.models.openapi import SpecValidator
+from nwdaf.platform.models.openapi import SpecValidator
 
 pytestmark = pytest.mark.contract
 

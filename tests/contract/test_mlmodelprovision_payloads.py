@@ -13,16 +13,16 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import APIRouter, FastAPI, Request, Response
+from tests.support.mtlf_data import labelled_flows
 
-from nwdaf.bus import create_bus
-from nwdaf.config import MlSettings, Settings
-from nwdaf.models.openapi import SpecValidator
-from nwdaf.mtlf.config import TrainConfig
-from nwdaf.mtlf.service import MtlfService, build_mtlf
-from nwdaf.mtlf.train import TrainResult, train
-from nwdaf.runtime import ServiceContext
-from nwdaf.sbi import SbiClient, create_sbi_app
-from nwdaf.testing.mtlf_data import labelled_flows
+from nwdaf.app.config import MlSettings, Settings
+from nwdaf.app.runtime import ServiceContext
+from nwdaf.nf.mtlf.config import TrainConfig
+from nwdaf.nf.mtlf.service import MtlfService, build_mtlf
+from nwdaf.nf.mtlf.train import TrainResult, train
+from nwdaf.platform.bus import create_bus
+from nwdaf.platform.models.openapi import SpecValidator
+from nwdaf.platform.sbi import SbiClient, create_sbi_app
 
 pytestmark = pytest.mark.contract
 

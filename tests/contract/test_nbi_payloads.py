@@ -16,20 +16,20 @@ import numpy as np
 import polars as pl
 import pytest
 
-from nwdaf.anlf.api import analytics_info, events_subscription
-from nwdaf.anlf.config import AnlfSettings
-from nwdaf.anlf.engines import AbnormalBehaviourEngine
-from nwdaf.anlf.metrics import AnlfMetrics
-from nwdaf.anlf.processor import EventsSubscriptionProcessor
-from nwdaf.anlf.state import FindingsState
-from nwdaf.anlf.store import SubscriptionStore
-from nwdaf.events import AbnormalBehaviourResult, AnalyticsResult, UeCommunicationResult, UeFeatureBatch
-from nwdaf.models import to_wire
-from nwdaf.models.openapi import SpecValidator
-from nwdaf.sbi import ProblemError, SbiClient, create_sbi_app
-from nwdaf.smf.config import SmfSettings
-from nwdaf.smf.processor import parse_notifications
-from nwdaf.smf.subscriber import subscription_request
+from nwdaf.nf.anlf.api import analytics_info, events_subscription
+from nwdaf.nf.anlf.config import AnlfSettings
+from nwdaf.nf.anlf.metrics import AnlfMetrics
+from nwdaf.nf.anlf.processor import EventsSubscriptionProcessor
+from nwdaf.nf.anlf.state import FindingsState
+from nwdaf.nf.anlf.store import SubscriptionStore
+from nwdaf.nf.engines import AbnormalBehaviourEngine
+from nwdaf.nf.smf.config import SmfSettings
+from nwdaf.nf.smf.processor import parse_notifications
+from nwdaf.nf.smf.subscriber import subscription_request
+from nwdaf.platform.events import AbnormalBehaviourResult, AnalyticsResult, UeCommunicationResult, UeFeatureBatch
+from nwdaf.platform.models import to_wire
+from nwdaf.platform.models.openapi import SpecValidator
+from nwdaf.platform.sbi import ProblemError, SbiClient, create_sbi_app
 
 pytestmark = pytest.mark.contract
 

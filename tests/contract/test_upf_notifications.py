@@ -17,14 +17,14 @@ import httpx
 import orjson
 import pytest
 
-from nwdaf.models.openapi import SpecValidator
-from nwdaf.sbi import SbiClient, create_sbi_app
-from nwdaf.upf.config import UpfConfig
-from nwdaf.upf.dataplane.batch import PacketBatch
-from nwdaf.upf.dataplane.synthetic import Scenario, SyntheticUe
-from nwdaf.upf.reporting import reporting_tick
-from nwdaf.upf.service import UpfService, create_upf_service, process_batch
-from nwdaf.upf.state import DataClock
+from nwdaf.lib.dataplane.batch import PacketBatch
+from nwdaf.lib.dataplane.synthetic import Scenario, SyntheticUe
+from nwdaf.nf.upf.config import UpfConfig
+from nwdaf.nf.upf.reporting import reporting_tick
+from nwdaf.nf.upf.service import UpfService, create_upf_service, process_batch
+from nwdaf.nf.upf.state import DataClock
+from nwdaf.platform.models.openapi import SpecValidator
+from nwdaf.platform.sbi import SbiClient, create_sbi_app
 
 pytestmark = pytest.mark.contract
 
@@ -218,12 +218,12 @@ async def test_subscribe_response_and_errors_validate(spec: SpecValidator) -> No
 
 
 def test_application_related_info_validates(spec: SpecValidator) -> None:
-    from nwdaf.models.common import to_wire
-    from nwdaf.models.upf_ee import DnProtocol, EventType, MeasurementType, NotificationData, NotificationItem
-    from nwdaf.upf.appinfo import DomainObserver
-    from nwdaf.upf.dataplane.sessions import SessionTable
-    from nwdaf.upf.reports import EventSpec, ReportContext, event_items
-    from nwdaf.upf.usage import Level, Usage
+    from nwdaf.lib.dataplane.sessions import SessionTable
+    from nwdaf.nf.upf.appinfo import DomainObserver
+    from nwdaf.nf.upf.reports import EventSpec, ReportContext, event_items
+    from nwdaf.nf.upf.usage import Level, Usage
+    from nwdaf.platform.models.common import to_wire
+    from nwdaf.platform.models.upf_ee import DnProtocol, EventType, MeasurementType, NotificationData, NotificationItem
 
     table = SessionTable()
     table.establish("imsi-001010000000001", 1, ue_ipv4="10.45.0.2")

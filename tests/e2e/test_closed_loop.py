@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from nwdaf.config import load_settings
-from nwdaf.demo.cli import demo_settings, verdict
-from nwdaf.demo.run import DemoOptions, run_demo
+from nwdaf.app.config import load_settings
+from nwdaf.app.demo.cli import demo_settings, verdict
+from nwdaf.app.demo.run import DemoOptions, run_demo
 
 pytestmark = pytest.mark.e2e
 

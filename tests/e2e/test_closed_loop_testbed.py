@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from nwdaf.config import load_settings
-from nwdaf.demo.cli import demo_settings, verdict
-from nwdaf.demo.run import DemoOptions
-from nwdaf.upf.testbed.netns import netns_permitted
+from nwdaf.app.config import load_settings
+from nwdaf.app.demo.cli import demo_settings, verdict
+from nwdaf.app.demo.run import DemoOptions
+from nwdaf.lib.testbed.netns import netns_permitted
 
 pytestmark = pytest.mark.e2e
 
@@ -19,7 +19,7 @@ REASON = netns_permitted()
 
 @pytest.mark.skipif(REASON is not None, reason=f"testbed unavailable: {REASON}")
 def test_nmap_bot_is_cut_off_and_benign_ues_keep_working(tmp_path: Path) -> None:
-    from nwdaf.demo.testbed import run_testbed_demo
+    from nwdaf.app.demo.testbed import run_testbed_demo
 
     settings = demo_settings(load_settings(), tmp_path / "run", tmp_path / "registry", 1, 10.0)
     lines: list[str] = []

@@ -1,0 +1,1 @@
+"""Support code for the benchmarks: contenders, runs, statistics and tables (not shipped in the wheel)."""

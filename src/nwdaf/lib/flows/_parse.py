@@ -1,0 +1,238 @@
+"""Shared text handling of the importers: line reading, field splitting, typed parsing with per-row errors.
+
+Every file is read as numbered text lines first, so a malformed row is reported with its real line number. Field
+splitting and type conversion are vectorised polars expressions; only lines containing a quote character go
+through the ``csv`` module (quoted CSV fields may hold the separator).
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import zlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final, Literal, NamedTuple
+
+import polars as pl
+
+from nwdaf.lib.flows.schema import FLOW_SCHEMA, FLOW_SCHEMA_NO_LABELS
+
+OnError = Literal["raise", "count"]
+MAX_REPORTED_ERRORS: Final = 20
+LINE: Final = "_line"
+RAW: Final = "_raw"
+FIELDS: Final = "_fields"
+REASON: Final = "_reason"
+
+
+class FlowFormatError(ValueError):
+    """A flow file that cannot be parsed; names the file and (when known) the 1-based line."""
+
+    def __init__(self, path: str | Path, line: int | None, reason: str) -> None:
+        self.path = str(path)
+        self.line = line
+        self.reason = reason
+        where = f"{self.path}:{line}" if line is not None else self.path
+        super().__init__(f"{where}: {reason}")
+
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    """One skipped row: its 1-based line number in the (decompressed) file and why it was rejected."""
+
+    line: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ImportStats:
+    """What one file import read and skipped (``on_error="count"``); ``errors`` holds the first few rows."""
+
+    path: str
+    rows_read: int
+    rows_skipped: int
+    errors: tuple[RowError, ...]
+
+    @property
+    def rows_ok(self) -> int:
+        """Rows that made it into the returned frame."""
+        return self.rows_read - self.rows_skipped
+
+
+class FlowImport(NamedTuple):
+    """Flows read from one spec plus one :class:`ImportStats` per file."""
+
+    flows: pl.DataFrame
+    stats: tuple[ImportStats, ...]
+
+    @property
+    def rows_skipped(self) -> int:
+        """Malformed rows skipped over all files."""
+        return sum(s.rows_skipped for s in self.stats)
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """How one output column is parsed.
+
+    ``raw`` is the source text (already null for the format's "no value" markers): a row whose ``raw`` is set
+    but whose ``value`` comes out null is malformed; so is a row whose ``raw`` is null for a ``required`` field.
+    """
+
+    name: str
+    value: pl.Expr
+    raw: pl.Expr | None = None
+    expect: str = "a value"
+    required: bool = False
+
+    def reason(self) -> pl.Expr | None:
+        """Error text for a bad row, null for a good one."""
+        if self.raw is None:
+            return None
+        bad = pl.format(f"column {self.name}: expected {self.expect}, got '{{}}'", self.raw)
+        if self.required:
+            missing = pl.lit(f"column {self.name}: missing value")
+            return pl.when(self.raw.is_null()).then(missing).when(self.value.is_null()).then(bad)
+        return pl.when(self.raw.is_not_null() & self.value.is_null()).then(bad)
+
+
+def read_lines(path: Path) -> pl.DataFrame:
+    """Non-blank lines of a (possibly gzip-compressed) UTF-8 text file with their 1-based line numbers."""
+    data = path.read_bytes()
+    if data[:2] == b"\x1f\x8b":
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise FlowFormatError(path, None, f"corrupt gzip data: {exc}") from exc
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise FlowFormatError(path, line, "not valid UTF-8 text") from exc
+    lines = pl.Series(RAW, text.split("\n"), dtype=pl.String).str.strip_suffix("\r")
+    frame = pl.DataFrame({LINE: pl.int_range(1, len(lines) + 1, eager=True, dtype=pl.Int64), RAW: lines})
+    return frame.filter(pl.col(RAW).str.strip_chars() != "")
+
+
+def split_fields(lines: pl.DataFrame, sep: str, *, quoting: bool) -> pl.DataFrame:
+    """Add a ``_fields`` list column; with ``quoting``, lines holding ``"`` are split by the csv module."""
+    if not quoting:
+        return lines.with_columns(pl.col(RAW).str.split(sep, literal=True).alias(FIELDS))
+    has_quote = pl.col(RAW).str.contains('"', literal=True)
+    plain = lines.filter(~has_quote).with_columns(pl.col(RAW).str.split(sep, literal=True).alias(FIELDS))
+    quoted = lines.filter(has_quote)
+    if quoted.height == 0:
+        return plain
+    parsed = [next(csv.reader([raw], delimiter=sep), []) for raw in quoted.get_column(RAW).to_list()]
+    quoted = quoted.with_columns(pl.Series(FIELDS, parsed, dtype=pl.List(pl.String)))
+    return pl.concat([plain, quoted]).sort(LINE)
+
+
+def raw_columns(rows: pl.DataFrame, names: list[str], wanted: dict[str, str]) -> pl.DataFrame:
+    """Pick fields by header name into string columns named by ``wanted`` (header -> column name).
+
+    A row with another field count than the header gets a ``_reason``.
+    """
+    count = pl.col(FIELDS).list.len()
+    reason = pl.when(count != len(names)).then(pl.format(f"expected {len(names)} fields, found {{}}", count))
+    picks = [
+        pl.col(FIELDS).list.get(names.index(header), null_on_oob=True).alias(col) for header, col in wanted.items()
+    ]
+    return rows.select(pl.col(LINE), reason.alias(REASON), *picks)
+
+
+def null_if(expr: pl.Expr, *markers: str) -> pl.Expr:
+    """Text with surrounding blanks removed; empty text and the given markers become null."""
+    text = expr.str.strip_chars()
+    return pl.when(text.is_in(["", *markers])).then(None).otherwise(text)
+
+
+def finish(
+    rows: pl.DataFrame,
+    fields: list[Field],
+    *,
+    path: Path,
+    source: str,
+    on_error: OnError,
+    include_labels: bool,
+) -> tuple[pl.DataFrame, ImportStats]:
+    """Evaluate ``fields`` on the raw ``rows``, apply the ``on_error`` policy, return schema-shaped flows."""
+    reasons = [r for r in (f.reason() for f in fields) if r is not None]
+    parsed = rows.select(
+        pl.col(LINE),
+        pl.coalesce(pl.col(REASON), *reasons).alias(REASON),
+        *[f.value.alias(f.name) for f in fields],
+    )
+    bad = parsed.filter(pl.col(REASON).is_not_null()).select(LINE, REASON)
+    if bad.height and on_error == "raise":
+        line, reason = bad.row(0)
+        raise FlowFormatError(path, line, reason)
+    good = parsed.filter(pl.col(REASON).is_null())
+    schema = FLOW_SCHEMA if include_labels else FLOW_SCHEMA_NO_LABELS
+    given = {f.name for f in fields}
+    flows = good.select(
+        *[
+            (pl.col(name) if name in given else pl.lit(None)).cast(dtype).alias(name)
+            for name, dtype in schema.items()
+            if name != "source"
+        ],
+        pl.lit(source, dtype=pl.String).alias("source"),
+    )
+    errors = tuple(RowError(line, reason) for line, reason in bad.head(MAX_REPORTED_ERRORS).iter_rows())
+    stats = ImportStats(path=str(path), rows_read=rows.height, rows_skipped=bad.height, errors=errors)
+    return flows, stats
+
+
+def to_float(raw: pl.Expr) -> pl.Expr:
+    """Decimal text to Float64 (null when unparsable)."""
+    return raw.cast(pl.Float64, strict=False)
+
+
+def to_int(raw: pl.Expr) -> pl.Expr:
+    """Decimal integer text to Int64 (null when unparsable)."""
+    return raw.str.to_integer(base=10, strict=False)
+
+
+def to_port(raw: pl.Expr) -> pl.Expr:
+    """Port text: decimal, or ``0x``-prefixed hex (Argus writes ICMP type/code that way); 0..65535."""
+    value = (
+        pl.when(raw.str.starts_with("0x"))
+        .then(raw.str.slice(2).str.to_integer(base=16, strict=False))
+        .otherwise(raw.str.to_integer(base=10, strict=False))
+    )
+    return pl.when(value.is_between(0, 65535)).then(value).cast(pl.Int32)
+
+
+def nonneg(value: pl.Expr) -> pl.Expr:
+    """Null for negative counters, so the row is reported as malformed."""
+    return pl.when(value >= 0).then(value)
+
+
+def csv_header(path: Path, lines: pl.DataFrame, sep: str) -> tuple[list[str], int]:
+    """Column names from the first line (blanks around names removed) and that line's number."""
+    if lines.height == 0:
+        raise FlowFormatError(path, None, "empty file: no header line")
+    line, raw = lines.row(0)
+    names = [name.strip() for name in next(csv.reader([raw], delimiter=sep), [])]
+    return names, line
+
+
+def require_columns(path: Path, line: int | None, names: list[str], needed: Iterable[str]) -> None:
+    """File-level check, raised whatever ``on_error`` says: a header without a needed column."""
+    missing = [n for n in needed if n not in names]
+    if missing:
+        raise FlowFormatError(path, line, f"header lacks column(s) {missing}")
+
+
+def to_epoch(raw: pl.Expr, formats: Sequence[str], time_zone: str) -> pl.Expr:
+    """Timestamp text to Float64 epoch seconds: a plain number, or one of ``formats`` read in ``time_zone``."""
+    parsed = [
+        raw.str.to_datetime(fmt, strict=False, time_unit="us")
+        .dt.replace_time_zone(time_zone, ambiguous="null", non_existent="null")
+        .dt.epoch("us")
+        / 1e6
+        for fmt in formats
+    ]
+    return pl.coalesce(to_float(raw), *parsed)

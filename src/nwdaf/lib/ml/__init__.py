@@ -1,0 +1,1 @@
+"""nwdaf.lib.ml."""

@@ -1,8 +1,0 @@
-"""Training of the MTLF's models: dataset assembly, group-aware CV, resampling, candidates, calibration, report."""
-
-from nwdaf.mtlf.train.dataset import DatasetError, TrainingSet
-from nwdaf.mtlf.train.evaluate import evaluate, load_bundle
-from nwdaf.mtlf.train.run import TrainResult, train
-from nwdaf.mtlf.train.search import CandidateScore
-
-__all__ = ["CandidateScore", "DatasetError", "TrainResult", "TrainingSet", "evaluate", "load_bundle", "train"]

@@ -1,0 +1,252 @@
+"""Accepting an ``NnwdafEventsSubscription``: validation, and what each subscribed event asks this NWDAF to do.
+
+Checks, in order: JSON object; the 3GPP YAML (TS29520_Nnwdaf_EventsSubscription.yaml), when available; the wire
+models, whose enumerations are closed (an unknown ``event`` or ``excepId`` is a 400 naming the attribute, not a
+silent default); then the rules the schema cannot express. Events this NWDAF does not produce are reported in
+``failEventReports`` with ``UNAVAILABLE_DATA`` (TS 29.520 clause 4.2.2.2.2: a subscription may be accepted for a
+subset of its events); when no event can be served the request is rejected with 403 and the same cause.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Final, TypeVar
+from urllib.parse import urlsplit
+
+from pydantic import ValidationError
+
+from nwdaf.nf.anlf.reports import SUPPORTED_EVENTS, Selector, exception_levels
+from nwdaf.platform.models import (
+    EventSubscription,
+    FailureEventInfo,
+    NnwdafEventsSubscription,
+    NotificationMethod,
+    NsmfNotificationMethod,
+    NwdafEvent,
+    NwdafFailureCode,
+    from_wire,
+)
+from nwdaf.platform.models.openapi import SpecValidator
+from nwdaf.platform.sbi import InvalidParam, ProblemError
+from nwdaf.platform.sbi.problem import invalid_params_from_errors
+
+SUBSCRIPTION_SCHEMA: Final = "TS29520_Nnwdaf_EventsSubscription.yaml#/components/schemas/NnwdafEventsSubscription"
+OUTPUT_ATTRIBUTES: Final = ("eventNotifications", "failEventReports")
+"""Attributes only the NWDAF sets (in responses); dropped from what a consumer sends."""
+
+
+@dataclass(frozen=True, slots=True)
+class EventPlan:
+    """How one accepted ``eventSubscriptions[index]`` is served."""
+
+    index: int
+    selector: Selector
+    method: NotificationMethod
+    period_s: int | None = None
+
+
+@dataclass(slots=True)
+class Subscription:
+    """An Individual NWDAF Event Subscription resource and its delivery progress."""
+
+    subscription_id: str
+    body: dict[str, Any]
+    """The accepted request as the consumer sent it (minus output attributes): what PUT replaces and GET-like
+    responses echo, including attributes this NWDAF does not model."""
+    request: NnwdafEventsSubscription
+    plans: tuple[EventPlan, ...]
+    failed: tuple[FailureEventInfo, ...]
+    anchor: float
+    """Epoch seconds; PERIODIC report k of a plan is due at anchor + k * period."""
+    reports_sent: int = 0
+    terminated: bool = field(default=False)
+
+    @property
+    def notification_uri(self) -> str:
+        assert self.request.notificationURI is not None  # enforced by parse_subscription
+        return self.request.notificationURI
+
+    @property
+    def max_reports(self) -> int | None:
+        evt = self.request.evtReq
+        if evt is not None and evt.notifMethod is NsmfNotificationMethod.ONE_TIME:
+            return 1
+        return evt.maxReportNbr if evt is not None and evt.maxReportNbr else None
+
+    @property
+    def expires_at(self) -> float | None:
+        evt = self.request.evtReq
+        return evt.monDur.timestamp() if evt is not None and evt.monDur is not None else None
+
+    @property
+    def immediate_report(self) -> bool:
+        return bool(self.request.evtReq is not None and self.request.evtReq.immRep)
+
+    @property
+    def exhausted(self) -> bool:
+        limit = self.max_reports
+        return limit is not None and self.reports_sent >= limit
+
+
+def _bad_request(detail: str, params: Sequence[InvalidParam], cause: str = "MANDATORY_IE_INCORRECT") -> ProblemError:
+    return ProblemError(400, "Invalid request", detail, cause, list(params)[:50])
+
+
+def parse_request(body: Any, validator: SpecValidator | None) -> tuple[dict[str, Any], NnwdafEventsSubscription]:
+    """Validate ``body`` against the YAML and the models; returns the cleaned body and its model."""
+    if not isinstance(body, dict):
+        raise _bad_request("NnwdafEventsSubscription must be a JSON object", [InvalidParam("/", "not an object")],
+                           "INVALID_MSG_FORMAT")
+    cleaned = {k: v for k, v in body.items() if k not in OUTPUT_ATTRIBUTES}
+    if validator is not None:
+        errors = validator.errors(cleaned, SUBSCRIPTION_SCHEMA)
+        if errors:
+            raise _bad_request(f"{len(errors)} violation(s) of NnwdafEventsSubscription (TS 29.520)",
+                               [InvalidParam(path or "/", reason) for path, reason in errors])
+    try:
+        request = from_wire(NnwdafEventsSubscription, cleaned)
+    except ValidationError as exc:
+        params = invalid_params_from_errors(exc.errors())
+        raise _bad_request("; ".join(f"{p.param}: {p.reason}" for p in params)[:1000], params) from None
+    _check_notification_uri(request.notificationURI)
+    return cleaned, request
+
+
+def _check_notification_uri(uri: str | None) -> None:
+    if not uri:
+        raise _bad_request("notificationURI is required: it is where this NWDAF sends the notifications",
+                           [InvalidParam("/notificationURI", "missing")], "MANDATORY_IE_MISSING")
+    parts = urlsplit(uri)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise _bad_request(f"notificationURI {uri!r} is not an absolute http(s) URI",
+                           [InvalidParam("/notificationURI", "not an absolute http(s) URI")])
+
+
+def _method(sub: EventSubscription, request: NnwdafEventsSubscription) -> tuple[NotificationMethod, int | None]:
+    evt = request.evtReq
+    if sub.notificationMethod is NotificationMethod.PERIODIC or (
+        sub.notificationMethod is None and evt is not None and evt.notifMethod is NsmfNotificationMethod.PERIODIC
+    ):
+        return NotificationMethod.PERIODIC, sub.repetitionPeriod or (evt.repPeriod if evt else None)
+    # TS 29.520: without notificationMethod the event is reported when detected (THRESHOLD); evtReq's
+    # ON_EVENT_DETECTION and ONE_TIME (capped at one report by Subscription.max_reports) mean the same here.
+    return NotificationMethod.THRESHOLD, None
+
+
+def _target_supis(sub: EventSubscription, index: int) -> tuple[frozenset[str] | None, bool]:
+    """(SUPIs or None for any UE, servable). GPSIs and internal groups need the UDM to resolve, which this
+    NWDAF does not consume, so a target given only that way cannot be served."""
+    where = f"/eventSubscriptions/{index}/tgtUe"
+    tgt = sub.tgtUe
+    if tgt is None or not (tgt.anyUe or tgt.supis or tgt.gpsis or tgt.intGroupIds):
+        # TS 29.520 clause 5.1.6.2.3: tgtUe is required for UE-related analytics such as these two events.
+        raise _bad_request(f"{sub.event.value} analytics need tgtUe (anyUe or supis)",
+                           [InvalidParam(where, "missing")], "MANDATORY_IE_MISSING")
+    if tgt.anyUe:
+        if sub.event is NwdafEvent.UE_COMMUNICATION:
+            # TS 23.288 clause 6.7.3.1: UE communication analytics are for a UE or a group, not any UE.
+            raise _bad_request("UE_COMMUNICATION analytics are per UE: give tgtUe.supis, not anyUe",
+                               [InvalidParam(f"{where}/anyUe", "not applicable to UE_COMMUNICATION")])
+        return None, True
+    if tgt.supis:
+        return frozenset(tgt.supis), True
+    return None, False
+
+
+def plan_events(request: NnwdafEventsSubscription, min_period_s: int
+                ) -> tuple[tuple[EventPlan, ...], tuple[FailureEventInfo, ...]]:
+    """Plans for the events this NWDAF can serve, failure reports for the others; raises 400/403."""
+    plans: list[EventPlan] = []
+    failed: list[FailureEventInfo] = []
+    for index, sub in enumerate(request.eventSubscriptions):
+        if sub.event not in SUPPORTED_EVENTS:
+            failed.append(FailureEventInfo(event=sub.event, failureCode=NwdafFailureCode.UNAVAILABLE_DATA))
+            continue
+        supis, servable = _target_supis(sub, index)
+        if not servable:
+            failed.append(FailureEventInfo(event=sub.event, failureCode=NwdafFailureCode.UNAVAILABLE_DATA))
+            continue
+        method, period = _method(sub, request)
+        if method is NotificationMethod.PERIODIC and (period is None or period < min_period_s):
+            raise _bad_request(f"repetitionPeriod must be >= {min_period_s} s for PERIODIC reporting",
+                               [InvalidParam(f"/eventSubscriptions/{index}/repetitionPeriod",
+                                             f"{period!r} < {min_period_s}")])
+        selector = Selector(
+            event=sub.event,
+            supis=supis,
+            exceptions=exception_levels(sub.excepRequs, sub.exptAnaType)
+            if sub.event is NwdafEvent.ABNORMAL_BEHAVIOUR else None,
+            dnns=frozenset(sub.dnns) if sub.dnns else None,
+            snssais=frozenset(s.to_key() for s in sub.snssaia) if sub.snssaia else None,
+        )
+        plans.append(EventPlan(index, selector, method, period))
+    if not plans:
+        supported = ", ".join(sorted(e.value for e in SUPPORTED_EVENTS))
+        raise ProblemError(
+            403, "Forbidden", f"none of the subscribed events can be served (this NWDAF provides {supported}; "
+            "UE targets must be anyUe or SUPIs)", NwdafFailureCode.UNAVAILABLE_DATA.value,
+            [InvalidParam(f"/eventSubscriptions/{i}/event", "analytics unavailable")
+             for i in range(len(request.eventSubscriptions))],
+        )
+    return tuple(plans), tuple(failed)
+
+
+def check_monitoring_duration(request: NnwdafEventsSubscription, now: datetime) -> None:
+    evt = request.evtReq
+    if evt is not None and evt.monDur is not None and evt.monDur <= now:
+        raise _bad_request(f"evtReq.monDur {evt.monDur.isoformat()} is not in the future",
+                           [InvalidParam("/evtReq/monDur", "in the past")])
+
+
+def accept(subscription_id: str, body: Any, validator: SpecValidator | None, anchor: float,
+           min_period_s: int = 1) -> Subscription:
+    """Validate a create/update request and build the resource (nothing stored yet)."""
+    cleaned, request = parse_request(body, validator)
+    check_monitoring_duration(request, datetime.fromtimestamp(anchor, UTC))
+    plans, failed = plan_events(request, min_period_s)
+    return Subscription(subscription_id, cleaned, request, plans, failed, anchor)
+
+
+K = TypeVar("K")
+PlanKey = tuple[str, int]
+"""(subscriptionId, index of the event in eventSubscriptions)."""
+
+
+class ThresholdIndex:
+    """THRESHOLD plans by event and target UE: a finding is matched against the plans for its UE and the any-UE
+    plans of its event only, not against every subscription."""
+
+    def __init__(self) -> None:
+        self._any: dict[str, dict[PlanKey, EventPlan]] = {}
+        self._by_supi: dict[tuple[str, str], dict[PlanKey, EventPlan]] = {}
+
+    def add(self, subscription_id: str, plan: EventPlan) -> None:
+        event, key = plan.selector.event.value, (subscription_id, plan.index)
+        if plan.selector.supis is None:
+            self._any.setdefault(event, {})[key] = plan
+        else:
+            for supi in plan.selector.supis:
+                self._by_supi.setdefault((event, supi), {})[key] = plan
+
+    def remove(self, subscription_id: str, plan: EventPlan) -> None:
+        event, key = plan.selector.event.value, (subscription_id, plan.index)
+        if plan.selector.supis is None:
+            _discard(self._any, event, key)
+        else:
+            for supi in plan.selector.supis:
+                _discard(self._by_supi, (event, supi), key)
+
+    def candidates(self, event: str, supi: str) -> list[tuple[str, EventPlan]]:
+        """The plans a finding of ``event`` for ``supi`` may trigger."""
+        found = [*self._any.get(event, {}).items(), *self._by_supi.get((event, supi), {}).items()]
+        return [(sid, plan) for (sid, _), plan in found]
+
+
+def _discard(buckets: dict[K, dict[PlanKey, EventPlan]], bucket: K, key: PlanKey) -> None:
+    plans = buckets.get(bucket)
+    if plans is not None:
+        plans.pop(key, None)
+        if not plans:
+            del buckets[bucket]

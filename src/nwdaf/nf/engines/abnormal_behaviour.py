@@ -1,0 +1,182 @@
+"""ABNORMAL_BEHAVIOUR (TS 23.288 clause 6.7.5): a provisioned model plus statistical rules, per UE per window.
+
+ExceptionIds produced, where the per-UE window features support them:
+
+* ``SUSPICION_OF_DDOS_ATTACK`` — the bot model (MLModelProvision) says bot, or the UE floods (packet rate far
+  above normal with almost nothing coming back, or mostly on flows that get no answer).
+* ``WRONG_DESTINATION_ADDRESS`` — scanning: many distinct destinations/ports, mostly handshake-only flows.
+* ``UNEXPECTED_LARGE_RATE_FLOW`` — uplink bit rate above the configured ceiling.
+* ``TOO_FREQUENT_SERVICE_ACCESS`` — very many new flows per second to few destinations.
+
+Every rule is applied to the window and, when the processor sends ``recent_*`` features, to the newest report
+period alone, so an attack that starts inside the window is caught in the first report that carries it.
+
+``confidence`` (0..100): for the model, its calibrated probability; for a rule, how far past its threshold the
+measurement is (exactly at the threshold = 50, twice the threshold or more = 99). ``ratio`` (TS 29.520
+``SamplingRatio``, 1..100): the percentage of the UEs analysed in the window that show the same exception, rounded
+up (one UE among 1000 is 1 %, not 0). ``addtMeasInfo``: see :mod:`nwdaf.nf.engines.measurements`. Only the
+model's findings carry ``model_version``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+import numpy as np
+import polars as pl
+from pydantic import BaseModel, ConfigDict, Field
+
+from nwdaf.lib.features.host import RECENT_COLUMNS
+from nwdaf.nf.engines.measurements import additional_measurement, circumstance
+from nwdaf.platform.events import AbnormalBehaviourResult, AnalyticsResult, UeFeatureBatch
+
+
+class Scorer(Protocol):
+    """A provisioned model as the engine uses it (``nwdaf.lib.ml.holder.ModelHolder`` satisfies this)."""
+
+    @property
+    def version(self) -> str | None: ...
+
+    def score(self, features: pl.DataFrame) -> np.ndarray[Any, Any]: ...
+
+
+class AbnormalBehaviourSettings(BaseModel):
+    """Thresholds of the statistical rules and of the model."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model_threshold: float = Field(0.5, gt=0, lt=1)
+    scan_distinct_ports: float = Field(20, gt=0)
+    scan_distinct_destinations: float = Field(15, gt=0)
+    scan_short_fraction: float = Field(0.6, gt=0, le=1)
+    flood_packets_per_s: float = Field(300, gt=0)
+    flood_unanswered_share: float = Field(0.8, gt=0, le=1)
+    """A flood: at least ``flood_packets_per_s`` out, and almost nothing back (< 10 % of the packets) or at least
+    this share of the packets out on flows that got no answer."""
+    large_rate_bps: float = Field(50e6, gt=0)
+    frequent_flows_per_s: float = Field(20, gt=0)
+    frequent_max_destinations: float = Field(3, gt=0)
+
+
+def _rule_confidence(value: float, threshold: float) -> int:
+    return int(np.clip(50 + 49 * (value / threshold - 1), 50, 99))
+
+
+@dataclass(frozen=True, slots=True)
+class _Finding:
+    excep_id: str
+    score: float
+    confidence: int
+    from_model: bool = False
+    """Raised by the provisioned model (its result names the model's version), not by a rule."""
+    circums: dict[str, Any] | None = None
+    """The ``CircumstanceDescription`` of a TOO_FREQUENT_SERVICE_ACCESS finding."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Period:
+    """What a rule measured over: the whole window, or its newest report period."""
+
+    start: float
+    length_s: float
+
+
+def _rules(row: dict[str, Any], period: _Period, s: AbnormalBehaviourSettings) -> list[_Finding]:
+    out: list[_Finding] = []
+    short = row.get("tcp_short_frac") or 0.0
+    ports, dests = row.get("distinct_dst_ports") or 0.0, row.get("distinct_dst") or 0.0
+    scan_value = max(ports / s.scan_distinct_ports, dests / s.scan_distinct_destinations)
+    if scan_value >= 1 and short >= s.scan_short_fraction:
+        out.append(_Finding("WRONG_DESTINATION_ADDRESS", min(scan_value / 2, 1.0), _rule_confidence(scan_value, 1)))
+    pps = (row.get("pkts_out") or 0.0) / period.length_s
+    back = (row.get("pkts_in") or 0.0) / max(row.get("pkts_out") or 1.0, 1.0)
+    unanswered = row.get("unanswered_out_share") or 0.0
+    if pps >= s.flood_packets_per_s and (back < 0.1 or unanswered >= s.flood_unanswered_share):
+        out.append(_Finding("SUSPICION_OF_DDOS_ATTACK", min(pps / (2 * s.flood_packets_per_s), 1.0),
+                            _rule_confidence(pps, s.flood_packets_per_s)))
+    bps = 8 * (row.get("bytes_out") or 0.0) / period.length_s
+    if bps >= s.large_rate_bps:
+        out.append(_Finding("UNEXPECTED_LARGE_RATE_FLOW", min(bps / (2 * s.large_rate_bps), 1.0),
+                            _rule_confidence(bps, s.large_rate_bps)))
+    rate = row.get("flow_rate") or 0.0
+    if rate >= s.frequent_flows_per_s and 0 < dests <= s.frequent_max_destinations:
+        out.append(_Finding("TOO_FREQUENT_SERVICE_ACCESS", min(rate / (2 * s.frequent_flows_per_s), 1.0),
+                            _rule_confidence(rate, s.frequent_flows_per_s),
+                            circums=circumstance(rate, period.start, row.get("bytes_out"))))
+    return out
+
+
+def _recent_rules(row: dict[str, Any], window_end: float, s: AbnormalBehaviourSettings) -> list[_Finding]:
+    """The rules over the newest report period alone, when the processor sent ``recent_*`` features: an attack
+    that began inside that period is diluted in the window's averages but at full strength here."""
+    period_s = row.get("recent_s")
+    if not period_s or period_s <= 0:
+        return []
+    view = {c: row.get(f"recent_{c}") for c in RECENT_COLUMNS}
+    return _rules(view, _Period(window_end - float(period_s), float(period_s)), s)
+
+
+def _ratios(per_ue: Sequence[Sequence[_Finding]]) -> dict[str, int]:
+    """Per ExceptionId, the percentage of the analysed UEs (1..100, rounded up) that show it."""
+    counts = Counter(f.excep_id for findings in per_ue for f in findings)
+    return {excep_id: math.ceil(100 * n / len(per_ue)) for excep_id, n in counts.items()}
+
+
+@dataclass
+class AbnormalBehaviourEngine:
+    """Scores each UE of a window with the provisioned model (when one is loaded) and the rules."""
+
+    settings: AbnormalBehaviourSettings = field(default_factory=AbnormalBehaviourSettings)
+    scorer: Scorer | None = None
+    feature_columns: Sequence[str] = ()
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    event: str = "ABNORMAL_BEHAVIOUR"
+
+    def evaluate(self, batch: UeFeatureBatch) -> list[AnalyticsResult]:
+        if batch.rows == 0:
+            return []
+        table = pl.DataFrame(batch.columns)
+        version, probs = self._model_scores(table)
+        window = _Period(batch.window_start, batch.window_end - batch.window_start)
+        rows = list(table.iter_rows(named=True))
+        per_ue: list[list[_Finding]] = []
+        for i, row in enumerate(rows):
+            findings = _rules(row, window, self.settings) + _recent_rules(row, batch.window_end, self.settings)
+            if probs is not None and probs[i] >= self.settings.model_threshold:
+                p = float(probs[i])
+                findings.append(_Finding("SUSPICION_OF_DDOS_ATTACK", p, round(100 * p), from_model=True))
+            per_ue.append(_strongest_per_exception(findings))
+        ratios = _ratios(per_ue)
+        return [self._result(batch, row, f, ratios[f.excep_id], version)
+                for row, findings in zip(rows, per_ue, strict=True) for f in findings]
+
+    def _model_scores(self, table: pl.DataFrame) -> tuple[str | None, np.ndarray[Any, Any] | None]:
+        """The model's version and its probabilities, read together; ``(None, None)`` without a model."""
+        version = self.scorer.version if self.scorer is not None else None
+        if self.scorer is None or version is None:
+            return None, None
+        return version, self.scorer.score(table)
+
+    def _result(self, batch: UeFeatureBatch, row: dict[str, Any], f: _Finding, ratio: int,
+                model_version: str | None) -> AnalyticsResult:
+        return AnalyticsResult(
+            event=self.event, supi=row["supi"], ue_ip=row.get("host"),
+            window_start=datetime.fromtimestamp(batch.window_start, UTC),
+            window_end=datetime.fromtimestamp(batch.window_end, UTC), generated_at=self.clock(),
+            model_version=model_version if f.from_model else None,
+            abnormal=AbnormalBehaviourResult(excep_id=f.excep_id, score=f.score, confidence=f.confidence,
+                                             ratio=ratio, addt_meas=additional_measurement(f.excep_id, row, f.circums)),
+        )
+
+
+def _strongest_per_exception(findings: list[_Finding]) -> list[_Finding]:
+    best: dict[str, _Finding] = {}
+    for f in findings:
+        if f.excep_id not in best or f.score > best[f.excep_id].score:
+            best[f.excep_id] = f
+    return list(best.values())

@@ -1,0 +1,23 @@
+"""Processor settings."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ProcessorSettings(BaseModel):
+    """Windowing of UPF usage data into flows, per-UE and per-slice/DNN features."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    window_s: float = Field(10.0, gt=0)
+    """Length of the sliding window the features are computed over (seed 003 used 30 s)."""
+    hop_s: float = Field(0.0, ge=0)
+    """Minimum report-time advance between two windows; 0 = a window per report period (fastest reaction)."""
+    slice_features: bool = True
+    """Publish per-slice / per-DNN features of every window on ``nwdaf.nf.processor.slice-features``."""
+    flow_records_per_message: int = Field(2000, ge=1)
+    """A window's flow records go out in messages of at most this many rows (about 160 B each), so a busy window
+    stays under Kafka's default 1 MB message limit (``message.max.bytes``)."""
+    dedup_ids: int = Field(10_000, ge=0)
+    """How many recent bus message ids to remember so a redelivered notification is not counted twice."""

@@ -1,0 +1,245 @@
+"""The storage sink: consumes the bus and writes time series and warehouse tables, losing nothing on a crash.
+
+Topics and what they become:
+
+* ``UPF_EE_NOTIFICATIONS`` (NfNotification with a TS 29.564 NotificationData body) → ``upf_usage`` points in the
+  time-series backend and ``upf_usage_reports`` rows in the warehouse;
+* ``FLOW_RECORDS`` (:class:`nwdaf.platform.events.FlowRecordBatch`, one window in columns) → ``flow_records``;
+* ``UE_FEATURES`` (:class:`nwdaf.platform.events.UeFeatureBatch`) → ``ue_features``;
+* ``SLICE_FEATURES`` (:class:`nwdaf.platform.events.SliceFeatureBatch`) → ``slice_features``;
+* ``ANALYTICS_RESULTS`` (:class:`nwdaf.platform.events.AnalyticsResult`) → ``analytics_results``.
+
+Why a handler waits for the write: the bus commits a message once its handler returned (at-least-once), so a
+handler that returned before its rows were stored would lose them in a crash. Rows of the messages in flight (one
+per group member) are written together; a failed write fails every waiting handler, the bus redelivers, and the
+record ids (from the envelope id) make the rewrite idempotent. A message that can never be stored (not an
+envelope, wrong schema) is counted as rejected and logged with its position, not retried forever.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import ValidationError
+
+from nwdaf.lib.storage.backends.base import StorageBackend, StorageWriter
+from nwdaf.lib.storage.schema import EncodedRows, RowError, assign_record_ids, encode_row, table
+from nwdaf.nf.storage import normalise
+from nwdaf.nf.storage.config import SinkSettings
+from nwdaf.platform.bus import EnvelopeError, EventBus, Message, Subscription, decode, topics
+from nwdaf.platform.events import (
+    ANALYTICS_RESULT,
+    FLOW_RECORD_BATCH,
+    NF_NOTIFICATION,
+    SLICE_FEATURE_BATCH,
+    UE_FEATURE_BATCH,
+    AnalyticsResult,
+    FlowRecordBatch,
+    NfNotification,
+    SliceFeatureBatch,
+    UeFeatureBatch,
+)
+from nwdaf.platform.models.units import UnitFormatError
+
+log = logging.getLogger("nwdaf.storage.sink")
+
+Role = Literal["timeseries", "warehouse"]
+Target = tuple[Role, str]
+Decoded = tuple[str, list[tuple[Target, list[dict[str, Any]]]]]
+"""A message's envelope id and the rows it becomes, per target table."""
+SINK_TOPICS = (topics.UPF_EE_NOTIFICATIONS, topics.FLOW_RECORDS, topics.UE_FEATURES, topics.SLICE_FEATURES,
+               topics.ANALYTICS_RESULTS)
+
+
+@dataclass
+class SinkStats:
+    """Counters of the sink (also served by the Data Relay at ``/stats``)."""
+
+    messages: int = 0
+    """Messages whose rows are stored (or that had none to store)."""
+    rejected: int = 0
+    ignored_items: int = 0
+    flushes: int = 0
+    write_failures: int = 0
+    rows: dict[str, int] = field(default_factory=dict)
+    last_flush_s: float = 0.0
+
+
+@dataclass
+class _Batch:
+    rows: dict[Target, list[Mapping[str, Any]]] = field(default_factory=dict)
+    encoded: dict[Target, list[tuple[Any, ...]]] = field(default_factory=dict)
+    """The ``encode_row`` tuples of ``rows``, computed by the check in ``rows_of`` and handed to the writer."""
+    size: int = 0
+    messages: int = 0
+    opened_at: float = field(default_factory=time.monotonic)
+    done: asyncio.Future[None] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+
+
+class StorageSink:
+    """Bus → storage; see the module docstring for the delivery guarantees."""
+
+    def __init__(self, bus: EventBus, timeseries: StorageWriter, warehouse: StorageWriter,
+                 settings: SinkSettings | None = None, *, maintained: tuple[StorageBackend, ...] = ()) -> None:
+        self._bus = bus
+        self._writers: dict[Role, StorageWriter] = {"timeseries": timeseries, "warehouse": warehouse}
+        self.settings = settings or SinkSettings()
+        self._maintained = maintained
+        self.stats = SinkStats()
+        self._batch: _Batch | None = None
+        self._kick = asyncio.Event()
+        self._flush_lock = asyncio.Lock()
+        self._subscriptions: list[Subscription] = []
+        self._tasks: list[asyncio.Task[None]] = []
+        self._decoders: dict[str, Callable[[bytes], Decoded]] = {
+            topics.UPF_EE_NOTIFICATIONS: self._upf, topics.FLOW_RECORDS: self._flows,
+            topics.UE_FEATURES: self._features, topics.SLICE_FEATURES: self._slice_features,
+            topics.ANALYTICS_RESULTS: self._analytics,
+        }
+
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._tasks = [loop.create_task(self._timer(), name="storage-sink-timer"),
+                       loop.create_task(self._maintenance(), name="storage-sink-maintenance")]
+        for _ in range(self.settings.consumers):
+            self._subscriptions.append(await self._bus.subscribe(SINK_TOPICS, self.settings.group, self.handle))
+
+    async def stop(self) -> None:
+        # Members first: their handlers may be waiting on a batch the timer still has to write.
+        for sub in self._subscriptions:
+            await sub.stop()
+        self._subscriptions.clear()
+        await self.flush()
+        for task in self._tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+
+    # --- decoding -------------------------------------------------------------------------------------------------
+
+    def _upf(self, raw: bytes) -> Decoded:
+        env = decode(raw, NfNotification, type_=NF_NOTIFICATION)
+        rows = normalise.usage_rows(env.payload)
+        self.stats.ignored_items += rows.ignored_items
+        return env.id, [(("timeseries", "upf_usage"), rows.timeseries()),
+                        (("warehouse", "upf_usage_reports"), rows.reports)]
+
+    def _flows(self, raw: bytes) -> Decoded:
+        env = decode(raw, FlowRecordBatch, type_=FLOW_RECORD_BATCH)
+        return env.id, [(("warehouse", "flow_records"), normalise.flow_rows(env.payload))]
+
+    def _features(self, raw: bytes) -> Decoded:
+        env = decode(raw, UeFeatureBatch, type_=UE_FEATURE_BATCH)
+        return env.id, [(("warehouse", "ue_features"), normalise.feature_rows(env.payload))]
+
+    def _slice_features(self, raw: bytes) -> Decoded:
+        env = decode(raw, SliceFeatureBatch, type_=SLICE_FEATURE_BATCH)
+        return env.id, [(("warehouse", "slice_features"), normalise.slice_feature_rows(env.payload))]
+
+    def _analytics(self, raw: bytes) -> Decoded:
+        env = decode(raw, AnalyticsResult, type_=ANALYTICS_RESULT)
+        return env.id, [(("warehouse", "analytics_results"), [normalise.analytics_row(env.payload)])]
+
+    def rows_of(self, msg: Message) -> dict[Target, EncodedRows]:
+        """The checked rows a message becomes, with record ids from its batch id and their encoded tuples (the
+        writers reuse them: each row is encoded once); raises ``ValueError``."""
+        decoder = self._decoders.get(msg.topic)
+        if decoder is None:
+            raise ValueError(f"the storage sink does not consume topic {msg.topic!r}")
+        envelope_id, parts = decoder(msg.value)
+        # The envelope id is in the message bytes, so every redelivery yields the same record ids.
+        batch_id = f"{msg.topic}/{envelope_id}"
+        out: dict[Target, EncodedRows] = {}
+        for target, rows in parts:
+            if rows:
+                tbl = table(target[1])
+                with_ids = assign_record_ids(rows, batch_id, tbl.name)
+                # Encoded (checked) now: a bad row rejects this message rather than failing a whole batch later.
+                out[target] = EncodedRows(tbl, with_ids, [encode_row(tbl, row) for row in with_ids])
+        return out
+
+    # --- handling and batching ------------------------------------------------------------------------------------
+
+    async def handle(self, msg: Message) -> None:
+        """Bus handler: returns once the message's rows are stored (raises, for a redelivery, if they were not)."""
+        try:
+            rows = self.rows_of(msg)
+        except (EnvelopeError, ValidationError, RowError, UnitFormatError, ValueError) as exc:
+            self.stats.rejected += 1
+            log.error("rejected %s[%d]@%d: %s", msg.topic, msg.partition, msg.offset, str(exc)[:1000])
+            return
+        if rows:
+            batch = self._add(rows)
+            # Every member waits on this batch: no further message can join it, so write it now.
+            if batch.size >= self.settings.max_rows or batch.messages >= self.settings.consumers:
+                await self._write(batch)
+            else:
+                self._kick.set()
+            await asyncio.shield(batch.done)  # one cancelled handler must not cancel the others' batch
+        self.stats.messages += 1
+
+    def _add(self, rows: dict[Target, EncodedRows]) -> _Batch:
+        if self._batch is None:
+            self._batch = _Batch()
+        batch = self._batch
+        batch.messages += 1
+        for target, items in rows.items():
+            batch.rows.setdefault(target, []).extend(items.rows)
+            batch.encoded.setdefault(target, []).extend(items.encoded)
+            batch.size += len(items)
+        return batch
+
+    async def _write(self, batch: _Batch) -> None:
+        """Write ``batch`` (once) and settle its future; the next rows start a new batch."""
+        if self._batch is batch:
+            self._batch = None
+        async with self._flush_lock:
+            if batch.done.done():
+                return
+            began = time.monotonic()
+            try:
+                for (role, name), rows in batch.rows.items():
+                    encoded = EncodedRows(table(name), rows, batch.encoded[(role, name)])
+                    await self._writers[role].write(name, encoded, f"flush-{id(batch)}")
+                    self.stats.rows[name] = self.stats.rows.get(name, 0) + len(rows)
+            except Exception as exc:
+                self.stats.write_failures += 1
+                log.error("storage write of %d rows failed (the bus will redeliver): %s", batch.size, exc)
+                batch.done.set_exception(exc)
+                batch.done.exception()  # retrieved: waiting handlers re-raise it
+                return
+            self.stats.flushes += 1
+            self.stats.last_flush_s = time.monotonic() - began
+            batch.done.set_result(None)
+
+    async def flush(self) -> None:
+        """Write whatever is buffered now."""
+        if self._batch is not None:
+            await self._write(self._batch)
+
+    async def _timer(self) -> None:
+        while True:
+            await self._kick.wait()
+            self._kick.clear()
+            batch = self._batch
+            if batch is None:
+                continue
+            await asyncio.sleep(max(0.0, batch.opened_at + self.settings.max_delay_s - time.monotonic()))
+            await self._write(batch)
+
+    async def _maintenance(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.maintenance_interval_s)
+            for backend in self._maintained:
+                try:
+                    await backend.maintain()
+                except Exception:
+                    log.exception("retention maintenance of %s failed; will retry", backend.url)
+

@@ -1,0 +1,146 @@
+"""The UPF's state: PDU sessions and accounting (the data plane), event exposure subscriptions, delivery, clock."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+from numpy.typing import NDArray
+
+from nwdaf.lib.dataplane.accounting import UsageAccounting
+from nwdaf.lib.dataplane.batch import ip_to_pair
+from nwdaf.lib.dataplane.sessions import PduSession, SessionTable
+from nwdaf.nf.upf.appinfo import DomainObserver
+from nwdaf.nf.upf.config import UpfConfig
+from nwdaf.nf.upf.enforcement import Enforcer
+from nwdaf.nf.upf.notifier import Notifier
+from nwdaf.nf.upf.reports import EventSpec
+from nwdaf.nf.upf.usage import Window
+from nwdaf.platform.models.common import IpAddr
+from nwdaf.platform.models.upf_ee import UpfEventSubscription
+
+
+class DataClock:
+    """Time as the packets tell it, in ns since the epoch.
+
+    Live traffic is stamped by the kernel, so the data clock is the wall clock. A replayed file carries its own
+    time: the clock is the newest packet time seen, advancing with the wall clock at ``speed`` x in between (a
+    paced replay), or standing still (an unpaced one). Before the first packet of a file it has not started.
+    """
+
+    def __init__(self, *, live: bool, speed: float | None = None) -> None:
+        self.live = live
+        self.speed = speed
+        self._seen_ns: int | None = None
+        self._seen_at = 0.0
+
+    def observe(self, newest_ns: int) -> None:
+        if self._seen_ns is None or newest_ns > self._seen_ns:
+            self._seen_ns = newest_ns
+            self._seen_at = time.monotonic()
+
+    def now_ns(self) -> int | None:
+        if self.live:
+            return time.time_ns()
+        if self._seen_ns is None:
+            return None
+        if self.speed is None:
+            return self._seen_ns
+        return self._seen_ns + int((time.monotonic() - self._seen_at) * self.speed * 1e9)
+
+
+@dataclass
+class EeSubscription:
+    """An accepted Nupf_EventExposure subscription and its reporting state."""
+
+    subscription_id: str
+    request: UpfEventSubscription
+    events: tuple[EventSpec, ...]
+    period_s: int | None
+    """``repPeriod`` of a PERIODIC subscription; None for ONE_TIME (one report after the next tick)."""
+    period_ticks: int
+    """Reporting ticks per report: a report is due when its window has merged this many snapshots."""
+    max_reports: int | None
+    expiry: datetime | None
+    muted: bool
+    window: Window
+    reports: int = 0
+    notifications: int = 0
+    muted_reports: int = 0
+
+    @property
+    def correlation_id(self) -> str:
+        return self.request.notifyCorrelationId
+
+    def due(self) -> bool:
+        return self.window.ticks >= self.period_ticks
+
+    def exhausted(self) -> bool:
+        """Whether the subscription has ended: report count reached or a ONE_TIME report made."""
+        if self.period_s is None:
+            return self.reports >= 1
+        return self.max_reports is not None and self.reports >= self.max_reports
+
+
+def _ip_matches(target: IpAddr, session: PduSession) -> bool:
+    if target.ipv4Addr is not None:
+        return session.ue_ipv4 == target.ipv4Addr
+    if session.ue_ipv6_prefix is None:
+        return False
+    prefix = ip_to_pair(session.ue_ipv6_prefix.split("/")[0])[0]
+    address = target.ipv6Addr or (target.ipv6Prefix or "").split("/")[0]
+    return bool(address) and ip_to_pair(address)[0] == prefix
+
+
+def targets(request: UpfEventSubscription, sessions: list[PduSession]) -> NDArray[np.bool_]:
+    """Which session indices a subscription covers: any UE, or the UE named by address/SUPI, within DNN/S-NSSAI."""
+    mask = np.zeros(len(sessions), np.bool_)
+    for s in sessions:
+        if request.ueIpAddress is not None and not _ip_matches(request.ueIpAddress, s):
+            continue
+        if request.supi is not None and s.supi != request.supi:
+            continue
+        if request.dnn is not None and s.dnn != request.dnn:
+            continue
+        if request.snssai is not None and (s.snssai.sst, s.snssai.sd) != (request.snssai.sst, request.snssai.sd):
+            continue
+        mask[s.index] = True
+    return mask
+
+
+@dataclass
+class PumpStats:
+    """What the packet pump did."""
+
+    batches: int = 0
+    packets: int = 0
+    forwarded: int = 0
+    dropped: int = 0
+    unmatched: int = 0
+    ticks: int = 0
+    reports_discarded: int = 0
+    source_error: str | None = None
+    source_done: bool = False
+
+
+@dataclass
+class UpfContext:
+    """Everything the UPF's procedures work on; built once by :mod:`nwdaf.nf.upf.service`."""
+
+    config: UpfConfig
+    sessions: SessionTable
+    accounting: UsageAccounting
+    notifier: Notifier
+    enforcer: Enforcer
+    clock: DataClock
+    subscriptions: dict[str, EeSubscription] = field(default_factory=dict)
+    pump: PumpStats = field(default_factory=PumpStats)
+    app_info: DomainObserver | None = None
+    """nDPI application detection (``app_detection``): enables APPLICATION_RELATED_INFO."""
+    closing: set[asyncio.Task[None]] = field(default_factory=set)
+    """Channels of ended subscriptions still sending their last report."""
+    api_root: str = ""
+    """Where this UPF's SBI is reachable (for Location headers), e.g. ``http://127.0.0.1:8081``."""

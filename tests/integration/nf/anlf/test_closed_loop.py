@@ -1,0 +1,79 @@
+"""The closed loop on loopback servers: an engine's finding for a bot on the in-process bus -> the NWDAF notifies
+the SMF -> the SMF releases the bot's PDU session at the (fake) UPF -> the audit says released. An allowlisted
+SUPI with the same finding keeps its session."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from nwdaf.app.config import Settings
+from nwdaf.app.runtime import ServiceContext, load_validator
+from nwdaf.nf.anlf.config import AnlfSettings
+from nwdaf.nf.anlf.service import build_anlf
+from nwdaf.nf.smf.config import SmfSettings
+from nwdaf.nf.smf.service import SmfService, build_smf
+from nwdaf.platform.bus import InMemoryBus, topics
+from nwdaf.platform.sbi import SbiClient, create_sbi_app, start_server
+
+pytestmark = pytest.mark.integration
+
+BOT, FRIEND = "imsi-001010000000001", "imsi-001010000000009"
+AUDIT = "/nsmf-nwdaf-callback/v1/audit"
+
+
+@pytest.fixture
+async def loop_stack(tmp_path: Path, fake_upf: Any) -> AsyncIterator[tuple[InMemoryBus, SmfService, str]]:
+    async with AsyncExitStack() as stack:
+        bus = InMemoryBus()
+        client = SbiClient()
+        stack.push_async_callback(client.aclose)
+        ctx = ServiceContext(Settings(data_dir=tmp_path), bus, client, load_validator())
+        upf = await start_server(fake_upf.app, "127.0.0.1", 0, name="upf")
+        stack.push_async_callback(upf.stop)
+        ctx.base_urls["upf"] = upf.url
+        anlf = build_anlf(ctx, AnlfSettings(store_file=":memory:"))
+        smf = build_smf(ctx, SmfSettings(allowlist=[FRIEND], min_confidence=50))
+        for nf, svc in (("nwdaf", anlf), ("smf", smf)):
+            server = await start_server(create_sbi_app(nf, svc.routers()), "127.0.0.1", 0, name=nf)
+            stack.push_async_callback(server.stop)
+            ctx.base_urls[nf] = server.url
+        for svc in (anlf, smf):
+            await svc.start()
+            stack.push_async_callback(svc.stop)
+        yield bus, smf, ctx.base_urls["smf"]
+
+
+async def test_bot_is_released_friend_is_not(loop_stack: tuple[InMemoryBus, SmfService, str], fake_upf: Any,
+                                              make_bot_result: Any, until: Any) -> None:
+    bus, smf, smf_url = loop_stack
+    fake_upf.add(1, BOT)
+    fake_upf.add(2, FRIEND)
+    assert smf.subscriber is not None
+    await until(smf.subscriber.subscribed.is_set, "the SMF to subscribe at the NWDAF")
+
+    for supi in (BOT, FRIEND):
+        await bus.publish(topics.ANALYTICS_RESULTS, make_bot_result(supi), key=supi.encode())
+
+    async with httpx.AsyncClient(base_url=smf_url) as http:
+        for _ in range(3000):  # deadline polling of the SMF's audit over HTTP
+            entries = (await http.get(AUDIT)).json()["entries"]
+            if len(entries) >= 2:
+                break
+            await asyncio.sleep(0.01)
+        else:
+            raise AssertionError(f"the SMF audited {entries}, expected two decisions")
+    decisions = {e["supi"]: e["decision"] for e in entries}
+    assert decisions == {BOT: "released", FRIEND: "skipped-allowlist"}
+    assert fake_upf.deleted == [1]
+    assert fake_upf.sessions[2]["state"] == "ACTIVE"
+    bot_entry = next(e for e in entries if e["supi"] == BOT)
+    assert bot_entry["seids"] == [1]
+    assert bot_entry["notification"]["subscriptionId"] == smf.processor.subscription.subscription_id
+    assert bot_entry["notification"]["abnorBehavr"]["excep"]["excepId"] == "SUSPICION_OF_DDOS_ATTACK"

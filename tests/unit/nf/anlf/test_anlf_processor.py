@@ -1,0 +1,209 @@
+"""Nnwdaf_EventsSubscription procedures as function calls: subscribe/update/unsubscribe, THRESHOLD and
+PERIODIC reporting, immediate reports, report limits."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from nwdaf.nf.anlf.processor import EventsSubscriptionProcessor
+from nwdaf.platform.sbi import ProblemError
+
+pytestmark = pytest.mark.unit
+
+BOT, OTHER = "imsi-001010000000001", "imsi-001010000000002"
+
+
+async def _until(predicate: Any, what: str) -> None:
+    for _ in range(2000):
+        if predicate():
+            return
+        await asyncio.sleep(0.005)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _supis(notification: dict[str, Any]) -> list[str]:
+    return [s for note in notification["eventNotifications"] for b in note.get("abnorBehavrs", [])
+            for s in b["supis"]]
+
+
+async def test_threshold_notifies_a_new_finding_once(processor: EventsSubscriptionProcessor, consumer: Any,
+                                                     subscription_body: Any, make_result: Any) -> None:
+    sub, body = await processor.subscribe(subscription_body())
+    assert "eventNotifications" not in body
+    processor.on_result(make_result(BOT))
+    processor.on_result(make_result(OTHER, excep="WRONG_DESTINATION_ADDRESS"))  # not requested
+    await _until(lambda: consumer.received, "the notification")
+    processor.on_result(make_result(BOT))  # same finding again, still valid: nothing new
+    await asyncio.sleep(0.05)
+    (note,) = consumer.for_subscription(sub.subscription_id)
+    assert note["notifCorrId"] == "corr-1"
+    (event,) = note["eventNotifications"]
+    assert event["event"] == "ABNORMAL_BEHAVIOUR"
+    (behaviour,) = event["abnorBehavrs"]
+    assert behaviour["supis"] == [BOT]
+    assert behaviour["excep"] == {"excepId": "SUSPICION_OF_DDOS_ATTACK"}
+    assert behaviour["confidence"] == 90
+    assert behaviour["addtMeasInfo"] == {"ddosAttack": {"ipv4Addrs": ["198.51.100.7"]}}
+    assert {"start", "expiry", "timeStampGen"} <= event.keys()
+    assert consumer.received[0][0] == "http://smf.example/cb"
+
+
+async def test_findings_of_one_burst_share_one_notification(processor: EventsSubscriptionProcessor, consumer: Any,
+                                                            subscription_body: Any, make_result: Any) -> None:
+    sub, _ = await processor.subscribe(subscription_body())
+    for n in range(5):
+        processor.on_result(make_result(f"imsi-00101000000010{n}"))
+    await _until(lambda: consumer.received, "the notification")
+    (note,) = consumer.for_subscription(sub.subscription_id)
+    assert len(_supis(note)) == 5
+
+
+async def test_threshold_level_must_be_reached_then_crossing_is_reported(
+        processor: EventsSubscriptionProcessor, consumer: Any, subscription_body: Any, make_result: Any) -> None:
+    body = subscription_body(event={"excepRequs": [{"excepId": "SUSPICION_OF_DDOS_ATTACK", "excepLevel": 5}]})
+    sub, _ = await processor.subscribe(body)
+    processor.on_result(make_result(BOT, level=2, ended_s_ago=2))
+    await asyncio.sleep(0.05)
+    assert consumer.received == []
+    processor.on_result(make_result(BOT, level=7, ended_s_ago=1))
+    await _until(lambda: consumer.received, "the crossing")
+    processor.on_result(make_result(BOT, level=9))
+    await asyncio.sleep(0.05)
+    (note,) = consumer.for_subscription(sub.subscription_id)
+    assert note["eventNotifications"][0]["abnorBehavrs"][0]["excep"] == {"excepId": "SUSPICION_OF_DDOS_ATTACK",
+                                                                         "excepLevel": 7}
+
+
+async def test_target_supis_restrict_reports(processor: EventsSubscriptionProcessor, consumer: Any,
+                                             subscription_body: Any, make_result: Any) -> None:
+    await processor.subscribe(subscription_body(event={"tgtUe": {"supis": [OTHER]}}))
+    processor.on_result(make_result(BOT))
+    processor.on_result(make_result(OTHER))
+    await _until(lambda: consumer.received, "the notification")
+    assert _supis(consumer.received[0][1][0]) == [OTHER]
+
+
+async def test_immediate_report_in_the_response_counts_as_a_report(
+        processor: EventsSubscriptionProcessor, consumer: Any, subscription_body: Any, make_result: Any) -> None:
+    processor.on_result(make_result(BOT))
+    sub, body = await processor.subscribe(subscription_body(evtReq={"immRep": True, "maxReportNbr": 2}))
+    (event,) = body["eventNotifications"]
+    assert [b["supis"] for b in event["abnorBehavrs"]] == [[BOT]]
+    assert sub.reports_sent == 1
+    processor.on_result(make_result(OTHER))
+    await _until(lambda: consumer.received, "the second report")
+    assert sub.subscription_id not in processor.subscriptions  # maxReportNbr reached
+    processor.on_result(make_result("imsi-001010000000003"))
+    await asyncio.sleep(0.05)
+    assert len(consumer.received) == 1
+    with pytest.raises(ProblemError) as exc:
+        await processor.unsubscribe(sub.subscription_id)
+    assert exc.value.status == 404
+
+
+async def test_immediate_report_with_one_report_allowed_ends_at_once(
+        processor: EventsSubscriptionProcessor, subscription_body: Any, make_result: Any) -> None:
+    processor.on_result(make_result(BOT))
+    sub, body = await processor.subscribe(subscription_body(evtReq={"immRep": True, "notifMethod": "ONE_TIME"}))
+    assert body["eventNotifications"]
+    assert sub.subscription_id not in processor.subscriptions
+
+
+async def test_periodic_reports_every_period_and_stops_at_max(
+        processor: EventsSubscriptionProcessor, consumer: Any, subscription_body: Any, make_result: Any) -> None:
+    processor.on_result(make_result(BOT))
+    sub, _ = await processor.subscribe(subscription_body("PERIODIC", evtReq={"maxReportNbr": 2}))
+    await _until(lambda: len(consumer.for_subscription(sub.subscription_id)) == 2, "two periodic reports")
+    await _until(lambda: sub.subscription_id not in processor.subscriptions, "the subscription to end")
+    reports = consumer.for_subscription(sub.subscription_id)
+    assert [_supis(r) for r in reports] == [[BOT], [BOT]]
+    assert processor.metrics.registry.get_sample_value("nwdaf_anlf_periodic_report_lateness_seconds_count") == 2
+
+
+async def test_periodic_report_without_findings_still_reports_the_event(
+        processor: EventsSubscriptionProcessor, consumer: Any, subscription_body: Any) -> None:
+    sub, _ = await processor.subscribe(subscription_body("PERIODIC", evtReq={"maxReportNbr": 1}))
+    await _until(lambda: consumer.for_subscription(sub.subscription_id), "the periodic report")
+    (event,) = consumer.for_subscription(sub.subscription_id)[0]["eventNotifications"]
+    assert event["event"] == "ABNORMAL_BEHAVIOUR"
+    assert "abnorBehavrs" not in event
+    assert "timeStampGen" in event
+
+
+async def test_update_replaces_and_unknown_ids_are_404(processor: EventsSubscriptionProcessor, consumer: Any,
+                                                       subscription_body: Any, make_result: Any) -> None:
+    sub, _ = await processor.subscribe(subscription_body())
+    body = await processor.update(sub.subscription_id, subscription_body(event={"tgtUe": {"supis": [OTHER]}}))
+    assert body["eventSubscriptions"][0]["tgtUe"] == {"supis": [OTHER]}
+    processor.on_result(make_result(BOT))
+    processor.on_result(make_result(OTHER))
+    await _until(lambda: consumer.received, "the notification")
+    assert _supis(consumer.received[0][1][0]) == [OTHER]
+    for call in (processor.update("nope", subscription_body()), processor.unsubscribe("nope")):
+        with pytest.raises(ProblemError) as exc:
+            await call
+        assert (exc.value.status, exc.value.cause) == (404, "SUBSCRIPTION_NOT_FOUND")
+
+
+async def test_unsubscribe_stops_notifications(processor: EventsSubscriptionProcessor, consumer: Any,
+                                               subscription_body: Any, make_result: Any) -> None:
+    sub, _ = await processor.subscribe(subscription_body())
+    await processor.unsubscribe(sub.subscription_id)
+    processor.on_result(make_result(BOT))
+    await asyncio.sleep(0.05)
+    assert consumer.received == []
+
+
+async def test_dead_consumer_subscription_is_terminated(processor: EventsSubscriptionProcessor, consumer: Any,
+                                                        subscription_body: Any, make_result: Any) -> None:
+    consumer.status["dead.example"] = 500
+    dead, _ = await processor.subscribe(subscription_body(notificationURI="http://dead.example/cb"))
+    live, _ = await processor.subscribe(subscription_body())
+    for n in range(3):
+        processor.on_result(make_result(f"imsi-00101000000020{n}"))
+        await asyncio.sleep(0.02)
+    await _until(lambda: dead.subscription_id not in processor.subscriptions, "termination")
+    assert live.subscription_id in processor.subscriptions
+    assert len(consumer.for_subscription(live.subscription_id)) == 3
+    assert processor.metrics.registry.get_sample_value(
+        "nwdaf_anlf_subscriptions_terminated_total", {"reason": "consumer-unreachable"}) == 1
+
+
+async def test_expired_results_are_not_reported(processor: EventsSubscriptionProcessor, consumer: Any,
+                                                subscription_body: Any, make_result: Any) -> None:
+    await processor.subscribe(subscription_body())
+    assert processor.on_result(make_result(BOT, ended_s_ago=processor.settings.finding_ttl_s + 5)) is None
+    await asyncio.sleep(0.05)
+    assert consumer.received == []
+
+
+async def test_monitoring_duration_ends_the_subscription(processor: EventsSubscriptionProcessor,
+                                                         subscription_body: Any) -> None:
+    end = (datetime.now(UTC) + timedelta(seconds=0.2)).isoformat().replace("+00:00", "Z")
+    sub, _ = await processor.subscribe(subscription_body(evtReq={"monDur": end}))
+    await _until(lambda: sub.subscription_id not in processor.subscriptions, "monDur to pass")
+    assert processor.metrics.registry.get_sample_value(
+        "nwdaf_anlf_subscriptions_terminated_total", {"reason": "monitoring-duration-ended"}) == 1
+
+
+@pytest.mark.parametrize("change", [
+    {"event": "BOTNET"},
+    {"abnormal": None},
+    {"ue_comm": None, "event": "UE_COMMUNICATION", "abnormal": None},
+])
+async def test_unusable_engine_results_are_counted_not_stored(processor: EventsSubscriptionProcessor,
+                                                              make_result: Any, change: dict[str, Any]) -> None:
+    assert processor.on_result(make_result(BOT).model_copy(update=change)) is None
+    assert len(processor.findings) == 0
+    assert processor.metrics.registry.get_sample_value("nwdaf_anlf_analytics_results_total",
+                                                       {"outcome": "invalid"}) == 1
+
+
+async def test_unknown_exception_id_from_an_engine_is_rejected(processor: EventsSubscriptionProcessor,
+                                                               make_result: Any) -> None:
+    assert processor.on_result(make_result(BOT, excep="LOOKS_ODD")) is None
+    assert len(processor.findings) == 0

@@ -1,0 +1,42 @@
+"""AnlfService wiring: routers, bus consumption of AnalyticsResult envelopes, malformed messages skipped."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from nwdaf.app.config import Settings
+from nwdaf.app.runtime import ServiceContext
+from nwdaf.nf.anlf.service import anlf_settings, build_anlf
+from nwdaf.platform.bus import InMemoryBus, encode, topics
+from nwdaf.platform.events import ANALYTICS_RESULT
+from nwdaf.platform.sbi import SbiClient
+
+pytestmark = pytest.mark.unit
+
+
+async def test_consumes_results_and_skips_garbage(tmp_path: Path, make_result: Any) -> None:
+    settings = Settings(data_dir=tmp_path)
+    bus, client = InMemoryBus(), SbiClient()
+    svc = build_anlf(ServiceContext(settings, bus, client, None))
+    assert [prefix for prefix, _ in svc.routers()] == ["/nnwdaf-eventssubscription/v1", "/nnwdaf-analyticsinfo/v1"]
+    assert anlf_settings(settings).store_file == "anlf-subscriptions.sqlite3"
+    await svc.start()
+    try:
+        await bus.publish(topics.ANALYTICS_RESULTS, b"not an envelope")
+        await bus.publish(topics.ANALYTICS_RESULTS, encode(make_result(), type_="SomethingElse"))
+        await bus.publish(topics.ANALYTICS_RESULTS, encode(make_result(), type_=ANALYTICS_RESULT), key=b"imsi")
+        for _ in range(1000):
+            if len(svc.processor.findings) == 1:
+                break
+            await asyncio.sleep(0.005)
+        registry = svc.processor.metrics.registry
+        assert registry.get_sample_value("nwdaf_anlf_analytics_results_total", {"outcome": "invalid"}) == 2
+        assert registry.get_sample_value("nwdaf_anlf_analytics_results_total", {"outcome": "accepted"}) == 1
+    finally:
+        await svc.stop()
+        await client.aclose()
+    assert (tmp_path / "anlf-subscriptions.sqlite3").exists()

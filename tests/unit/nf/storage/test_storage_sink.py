@@ -1,0 +1,210 @@
+"""The sink agent on the in-process bus with the embedded warehouse: every topic lands, nothing twice, nothing lost."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from tests.support import storage_data as data
+
+from nwdaf.lib.storage.backends import RecordQuery
+from nwdaf.lib.storage.backends.base import StorageError
+from nwdaf.lib.storage.backends.mergetree import MergeTreeBackend
+from nwdaf.lib.storage import schema
+from nwdaf.nf.storage.config import SinkSettings
+from nwdaf.nf.storage.sink import StorageSink
+from nwdaf.platform.bus import InMemoryBus, Message, topics
+
+pytestmark = pytest.mark.unit
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], what: str, timeout_s: float = 20.0) -> None:
+    """Poll ``check`` until it holds; fail naming ``what`` after ``timeout_s`` (a deadline, not a speed test)."""
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while not await check():
+        if asyncio.get_running_loop().time() > deadline:
+            pytest.fail(f"timed out waiting for {what}")
+        await asyncio.sleep(0.02)
+
+
+async def rows(backend: MergeTreeBackend, table: str, **kw: Any) -> list[dict[str, Any]]:
+    return await backend.query(table, RecordQuery(limit=10_000, **kw))
+
+
+@pytest.fixture
+async def bus() -> AsyncIterator[InMemoryBus]:
+    instance = InMemoryBus(partitions=4)
+    await instance.start()
+    yield instance
+    await instance.close()
+
+
+@pytest.fixture
+async def sink(bus: InMemoryBus, chdb: MergeTreeBackend) -> AsyncIterator[StorageSink]:
+    agent = StorageSink(bus, chdb, chdb, SinkSettings(consumers=2, max_delay_s=0.05))
+    await agent.start()
+    yield agent
+    await agent.stop()
+
+
+async def test_every_topic_lands_in_its_table(bus: InMemoryBus, chdb: MergeTreeBackend, sink: StorageSink) -> None:
+    at = data.now_utc()
+    await bus.publish(topics.UPF_EE_NOTIFICATIONS, data.upf_message(at), key=data.SUPI.encode())
+    await bus.publish(topics.FLOW_RECORDS, data.flow_records_message(at, 3), key=data.SUPI.encode())
+    await bus.publish(topics.UE_FEATURES, data.ue_features_message(at), key=data.SUPI.encode())
+    await bus.publish(topics.ANALYTICS_RESULTS, data.analytics_message(at), key=data.SUPI.encode())
+
+    async def landed() -> bool:
+        return sink.stats.messages == 4 and bus.stats.delivered == 4
+    await eventually(landed, "4 messages handled and committed")
+
+    assert len(await rows(chdb, "upf_usage", supi=data.SUPI)) == 2
+    reports = await rows(chdb, "upf_usage_reports", snssai=data.SNSSAI_KEY)
+    assert sorted(r["granularity"] for r in reports) == ["PER_APPLICATION", "PER_FLOW"]
+    assert len(await rows(chdb, "flow_records", supi=data.SUPI)) == 3
+    (vector,) = await rows(chdb, "ue_features", supi=data.SUPI)
+    assert vector["features"] == {"flows": 12.0, "distinct_dst": 3.0, "syn_ratio": None}
+    assert vector["window_end"] - vector["window_start"] == 60
+    (result,) = await rows(chdb, "analytics_results", supi=data.SUPI)
+    assert result["exception_id"] == "SUSPICION_OF_DDOS_ATTACK"
+    assert sink.stats.ignored_items == 1
+    assert sink.stats.rows == {"upf_usage": 2, "upf_usage_reports": 2, "flow_records": 3, "ue_features": 1,
+                               "analytics_results": 1}
+
+
+async def test_a_redelivered_message_adds_no_duplicates(chdb: MergeTreeBackend) -> None:
+    agent = StorageSink(InMemoryBus(), chdb, chdb, SinkSettings(consumers=1))
+    msg = Message(topics.FLOW_RECORDS, data.flow_records_message(data.now_utc(), 5), partition=1, offset=7)
+    for _ in range(3):
+        await agent.handle(msg)  # consumers=1: each call writes before returning
+    assert len(await rows(chdb, "flow_records")) == 5
+    assert agent.stats.messages == 3
+
+
+async def test_undecodable_messages_are_rejected_and_counted_without_blocking(
+    bus: InMemoryBus, chdb: MergeTreeBackend, sink: StorageSink
+) -> None:
+    at = data.now_utc()
+    bad_volume = data.upf_message(at).replace(b'"1000 B"', b'"1000 XB"')
+    for raw in (b"not json", data.analytics_message(at), bad_volume):
+        await bus.publish(topics.FLOW_RECORDS if raw != bad_volume else topics.UPF_EE_NOTIFICATIONS, raw)
+    await bus.publish(topics.FLOW_RECORDS, data.flow_records_message(at, 2))
+
+    async def done() -> bool:
+        return sink.stats.rejected == 3 and sink.stats.messages == 1
+    await eventually(done, "3 rejected and 1 stored message")
+    assert len(await rows(chdb, "flow_records")) == 2
+    assert await rows(chdb, "upf_usage_reports") == []
+
+
+async def test_each_row_is_encoded_once(bus: InMemoryBus, chdb: MergeTreeBackend,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    encode = schema.encode_row
+
+    def counting(tbl: schema.Table, row: Mapping[str, Any]) -> tuple[Any, ...]:
+        calls.append(tbl.name)
+        return encode(tbl, row)
+    monkeypatch.setattr(schema, "encode_row", counting)
+    monkeypatch.setattr("nwdaf.nf.storage.sink.encode_row", counting)
+    monkeypatch.setattr("nwdaf.lib.storage.backends.mergetree.encode_row", counting, raising=False)
+    agent = StorageSink(bus, chdb, chdb, SinkSettings(consumers=1, max_delay_s=0.01))
+    await agent.start()
+    try:
+        await bus.publish(topics.FLOW_RECORDS, data.flow_records_message(data.now_utc(), 3))
+        await bus.publish(topics.UPF_EE_NOTIFICATIONS, data.upf_message(data.now_utc()))
+
+        async def stored() -> bool:
+            return agent.stats.messages == 2
+        await eventually(stored, "2 messages stored")
+    finally:
+        await agent.stop()
+    assert sorted(calls) == ["flow_records"] * 3 + ["upf_usage"] * 2 + ["upf_usage_reports"] * 2
+    assert len(await rows(chdb, "flow_records")) == 3
+    assert len(await rows(chdb, "upf_usage_reports")) == 2
+
+
+class FlakyWriter:
+    """Fails its first ``failures`` writes (a warehouse outage), then delegates."""
+
+    def __init__(self, inner: MergeTreeBackend, failures: int) -> None:
+        self.inner = inner
+        self.failures = failures
+
+    async def write(self, table: str, rows: Sequence[Mapping[str, Any]], batch_id: str) -> int:
+        if self.failures > 0:
+            self.failures -= 1
+            raise StorageError("warehouse unavailable (test outage)")
+        return await self.inner.write(table, rows, batch_id)
+
+
+async def test_a_failed_write_is_redelivered_and_stored_once(bus: InMemoryBus, chdb: MergeTreeBackend) -> None:
+    flaky = FlakyWriter(chdb, failures=2)
+    agent = StorageSink(bus, chdb, flaky, SinkSettings(consumers=1))
+    await agent.start()
+    try:
+        await bus.publish(topics.ANALYTICS_RESULTS, data.analytics_message(data.now_utc()))
+
+        async def committed() -> bool:
+            return bus.stats.delivered == 1
+        await eventually(committed, "the message to be committed after the outage")
+    finally:
+        await agent.stop()
+    assert bus.stats.handler_failures == 2
+    assert agent.stats.write_failures == 2
+    assert len(await rows(chdb, "analytics_results")) == 1
+
+
+async def test_messages_in_flight_are_written_together(chdb: MergeTreeBackend) -> None:
+    agent = StorageSink(InMemoryBus(), chdb, chdb, SinkSettings(consumers=3, max_delay_s=30))
+    at = data.now_utc()
+    msgs = [Message(topics.FLOW_RECORDS, data.flow_records_message(at + timedelta(minutes=i), 2), offset=i)
+            for i in range(3)]
+    # The third handler completes the set of members, so the batch is written without waiting 30 s.
+    await asyncio.gather(*(agent.handle(m) for m in msgs))
+    assert agent.stats.flushes == 1
+    assert len(await rows(chdb, "flow_records")) == 6
+
+
+async def test_a_full_buffer_is_written_at_once(chdb: MergeTreeBackend) -> None:
+    agent = StorageSink(InMemoryBus(), chdb, chdb, SinkSettings(consumers=4, max_rows=3, max_delay_s=30))
+    await agent.handle(Message(topics.FLOW_RECORDS, data.flow_records_message(data.now_utc(), 3)))
+    assert agent.stats.flushes == 1
+
+
+async def test_timer_writes_a_batch_that_no_other_member_joins(chdb: MergeTreeBackend) -> None:
+    agent = StorageSink(InMemoryBus(), chdb, chdb, SinkSettings(consumers=4, max_delay_s=0.05))
+    await agent.start()
+    try:
+        await agent.handle(Message(topics.UE_FEATURES, data.ue_features_message(data.now_utc())))
+    finally:
+        await agent.stop()
+    assert agent.stats.flushes == 1
+    assert len(await rows(chdb, "ue_features")) == 1
+
+
+async def test_sustained_load_keeps_batches_full(chdb: MergeTreeBackend) -> None:
+    bus = InMemoryBus(partitions=3)
+    await bus.start()
+    agent = StorageSink(bus, chdb, chdb, SinkSettings(consumers=3, max_delay_s=30))
+    await agent.start()
+    try:
+        keys = {bus.partition_for(topics.FLOW_RECORDS, f"ue-{i}".encode()): f"ue-{i}".encode() for i in range(50)}
+        assert len(keys) == 3
+        at = data.now_utc()
+        for i in range(30):  # ten messages per partition, published before the members start handling them
+            await bus.publish(topics.FLOW_RECORDS, data.flow_records_message(at + timedelta(minutes=i), 1),
+                              key=keys[i % 3])
+
+        async def all_committed() -> bool:
+            return bus.stats.delivered == 30
+        await eventually(all_committed, "30 messages committed")
+        # Each write waits for one message of every member (the 30 s timer never fires): 10 writes of 3.
+        assert agent.stats.flushes == 10
+    finally:
+        await agent.stop()
+        await bus.close()
+    assert len(await rows(chdb, "flow_records")) == 30
