@@ -5,7 +5,7 @@
         [--ues 250] [--flows-per-ue 4] [--naive-records 2000] [--profile]
 
 The UPF's own report builder (tests.support.upf_load) writes per-flow Nupf_EventExposure NotificationData; the
-collector's Data Receiver publishes them on nwdaf.nf.upf.ee-notifications; the real processor and storage services
+collector's Data Receiver publishes them on nwdaf.upf.ee-notifications; the real processor and storage services
 (the builders nwdaf.app.runtime uses) turn them into flow records and features and write them. A run ends when count
 queries on the warehouse find every usage report, every flow record and every feature row the processor produced.
 Kafka: KAFKA_BOOTSTRAP when set, else a broker started with scripts/services/kafka; ClickHouse: CLICKHOUSE_URL when

@@ -58,7 +58,7 @@ class UeCommunicationResult(BaseModel):
 
 
 class AnalyticsResult(BaseModel):
-    """What an analytics engine publishes on ``nwdaf.nf.anlf.analytics-results`` (keyed by SUPI)."""
+    """What an analytics engine publishes on ``nwdaf.anlf.analytics-results`` (keyed by SUPI)."""
 
     model_config = ConfigDict(frozen=True)
 

@@ -15,7 +15,7 @@ class ProcessorSettings(BaseModel):
     hop_s: float = Field(0.0, ge=0)
     """Minimum report-time advance between two windows; 0 = a window per report period (fastest reaction)."""
     slice_features: bool = True
-    """Publish per-slice / per-DNN features of every window on ``nwdaf.nf.processor.slice-features``."""
+    """Publish per-slice / per-DNN features of every window on ``nwdaf.processor.slice-features``."""
     flow_records_per_message: int = Field(2000, ge=1)
     """A window's flow records go out in messages of at most this many rows (about 160 B each), so a busy window
     stays under Kafka's default 1 MB message limit (``message.max.bytes``)."""

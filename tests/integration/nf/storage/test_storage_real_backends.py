@@ -41,7 +41,7 @@ async def count(backend: StorageBackend, **kw: Any) -> int:
 async def test_write_read_back_and_redeliver_without_duplicates(backend: StorageBackend) -> None:
     rows = [point(i) for i in range(5)]
     for _ in range(3):
-        await backend.write("upf_usage", rows, "nwdaf.nf.upf.ee-notifications/envelope-1")
+        await backend.write("upf_usage", rows, "nwdaf.upf.ee-notifications/envelope-1")
     got = await backend.query("upf_usage", RecordQuery(supi="imsi-001010000000001", limit=100))
     assert len(got) == 5
     assert [r["ul_bytes"] for r in got] == [100, 101, 102, 103, 104]  # newest first

@@ -124,7 +124,7 @@ async def test_a_damaged_pcap_is_reported_and_the_upf_keeps_serving(
             assert f"{message} {offset}" in stats["pump"]["source_error"]
             assert (stats["pump"]["packets"], stats["dataplane"]["packetsForwarded"]) == (before, before)
             assert stats["pump"]["source_done"] is False, "a damaged file is not a finished one"
-            assert any(r.name == "nwdaf.nf.upf" and r.exc_info and f"offset {offset}" in str(r.exc_info[1])
+            assert any(r.name == "nwdaf.upf" and r.exc_info and f"offset {offset}" in str(r.exc_info[1])
                        for r in caplog.records), "the fault is logged with its offset"
 
             async def all_reported() -> bool:

@@ -138,7 +138,7 @@ def test_binetflow_packets_are_split_by_bytes_and_public_initiators_become_ues(
 ) -> None:
     path = tmp_path / "capture.binetflow"
     path.write_text(BINETFLOW, encoding="utf-8")
-    with caplog.at_level(logging.WARNING, "nwdaf.nf.upf"):
+    with caplog.at_level(logging.WARNING, "nwdaf.upf"):
         source = open_source(UpfConfig(source=f"dataset:binetflow:{path}", learn_sessions=True))
     assert isinstance(source, DatasetSource)
     assert any("1 malformed rows skipped, the first at line 6" in r.getMessage() for r in caplog.records)

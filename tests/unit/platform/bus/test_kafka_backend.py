@@ -74,7 +74,7 @@ async def test_start_against_a_closed_port_names_the_server() -> None:
 
 def test_record_conversion_keeps_key_headers_position_and_time() -> None:
     raw = KafkaMessage(
-        topic="nwdaf.nf.upf.ee-notifications",
+        topic="nwdaf.upf.ee-notifications",
         partition=2,
         offset=41,
         key=b"imsi-1",
@@ -84,7 +84,7 @@ def test_record_conversion_keeps_key_headers_position_and_time() -> None:
     )
     msg = to_message(raw)
     assert (msg.topic, msg.partition, msg.offset, msg.key, msg.value) == (
-        "nwdaf.nf.upf.ee-notifications",
+        "nwdaf.upf.ee-notifications",
         2,
         41,
         b"imsi-1",
