@@ -35,9 +35,9 @@ import polars as pl
 from tests.support.mtlf_data import labelled_flows
 
 from nwdaf.lib.ml.bundle import ModelBundle, feature_matrix
-from nwdaf.nf.mtlf.config import TrainConfig
 from nwdaf.nf.mtlf.registry import ModelRegistry
 from nwdaf.nf.mtlf.train import train
+from nwdaf.nf.mtlf.train.config import TrainConfig
 
 BATCHES = (1, 100, 10_000)
 

@@ -33,7 +33,6 @@ import httpx
 
 from nwdaf.app.config import Settings, load_settings
 from nwdaf.app.demo import bench
-from nwdaf.app.runtime import ServiceContext, load_validator
 from nwdaf.nf.anlf.config import AnlfSettings
 from nwdaf.nf.anlf.notifier import Delivery, Notifier
 from nwdaf.nf.anlf.processor import EventsSubscriptionProcessor
@@ -42,6 +41,7 @@ from nwdaf.nf.smf.config import SmfSettings
 from nwdaf.nf.smf.subscriber import subscription_request
 from nwdaf.platform.bus import create_bus
 from nwdaf.platform.models import to_wire
+from nwdaf.platform.nf import ServiceContext, load_validator
 from nwdaf.platform.sbi import SbiClient, create_sbi_app, start_server
 from nwdaf.platform.sbi.callback import CallbackClient
 
@@ -219,7 +219,7 @@ async def _start_nbi(stack: AsyncExitStack, settings: Settings,
     stack.push_async_callback(bus.close)
     client = SbiClient(settings.sbi_client, variant.transport())
     stack.push_async_callback(client.aclose)
-    anlf = build_anlf(ServiceContext(settings, bus, client, load_validator()))
+    anlf = build_anlf(ServiceContext(settings, bus, client, load_validator()), settings.anlf)
     p = anlf.processor
 
     async def on_dead(sid: str, reason: str) -> None:

@@ -43,13 +43,13 @@ from tests.support.servers import ManagedServer, ServerError, server_from_env
 from tests.support.upf_load import UpfLoad, measurement_count
 
 from nwdaf.app.config import BusSettings, Settings
-from nwdaf.app.runtime import ServiceContext, open_context
 from nwdaf.lib.storage.backends.mergetree import MergeTreeBackend
 from nwdaf.nf.collector.processor import DataReceiver
 from nwdaf.nf.processor.service import ProcessorService, build_processor
 from nwdaf.nf.storage.config import SinkSettings, StorageSettings
 from nwdaf.nf.storage.service import StorageService, build_storage
 from nwdaf.nf.upf.config import UpfConfig
+from nwdaf.platform.nf import ServiceContext, open_context
 
 PERIOD_S = 1
 IN_FLIGHT = 8  # notifications the collector publishes concurrently
@@ -132,7 +132,7 @@ class Pipeline:
 async def start_pipeline(settings: Settings, stack: AsyncExitStack) -> Pipeline:
     """The bus, storage and processor services as ``nwdaf run storage processor`` wires them."""
     ctx = await open_context(settings, stack, "bench-pipeline", None)
-    storage, processor = build_storage(ctx), build_processor(ctx)
+    storage, processor = build_storage(ctx, settings.storage), build_processor(ctx, settings.processor)
     pipe = Pipeline(ctx, storage, processor, metered(processor.processor, "on_message"),
                     metered(storage.storage.warehouse, "write"))
     await storage.start()

@@ -35,9 +35,9 @@ import polars as pl
 from tests.support.mtlf_data import labelled_flows
 
 from nwdaf.lib.flows import read_flows
-from nwdaf.nf.mtlf.config import TrainConfig
 from nwdaf.nf.mtlf.registry import ModelRegistry
 from nwdaf.nf.mtlf.train import train
+from nwdaf.nf.mtlf.train.config import TrainConfig
 
 DATASETS = Path(os.environ.get("NWDAF_DATASETS_DIR", Path(__file__).resolve().parents[2] / "shared" / "datasets"))
 SPECS = (

@@ -16,12 +16,12 @@ from fastapi import APIRouter, FastAPI, Request, Response
 from tests.support.mtlf_data import labelled_flows
 
 from nwdaf.app.config import MlSettings, Settings
-from nwdaf.app.runtime import ServiceContext
-from nwdaf.nf.mtlf.config import TrainConfig
 from nwdaf.nf.mtlf.service import MtlfService, build_mtlf
 from nwdaf.nf.mtlf.train import TrainResult, train
+from nwdaf.nf.mtlf.train.config import TrainConfig
 from nwdaf.platform.bus import create_bus
 from nwdaf.platform.models.openapi import SpecValidator
+from nwdaf.platform.nf import ServiceContext
 from nwdaf.platform.sbi import SbiClient, create_sbi_app
 
 pytestmark = pytest.mark.contract
@@ -85,7 +85,7 @@ async def mtlf(
                                                          artifact_root=str(tmp / "artifacts")))
     outbound = SbiClient(transport=httpx.ASGITransport(app=recorder.app))
     ctx = ServiceContext(settings, create_bus("memory://"), outbound, spec, {"nwdaf": "http://mtlf.test"})
-    service = build_mtlf(ctx)
+    service = build_mtlf(ctx, settings.mtlf)
     app = create_sbi_app("nwdaf", service.routers())
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://mtlf.test") as client:
         yield client, service

@@ -133,8 +133,8 @@ def _train(settings: Settings, **config_values: Any) -> TrainResult:
     """Validate the ``TrainConfig`` fields and train; bad input or a failed training is a clean CLI error."""
     from pydantic import ValidationError
 
-    from nwdaf.nf.mtlf.config import TrainConfig
     from nwdaf.nf.mtlf.train import train
+    from nwdaf.nf.mtlf.train.config import TrainConfig
 
     try:
         config = TrainConfig.from_settings(settings, **config_values)

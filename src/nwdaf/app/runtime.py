@@ -8,50 +8,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import AsyncExitStack
-from dataclasses import dataclass, field
-from typing import Protocol
-
-from fastapi import APIRouter
+from dataclasses import dataclass
 
 from nwdaf.app.config import SbiEndpoint, Settings
-from nwdaf.platform.bus import EventBus, create_bus, topics
-from nwdaf.platform.models.openapi import OpenApiUnavailable, SpecValidator
-from nwdaf.platform.sbi import RunningServer, SbiClient, create_sbi_app, start_server
+from nwdaf.platform.nf import Builder, NfService, ServiceContext, load_validator, open_context
+from nwdaf.platform.sbi import RunningServer, create_sbi_app, start_server
 
 log = logging.getLogger("nwdaf.runtime")
 
 
-@dataclass
-class ServiceContext:
-    """What every service receives: settings and the shared infrastructure, never globals."""
+def _builders(settings: Settings) -> dict[str, tuple[str, Builder]]:
+    """Service name → (NF, builder), in start order: producers a peer calls on start come before that peer.
 
-    settings: Settings
-    bus: EventBus
-    client: SbiClient
-    validator: SpecValidator | None
-    base_urls: dict[str, str] = field(default_factory=dict)
-    """Where each NF's SBI is reachable (filled once the listeners are bound)."""
-
-
-class NfService(Protocol):
-    """A service of an NF: contributes routers to the NF's SBI and runs background work."""
-
-    name: str
-
-    def routers(self) -> list[tuple[str, APIRouter]]: ...
-
-    async def start(self) -> None: ...
-
-    async def stop(self) -> None: ...
-
-
-Builder = Callable[[ServiceContext], NfService]
-
-
-def _builders() -> dict[str, tuple[str, Builder]]:
-    """Service name → (NF, builder), in start order: producers a peer calls on start come before that peer."""
+    Each builder gets the shared context and its own NF's settings section, nothing else.
+    """
     from nwdaf.nf.anlf.service import build_anlf
     from nwdaf.nf.collector.service import build_collector
     from nwdaf.nf.engines.service import build_engines
@@ -62,27 +34,19 @@ def _builders() -> dict[str, tuple[str, Builder]]:
     from nwdaf.nf.upf.service import build_upf
 
     return {
-        "upf": ("upf", build_upf),
-        "storage": ("nwdaf", build_storage),
-        "mtlf": ("nwdaf", build_mtlf),
-        "anlf": ("nwdaf", build_anlf),
-        "processor": ("nwdaf", build_processor),
-        "engines": ("nwdaf", build_engines),
-        "collector": ("nwdaf", build_collector),
-        "smf": ("smf", build_smf),
+        "upf": ("upf", lambda ctx: build_upf(ctx, settings.upf)),
+        "storage": ("nwdaf", lambda ctx: build_storage(ctx, settings.storage)),
+        "mtlf": ("nwdaf", lambda ctx: build_mtlf(ctx, settings.mtlf)),
+        "anlf": ("nwdaf", lambda ctx: build_anlf(ctx, settings.anlf)),
+        "processor": ("nwdaf", lambda ctx: build_processor(ctx, settings.processor)),
+        "engines": ("nwdaf", lambda ctx: build_engines(ctx, settings.engines)),
+        "collector": ("nwdaf", lambda ctx: build_collector(ctx, settings.collector)),
+        "smf": ("smf", lambda ctx: build_smf(ctx, settings.smf)),
     }
 
 
 def service_names() -> list[str]:
-    return list(_builders())
-
-
-def load_validator() -> SpecValidator | None:
-    try:
-        return SpecValidator()
-    except OpenApiUnavailable as exc:
-        log.warning("3GPP OpenAPI files not found (%s): payloads are checked by the models only", exc)
-        return None
+    return list(_builders(Settings.model_construct()))
 
 
 def _endpoint(settings: Settings, nf: str) -> SbiEndpoint:
@@ -98,20 +62,6 @@ class Runtime:
     servers: dict[str, RunningServer]
 
 
-async def open_context(settings: Settings, stack: AsyncExitStack, client_id: str,
-                       validator: SpecValidator | None) -> ServiceContext:
-    """The shared infrastructure every service receives: the bus (started, topics created) and the SBI client,
-    both closed by ``stack``."""
-    bus = create_bus(settings.bus.url, partitions=settings.bus.partitions, client_id=client_id,
-                     namespace=settings.bus.namespace)
-    await bus.start()
-    stack.push_async_callback(bus.close)
-    await bus.create_topics(topics.ALL_TOPICS)
-    client = SbiClient(settings.sbi_client)
-    stack.push_async_callback(client.aclose)
-    return ServiceContext(settings, bus, client, validator)
-
-
 async def start_runtime(
     settings: Settings, names: Sequence[str], stack: AsyncExitStack, overrides: Mapping[str, Builder] | None = None
 ) -> Runtime:
@@ -119,7 +69,7 @@ async def start_runtime(
 
     ``overrides`` replaces a service's builder (the demo gives the UPF its own synthetic population).
     """
-    builders = _builders()
+    builders = _builders(settings)
     for name, build in (overrides or {}).items():
         builders[name] = (builders[name][0], build)
     wanted = list(builders) if list(names) == ["all"] else [n for n in builders if n in names]

@@ -7,7 +7,7 @@ import sys
 
 import orjson
 
-from nwdaf.app.config import LoggingSettings
+from nwdaf.platform.config import LoggingSettings
 from nwdaf.platform.sbi.observability import RequestIdFilter
 
 _STRUCTURED = ("supi", "pdu_session_id", "subscription_id", "correlation_id", "request_id")

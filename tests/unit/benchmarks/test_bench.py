@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from benchmarks.support import closed_loop as bench
 from tests.support.profiling import cpu_ticks
 
 from nwdaf.app.config import load_settings
-from benchmarks.support import closed_loop as bench
 from nwdaf.app.demo.run import DemoOptions, build_population, timelines
 
 pytestmark = pytest.mark.unit

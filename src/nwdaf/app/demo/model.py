@@ -7,9 +7,9 @@ from pathlib import Path
 
 from nwdaf.app.config import Settings
 from nwdaf.app.demo.training import synthetic_training_flows
-from nwdaf.nf.mtlf.config import DEFAULT_MODEL_NAMES, TrainConfig
 from nwdaf.nf.mtlf.registry import ModelRegistry, ModelVersionInfo
 from nwdaf.nf.mtlf.train import train
+from nwdaf.nf.mtlf.train.config import DEFAULT_MODEL_NAMES, TrainConfig
 
 MODEL_NAME = DEFAULT_MODEL_NAMES["host_window"]
 

@@ -20,13 +20,14 @@ from typing import Any
 from nwdaf.app.config import Settings
 from nwdaf.app.demo.model import ensure_champion
 from nwdaf.app.demo.observer import LoopObserver, UeTimeline
-from nwdaf.app.runtime import Builder, Runtime, ServiceContext, start_runtime
+from nwdaf.app.runtime import Runtime, start_runtime
 from nwdaf.lib.dataplane import PacketBatch, Scenario, SessionTable
 from nwdaf.nf.smf.service import SmfService, build_smf
 from nwdaf.nf.upf.config import SourceSpec
 from nwdaf.nf.upf.service import UpfService, create_upf_service
 from nwdaf.nf.upf.sources import SyntheticSource
 from nwdaf.platform.bus import topics
+from nwdaf.platform.nf import Builder, ServiceContext
 
 Say = Callable[[str], None]
 
@@ -98,13 +99,13 @@ class _WallClockSource(SyntheticSource):
         super().close()
 
 
-def _upf_builder(scenario: Scenario, opts: DemoOptions) -> Callable[[ServiceContext], UpfService]:
+def _upf_builder(settings: Settings, scenario: Scenario, opts: DemoOptions) -> Callable[[ServiceContext], UpfService]:
     def build(ctx: ServiceContext) -> UpfService:
         source = (_WallClockSource(random.Random(f"{opts.seed}-phase").random()) if opts.exact_timing
                   else SyntheticSource(SourceSpec("synthetic", scenario="benign", seed=0)))
         source.scenario = scenario
         source.name = f"synthetic demo population ({len(scenario.ues)} UEs)"
-        return create_upf_service(ctx.settings.upf, ctx.client, base_urls=ctx.base_urls, source=source)
+        return create_upf_service(settings.upf, ctx.client, base_urls=ctx.base_urls, source=source)
 
     return build
 
@@ -120,9 +121,9 @@ class _PhasedSmf(SmfService):
         await super().start()
 
 
-def _smf_builder(opts: DemoOptions) -> Builder:
+def _smf_builder(settings: Settings, opts: DemoOptions) -> Builder:
     def build(ctx: ServiceContext) -> SmfService:
-        smf = build_smf(ctx)
+        smf = build_smf(ctx, settings.smf)
         period = smf.smf.repetition_period_s if smf.smf.notification_method == "PERIODIC" else 0
         phase = random.Random(f"{opts.seed}-smf").uniform(0, period)
         return _PhasedSmf(**{f.name: getattr(smf, f.name) for f in fields(smf) if f.init}, phase_s=phase)
@@ -130,9 +131,9 @@ def _smf_builder(opts: DemoOptions) -> Builder:
     return build
 
 
-def _overrides(scenario: Scenario, opts: DemoOptions) -> dict[str, Builder]:
-    upf: dict[str, Builder] = {"upf": _upf_builder(scenario, opts)}
-    return {**upf, "smf": _smf_builder(opts)} if opts.exact_timing else upf
+def _overrides(settings: Settings, scenario: Scenario, opts: DemoOptions) -> dict[str, Builder]:
+    upf: dict[str, Builder] = {"upf": _upf_builder(settings, scenario, opts)}
+    return {**upf, "smf": _smf_builder(settings, opts)} if opts.exact_timing else upf
 
 
 async def run_demo(settings: Settings, opts: DemoOptions, say: Say) -> dict[str, Any]:
@@ -142,7 +143,7 @@ async def run_demo(settings: Settings, opts: DemoOptions, say: Say) -> dict[str,
     ues = timelines(scenario)
     observer = LoopObserver(ues)
     async with AsyncExitStack() as stack:
-        rt = await start_runtime(settings, ["all"], stack, overrides=_overrides(scenario, opts))
+        rt = await start_runtime(settings, ["all"], stack, overrides=_overrides(settings, scenario, opts))
         if opts.exact_timing:
             for supi, exact in timelines(scenario, exact=True).items():
                 ues[supi].t_attack_start = exact.t_attack_start

@@ -6,12 +6,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Final
 
 from fastapi import APIRouter
 
-from nwdaf.app.config import Settings
-from nwdaf.app.runtime import ServiceContext
 from nwdaf.nf.anlf.api import analytics_info, events_subscription
 from nwdaf.nf.anlf.config import AnlfSettings
 from nwdaf.nf.anlf.metrics import AnlfMetrics
@@ -20,18 +17,10 @@ from nwdaf.nf.anlf.state import FindingsState
 from nwdaf.nf.anlf.store import SubscriptionStore
 from nwdaf.platform.bus import EnvelopeError, EventBus, Message, Subscription, decode, topics
 from nwdaf.platform.events import ANALYTICS_RESULT, AnalyticsResult
+from nwdaf.platform.nf import ServiceContext
 from nwdaf.platform.sbi.callback import CallbackClient
 
 log = logging.getLogger("nwdaf.anlf")
-
-_SECTION: Final = "anlf"
-
-
-def anlf_settings(settings: Settings) -> AnlfSettings:
-    """The ``anlf`` section of the settings, or its defaults while :class:`Settings` has none."""
-    section = getattr(settings, _SECTION, None)
-    return section if isinstance(section, AnlfSettings) else AnlfSettings()
-
 
 @dataclass
 class AnlfService:
@@ -84,9 +73,8 @@ def _callback_client(ctx: ServiceContext, settings: AnlfSettings) -> CallbackCli
                           max_idle_per_origin=settings.max_concurrent_notifications)
 
 
-def build_anlf(ctx: ServiceContext, settings: AnlfSettings | None = None) -> AnlfService:
-    """Runtime builder; ``settings`` overrides the ``anlf`` section (tests)."""
-    settings = settings or anlf_settings(ctx.settings)
+def build_anlf(ctx: ServiceContext, settings: AnlfSettings) -> AnlfService:
+    """Runtime builder, configured by the ``anlf`` section."""
     path = None if settings.store_file == ":memory:" else ctx.settings.data_dir / settings.store_file
     findings = FindingsState(timedelta(seconds=settings.finding_ttl_s), settings.max_findings)
     processor = EventsSubscriptionProcessor(settings, findings, SubscriptionStore(path), ctx.client, ctx.validator,

@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 
 from fastapi import APIRouter
 
-from nwdaf.app.runtime import ServiceContext
 from nwdaf.nf.collector.api.data_receiver import API_ROOT, create_router
 from nwdaf.nf.collector.config import CollectorSettings
 from nwdaf.nf.collector.consumer.ee_subscription import EeSubscription, EeSubscriptionError, nf_instance_id
@@ -18,6 +17,7 @@ from nwdaf.nf.collector.consumer.nsmf_event_exposure import SmfEeSubscription, b
 from nwdaf.nf.collector.consumer.nupf_event_exposure import UpfEeSubscription, UpfSubscriptionError, build_subscription
 from nwdaf.nf.collector.processor import DataReceiver
 from nwdaf.platform.events import NfNotification
+from nwdaf.platform.nf import ServiceContext
 
 log = logging.getLogger("nwdaf.collector")
 
@@ -90,5 +90,5 @@ class CollectorService:
             await sub.delete()
 
 
-def build_collector(ctx: ServiceContext) -> CollectorService:
-    return CollectorService(DataReceiver(ctx.bus, ctx.validator), ctx, ctx.settings.collector)
+def build_collector(ctx: ServiceContext, settings: CollectorSettings) -> CollectorService:
+    return CollectorService(DataReceiver(ctx.bus, ctx.validator), ctx, settings)

@@ -16,13 +16,13 @@ import numpy as np
 import polars as pl
 from fastapi import APIRouter, Request, Response
 
-from nwdaf.app.runtime import ServiceContext
 from nwdaf.lib.ml.holder import ModelHolder
 from nwdaf.nf.engines.abnormal_behaviour import AbnormalBehaviourEngine
 from nwdaf.nf.engines.base import AnalyticsEngine, run_engine_on_message
 from nwdaf.nf.engines.config import EngineSettings
 from nwdaf.nf.engines.ue_communication import UeCommunicationEngine
 from nwdaf.platform.bus import Message, Subscription, topics
+from nwdaf.platform.nf import ServiceContext
 from nwdaf.platform.sbi import SbiCallError
 from nwdaf.platform.sbi.body import json_body
 
@@ -107,8 +107,7 @@ class EngineService:
             await self._sub.stop()
 
 
-def build_engines(ctx: ServiceContext) -> EngineService:
-    settings = ctx.settings.engines
+def build_engines(ctx: ServiceContext, settings: EngineSettings) -> EngineService:
     holder = ModelHolder(ctx.client)
     engines: list[AnalyticsEngine] = [
         AbnormalBehaviourEngine(settings.abnormal_behaviour, HolderScorer(holder)),

@@ -10,9 +10,11 @@ from importlib import import_module
 from typing import Any
 
 from nwdaf.lib.ml.bundle import BundleError, ModelBundle, ModelMeta, sha256_hex
-from nwdaf.nf.mtlf.config import MtlfConfig, TrainConfig
+from nwdaf.nf.mtlf.config import MtlfConfig, MtlfSettings
+from nwdaf.nf.mtlf.train.config import TrainConfig
 
 _LAZY = {
+    "TrainConfig": "nwdaf.nf.mtlf.train.config",
     "train": "nwdaf.nf.mtlf.train",
     "evaluate": "nwdaf.nf.mtlf.train",
     "TrainResult": "nwdaf.nf.mtlf.train",
@@ -29,6 +31,7 @@ __all__ = [
     "ModelRegistry",
     "MtlfConfig",
     "MtlfService",
+    "MtlfSettings",
     "RegistryError",
     "TrainConfig",
     "TrainResult",

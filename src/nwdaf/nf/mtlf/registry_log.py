@@ -15,7 +15,7 @@ from mlflow.exceptions import MlflowException
 from nwdaf.nf.mtlf.registry import BUNDLE_PATH, CHALLENGER, ModelRegistry, RegisteredVersion, quiet
 
 if TYPE_CHECKING:
-    from nwdaf.nf.mtlf.config import TrainConfig
+    from nwdaf.nf.mtlf.train.config import TrainConfig
     from nwdaf.nf.mtlf.train.run import TrainResult
 
 _PIP_REQUIREMENTS = ["scikit-learn", "skops", "numpy", "pandas", "nwdaf"]

@@ -12,13 +12,13 @@ from dataclasses import dataclass, field
 
 from fastapi import APIRouter
 
-from nwdaf.app.runtime import ServiceContext
 from nwdaf.nf.mtlf.api import admin, ml_model_provision
-from nwdaf.nf.mtlf.config import MtlfConfig
+from nwdaf.nf.mtlf.config import MtlfConfig, MtlfSettings
 from nwdaf.nf.mtlf.processor import ModelProvision
 from nwdaf.nf.mtlf.registry import ModelRegistry
 from nwdaf.nf.mtlf.store import SubscriptionStore
 from nwdaf.platform.models.openapi import SpecValidator
+from nwdaf.platform.nf import ServiceContext
 
 log = logging.getLogger("nwdaf.mtlf")
 
@@ -64,8 +64,9 @@ class MtlfService:
             await asyncio.sleep(self.config.poll_s)
 
 
-def build_mtlf(ctx: ServiceContext, config: MtlfConfig | None = None) -> MtlfService:
-    cfg = config or MtlfConfig.from_settings(ctx.settings)
+def build_mtlf(ctx: ServiceContext, config: MtlfSettings | None = None) -> MtlfService:
+    """Runtime builder, configured by the ``mtlf`` section (a complete :class:`MtlfConfig` is used as given)."""
+    cfg = config if isinstance(config, MtlfConfig) else MtlfConfig.from_settings(ctx.settings, config)
     registry = ModelRegistry(cfg.tracking_uri, cfg.artifact_root)
     endpoint = ctx.settings.nwdaf_sbi
 

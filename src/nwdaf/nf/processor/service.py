@@ -6,9 +6,10 @@ from dataclasses import dataclass, field
 
 from fastapi import APIRouter
 
-from nwdaf.app.runtime import ServiceContext
+from nwdaf.nf.processor.config import ProcessorSettings
 from nwdaf.nf.processor.processor import Processor
 from nwdaf.platform.bus import Subscription, topics
+from nwdaf.platform.nf import ServiceContext
 
 
 @dataclass
@@ -32,5 +33,5 @@ class ProcessorService:
             await self._sub.stop()
 
 
-def build_processor(ctx: ServiceContext) -> ProcessorService:
-    return ProcessorService(Processor(ctx.bus, ctx.settings.processor))
+def build_processor(ctx: ServiceContext, settings: ProcessorSettings) -> ProcessorService:
+    return ProcessorService(Processor(ctx.bus, settings))

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Final
 
 from fastapi import APIRouter
 
-from nwdaf.app.config import Settings
-from nwdaf.app.runtime import ServiceContext
 from nwdaf.nf.smf.api.callbacks import API_ROOT, NOTIFICATIONS_PATH, create_router
 from nwdaf.nf.smf.audit import AuditLog
 from nwdaf.nf.smf.config import SmfSettings
@@ -17,22 +14,16 @@ from nwdaf.nf.smf.consumer.upf_n4 import UpfN4Client
 from nwdaf.nf.smf.processor import PolicyProcessor
 from nwdaf.nf.smf.state import NwdafSubscriptionState, ReleaseRateLimiter
 from nwdaf.nf.smf.subscriber import NwdafSubscriber, subscription_request
+from nwdaf.platform.config import CoreSettings
+from nwdaf.platform.nf import ServiceContext
 from nwdaf.platform.sbi import SbiClient
-
-_SECTION: Final = "smf"
-
-
-def smf_settings(settings: Settings) -> SmfSettings:
-    """The ``smf`` section of the settings, or its defaults while :class:`Settings` has none."""
-    section = getattr(settings, _SECTION, None)
-    return section if isinstance(section, SmfSettings) else SmfSettings()
 
 
 @dataclass
 class SmfService:
     """The SMF's closed-loop policy: subscribes to the NWDAF at start, acts on its notifications."""
 
-    settings: Settings
+    settings: CoreSettings
     smf: SmfSettings
     client: SbiClient
     base_urls: dict[str, str]
@@ -65,9 +56,8 @@ class SmfService:
         await self.processor.stop()
 
 
-def build_smf(ctx: ServiceContext, smf: SmfSettings | None = None) -> SmfService:
+def build_smf(ctx: ServiceContext, smf: SmfSettings) -> SmfService:
     """Runtime builder; ``smf`` overrides the ``smf`` section (tests)."""
-    smf = smf or smf_settings(ctx.settings)
     audit = AuditLog(ctx.settings.data_dir / smf.audit_file if smf.audit_file else None, smf.audit_memory)
     upf = UpfN4Client(ctx.client, smf.upf_api_root or ctx.settings.upf_sbi.base_url())
     processor = PolicyProcessor(smf, upf, audit, ctx.validator, NwdafSubscriptionState(),

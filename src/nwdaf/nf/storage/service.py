@@ -9,13 +9,13 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from nwdaf.app.runtime import ServiceContext
 from nwdaf.lib.storage.backends import StorageBackend, StorageConfigError, open_backend
 from nwdaf.nf.storage.api.data_relay import API_ROOT, create_router
 from nwdaf.nf.storage.config import StorageSettings
 from nwdaf.nf.storage.relay import AnalyticsStream
 from nwdaf.nf.storage.sink import StorageSink
 from nwdaf.platform.bus import EventBus
+from nwdaf.platform.nf import ServiceContext
 
 log = logging.getLogger("nwdaf.storage")
 
@@ -84,6 +84,5 @@ def create_storage_service(bus: EventBus, storage: Storage, settings: StorageSet
     return StorageService(storage, sink, AnalyticsStream(bus, cfg.relay, instance_id=instance_id))
 
 
-def build_storage(ctx: ServiceContext) -> StorageService:
-    settings = ctx.settings.storage
+def build_storage(ctx: ServiceContext, settings: StorageSettings) -> StorageService:
     return create_storage_service(ctx.bus, open_storage(settings), settings, instance_id=ctx.settings.instance_id)

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 
 from fastapi import APIRouter
 
-from nwdaf.app.runtime import ServiceContext
 from nwdaf.lib.dataplane.accounting import UsageAccounting
 from nwdaf.lib.dataplane.batch import PacketBatch
 from nwdaf.lib.dataplane.sessions import SessionTable
@@ -28,6 +27,7 @@ from nwdaf.nf.upf.pdu_sessions import establish_configured
 from nwdaf.nf.upf.reporting import reporting_loop
 from nwdaf.nf.upf.sources import PacketSource, PcapSource, open_source
 from nwdaf.nf.upf.state import DataClock, UpfContext
+from nwdaf.platform.nf import ServiceContext
 from nwdaf.platform.sbi import SbiClient
 
 log = logging.getLogger("nwdaf.upf")
@@ -141,6 +141,6 @@ def _app_detection(config: UpfConfig, source: PacketSource | None) -> DomainObse
     return DomainObserver(source.path)
 
 
-def build_upf(ctx: ServiceContext) -> UpfService:
-    """The runtime builder (``"upf": ("upf", build_upf)``), configured by ``settings.upf``."""
-    return create_upf_service(ctx.settings.upf, ctx.client, base_urls=ctx.base_urls)
+def build_upf(ctx: ServiceContext, config: UpfConfig) -> UpfService:
+    """The runtime builder, configured by the ``upf`` section."""
+    return create_upf_service(config, ctx.client, base_urls=ctx.base_urls)

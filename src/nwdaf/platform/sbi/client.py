@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from nwdaf.app.config import SbiClientSettings
+from nwdaf.platform.config import SbiClientSettings
 from nwdaf.platform.sbi.observability import request_id_var
 
 log = logging.getLogger("nwdaf.sbi.client")

@@ -12,9 +12,9 @@ from tests.support.mtlf_data import labelled_flows
 from typer.testing import CliRunner
 
 from nwdaf.app.cli import app
-from nwdaf.nf.mtlf.config import TrainConfig
 from nwdaf.nf.mtlf.registry import ModelRegistry
 from nwdaf.nf.mtlf.train import train
+from nwdaf.nf.mtlf.train.config import TrainConfig
 
 pytestmark = pytest.mark.integration
 

@@ -4,11 +4,11 @@ dataset format (labels ignored), and on the real datasets."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.support.datasets import datasets_dir
 from typer.testing import CliRunner
 
 from nwdaf.app.cli import app
@@ -17,8 +17,7 @@ from nwdaf.lib.flows import read_flows
 
 pytestmark = pytest.mark.integration
 
-REPO = Path(__file__).resolve().parents[3]
-DATASETS = Path(os.environ.get("NWDAF_DATASETS_DIR", REPO.parent / "shared" / "datasets"))
+DATASETS = datasets_dir()
 
 
 def test_detect_flags_the_scanner_and_not_benign_ues(tmp_path: Path) -> None:

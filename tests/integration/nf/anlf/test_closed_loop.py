@@ -14,12 +14,12 @@ import httpx
 import pytest
 
 from nwdaf.app.config import Settings
-from nwdaf.app.runtime import ServiceContext, load_validator
 from nwdaf.nf.anlf.config import AnlfSettings
 from nwdaf.nf.anlf.service import build_anlf
 from nwdaf.nf.smf.config import SmfSettings
 from nwdaf.nf.smf.service import SmfService, build_smf
 from nwdaf.platform.bus import InMemoryBus, topics
+from nwdaf.platform.nf import ServiceContext, load_validator
 from nwdaf.platform.sbi import SbiClient, create_sbi_app, start_server
 
 pytestmark = pytest.mark.integration

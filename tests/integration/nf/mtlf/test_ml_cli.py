@@ -4,17 +4,17 @@ and clean messages (exit 2, no traceback) for bad input. Skips when the datasets
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
+from tests.support.datasets import datasets_dir
 from typer.testing import CliRunner
 
 from nwdaf.app.cli import app
 
 pytestmark = pytest.mark.integration
 
-ROOT = Path(os.environ.get("NWDAF_DATASETS_DIR", Path(__file__).resolve().parents[4] / "shared" / "datasets"))
+ROOT = datasets_dir()
 IOT = f"zeek:{ROOT}/iot23_ctu_iot_malware_capture_34_1/conn.log.labeled.gz"
 MODEL = "nwdaf-abnormal-behaviour-host"
 SMALL = ["--candidates", "random_forest", "--samplers", "smote", "--splits", "3"]

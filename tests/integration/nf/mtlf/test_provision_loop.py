@@ -21,14 +21,14 @@ from tests.support.mlflow_server import TrackingBackend as Tracking
 from tests.support.mtlf_data import labelled_flows
 
 from nwdaf.app.config import MlSettings, Settings
-from nwdaf.app.runtime import ServiceContext
 from nwdaf.lib.features import graph_features, host_window_features
 from nwdaf.lib.ml.holder import ModelHolder, ModelUnavailableError
-from nwdaf.nf.mtlf.config import TrainConfig
 from nwdaf.nf.mtlf.service import MtlfService, build_mtlf
 from nwdaf.nf.mtlf.train import TrainResult, train
+from nwdaf.nf.mtlf.train.config import TrainConfig
 from nwdaf.platform.bus import create_bus
 from nwdaf.platform.models.openapi import OpenApiUnavailable, SpecValidator
+from nwdaf.platform.nf import ServiceContext
 from nwdaf.platform.sbi import RunningServer, SbiClient, create_sbi_app, start_server
 
 pytestmark = pytest.mark.integration
@@ -72,7 +72,7 @@ async def start_mtlf(tracking: Tracking, data_dir: Path) -> Mtlf:
                                                          artifact_root=tracking.artifact_root))
     client = SbiClient()
     ctx = ServiceContext(settings, create_bus("memory://"), client, validator())
-    service = build_mtlf(ctx)
+    service = build_mtlf(ctx, settings.mtlf)
     server = await start_server(create_sbi_app("nwdaf", service.routers()), "127.0.0.1", 0, name="mtlf")
     ctx.base_urls["nwdaf"] = server.url
     return Mtlf(service, server, client)

@@ -3,18 +3,18 @@ labels -> train, kept small (one candidate, 3 folds). Skips when the datasets ar
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
+from tests.support.datasets import datasets_dir
 
-from nwdaf.nf.mtlf.config import TrainConfig
 from nwdaf.nf.mtlf.train import train
+from nwdaf.nf.mtlf.train.config import TrainConfig
 from nwdaf.nf.mtlf.train.dataset import align_sources, host_window_set, load_flows
 
 pytestmark = pytest.mark.integration
 
-ROOT = Path(os.environ.get("NWDAF_DATASETS_DIR", Path(__file__).resolve().parents[4] / "shared" / "datasets"))
+ROOT = datasets_dir()
 CTU = f"binetflow:{ROOT}/ctu13_sc11_sc12_botnet_only/*.gz"
 IOT = f"zeek:{ROOT}/iot23_ctu_iot_malware_capture_34_1/conn.log.labeled.gz"
 

@@ -21,12 +21,13 @@ from typer.testing import CliRunner
 
 from nwdaf.app.cli import app
 from nwdaf.app.config import MlSettings, Settings
-from nwdaf.app.runtime import ServiceContext
 from nwdaf.lib.ml.holder import ModelHolder
-from nwdaf.nf.mtlf.config import MtlfConfig, TrainConfig
+from nwdaf.nf.mtlf.config import MtlfConfig
 from nwdaf.nf.mtlf.service import MtlfService, build_mtlf
 from nwdaf.nf.mtlf.train import TrainResult, train
+from nwdaf.nf.mtlf.train.config import TrainConfig
 from nwdaf.platform.bus import create_bus
+from nwdaf.platform.nf import ServiceContext
 from nwdaf.platform.sbi import RunningServer, SbiClient, create_sbi_app, start_server
 
 pytestmark = pytest.mark.integration

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import io
-import os
 import struct
 from pathlib import Path
 
 import dpkt
 import numpy as np
 import pytest
+from tests.support.datasets import datasets_dir
 
 from nwdaf.lib.dataplane import (
     ATTACKS,
@@ -168,8 +168,7 @@ def test_replay_paces_by_recorded_time(tmp_path: Path) -> None:
 
 
 def _datasets_dir() -> Path:
-    root = Path(__file__).resolve().parents[3]
-    return Path(os.environ.get("NWDAF_DATASETS_DIR", root.parent / "shared" / "datasets"))
+    return datasets_dir()
 
 
 SLIPS = {

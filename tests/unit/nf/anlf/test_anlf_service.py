@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 
 from nwdaf.app.config import Settings
-from nwdaf.app.runtime import ServiceContext
-from nwdaf.nf.anlf.service import anlf_settings, build_anlf
+from nwdaf.nf.anlf.service import build_anlf
 from nwdaf.platform.bus import InMemoryBus, encode, topics
 from nwdaf.platform.events import ANALYTICS_RESULT
+from nwdaf.platform.nf import ServiceContext
 from nwdaf.platform.sbi import SbiClient
 
 pytestmark = pytest.mark.unit
@@ -21,9 +21,9 @@ pytestmark = pytest.mark.unit
 async def test_consumes_results_and_skips_garbage(tmp_path: Path, make_result: Any) -> None:
     settings = Settings(data_dir=tmp_path)
     bus, client = InMemoryBus(), SbiClient()
-    svc = build_anlf(ServiceContext(settings, bus, client, None))
+    svc = build_anlf(ServiceContext(settings, bus, client, None), settings.anlf)
     assert [prefix for prefix, _ in svc.routers()] == ["/nnwdaf-eventssubscription/v1", "/nnwdaf-analyticsinfo/v1"]
-    assert anlf_settings(settings).store_file == "anlf-subscriptions.sqlite3"
+    assert settings.anlf.store_file == "anlf-subscriptions.sqlite3"
     await svc.start()
     try:
         await bus.publish(topics.ANALYTICS_RESULTS, b"not an envelope")

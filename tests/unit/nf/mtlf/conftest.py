@@ -9,8 +9,8 @@ import polars as pl
 import pytest
 from tests.support.mtlf_data import labelled_flows
 
-from nwdaf.nf.mtlf.config import TrainConfig
 from nwdaf.nf.mtlf.train import TrainResult, train
+from nwdaf.nf.mtlf.train.config import TrainConfig
 
 
 @pytest.fixture(scope="session")

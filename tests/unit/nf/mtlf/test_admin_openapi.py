@@ -12,10 +12,10 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from nwdaf.app.config import MlSettings, Settings
-from nwdaf.app.runtime import ServiceContext
 from nwdaf.nf.mtlf.api.admin import API_ROOT
 from nwdaf.nf.mtlf.service import MtlfService, build_mtlf
 from nwdaf.platform.bus import create_bus
+from nwdaf.platform.nf import ServiceContext
 from nwdaf.platform.sbi import SbiClient, create_sbi_app
 
 pytestmark = pytest.mark.unit
@@ -32,7 +32,7 @@ async def service(tmp_path: Path) -> AsyncIterator[MtlfService]:
     settings = Settings(data_dir=tmp_path, ml=MlSettings(tracking_uri=f"sqlite:///{tmp_path}/mlflow.db",
                                                          artifact_root=str(tmp_path / "artifacts")))
     client = SbiClient()
-    mtlf = build_mtlf(ServiceContext(settings, create_bus("memory://"), client, None))
+    mtlf = build_mtlf(ServiceContext(settings, create_bus("memory://"), client, None), settings.mtlf)
     yield mtlf
     mtlf.provision.store.close()
     await client.aclose()

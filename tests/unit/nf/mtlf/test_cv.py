@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 
 from nwdaf.lib.features import HOST, WINDOW
-from nwdaf.nf.mtlf.config import TrainConfig
+from nwdaf.nf.mtlf.train.config import TrainConfig
 from nwdaf.nf.mtlf.train.cv import (
     Groups,
     SplitError,

@@ -14,9 +14,9 @@ import pytest
 from typer.testing import CliRunner
 
 import nwdaf.nf.mtlf.train
-from nwdaf.app.cli import app
 from nwdaf.app import ml_cli
-from nwdaf.nf.mtlf.config import TrainConfig
+from nwdaf.app.cli import app
+from nwdaf.nf.mtlf.train.config import TrainConfig
 
 pytestmark = pytest.mark.unit
 

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 import nwdaf.nf.mtlf.train
 from nwdaf.app.cli import app
-from nwdaf.nf.mtlf.config import TrainConfig
+from nwdaf.nf.mtlf.train.config import TrainConfig
 
 pytestmark = pytest.mark.unit
 URL = "chdb:///var/lib/nwdaf?database=nwdaf"

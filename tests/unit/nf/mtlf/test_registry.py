@@ -10,9 +10,9 @@ import polars as pl
 import pytest
 
 from nwdaf.lib.ml.bundle import ModelBundle
-from nwdaf.nf.mtlf.config import TrainConfig
 from nwdaf.nf.mtlf.registry import CHALLENGER, CHAMPION, ModelRegistry, RegistryConflictError, RegistryError
 from nwdaf.nf.mtlf.train import TrainResult, train
+from nwdaf.nf.mtlf.train.config import TrainConfig
 
 pytestmark = pytest.mark.unit
 

@@ -13,8 +13,8 @@ import pytest
 
 from nwdaf.lib.features import graph_features, host_window_features
 from nwdaf.lib.ml.bundle import BundleError, ModelBundle, calibrate, fit_calibrator
-from nwdaf.nf.mtlf.config import TrainConfig
 from nwdaf.nf.mtlf.train import DatasetError, TrainResult, train
+from nwdaf.nf.mtlf.train.config import TrainConfig
 
 pytestmark = pytest.mark.unit
 

@@ -15,7 +15,7 @@ import pytest
 from pydantic import ValidationError
 
 from nwdaf.lib.storage.backends import RecordQuery
-from nwdaf.nf.mtlf.config import TrainConfig
+from nwdaf.nf.mtlf.train.config import TrainConfig
 from nwdaf.nf.mtlf.train.dataset import DatasetError, load_flows, read_flow_records
 from nwdaf.nf.mtlf.train.labels import LabelsFileError, apply_labels, read_labels
 

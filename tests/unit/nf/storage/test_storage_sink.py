@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from tests.support import storage_data as data
 
+from nwdaf.lib.storage import schema
 from nwdaf.lib.storage.backends import RecordQuery
 from nwdaf.lib.storage.backends.base import StorageError
 from nwdaf.lib.storage.backends.mergetree import MergeTreeBackend
-from nwdaf.lib.storage import schema
 from nwdaf.nf.storage.config import SinkSettings
 from nwdaf.nf.storage.sink import StorageSink
 from nwdaf.platform.bus import InMemoryBus, Message, topics

@@ -21,7 +21,7 @@ from sklearn.neighbors import NearestNeighbors
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
-from nwdaf.nf.mtlf.config import Candidate, Sampler
+from nwdaf.nf.mtlf.train.config import Candidate, Sampler
 
 _SMOTE_NEIGHBOURS = 5
 

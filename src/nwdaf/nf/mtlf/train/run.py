@@ -16,8 +16,8 @@ import polars as pl
 import sklearn
 
 from nwdaf.lib.ml.bundle import CalibrationMethod, ModelBundle, ModelMeta, fit_calibrator, sha256_hex
-from nwdaf.nf.mtlf.config import TrainConfig
 from nwdaf.nf.mtlf.train.candidates import build_pipeline, deployable
+from nwdaf.nf.mtlf.train.config import TrainConfig
 from nwdaf.nf.mtlf.train.cv import Groups, Split, SplitError, group_kfold, group_options, holdout, subsample_groups
 from nwdaf.nf.mtlf.train.dataset import (
     TrainingSet,

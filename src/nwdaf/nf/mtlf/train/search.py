@@ -13,8 +13,8 @@ from sklearn.metrics import average_precision_score, f1_score, matthews_corrcoef
 from sklearn.pipeline import Pipeline
 from tqdm import tqdm  # type: ignore[import-untyped]  # dev extra has no types-tqdm
 
-from nwdaf.nf.mtlf.config import Candidate, Sampler
 from nwdaf.nf.mtlf.train.candidates import make_imputer, make_sampler, model_steps
+from nwdaf.nf.mtlf.train.config import Candidate, Sampler
 from nwdaf.nf.mtlf.train.cv import Split
 
 # Scores closer than this count as a tie on F1; MCC decides then.
