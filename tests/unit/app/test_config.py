@@ -7,8 +7,13 @@ from pathlib import Path
 
 import pytest
 import yaml
+from pydantic import BaseModel
 
 from nwdaf.app.config import ConfigError, Settings, load_settings
+from nwdaf.lib.dataplane import AccountingConfig
+from nwdaf.lib.flows import FORMATS as FLOW_FORMATS
+from nwdaf.nf.mtlf.config import MtlfConfig
+from nwdaf.nf.upf.config import FORMATS, AccountingSettings
 
 pytestmark = pytest.mark.unit
 
@@ -117,3 +122,31 @@ def test_commented_list_entries_of_the_example_are_valid(tmp_path: Path) -> None
     settings = load_settings(uncommented)
     lists = [settings.collector.upf_ee, settings.collector.smf_ee, settings.collector.amf_ee, settings.upf.sessions]
     assert all(len(entries) == 1 for entries in lists), lists
+
+
+def test_every_section_is_settable_from_yaml_and_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The MTLF section was once outside Settings: its fields could be set neither from YAML nor the environment.
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("mtlf:\n  poll_s: 0.5\n  store_file: m.sqlite3\n")
+    monkeypatch.setenv("NWDAF_MTLF__NOTIFY_ATTEMPTS", "7")
+    settings = load_settings(cfg)
+    assert (settings.mtlf.poll_s, settings.mtlf.store_file, settings.mtlf.notify_attempts) == (0.5, "m.sqlite3", 7)
+    for name, field in Settings.model_fields.items():
+        if isinstance(field.default, BaseModel):
+            assert name in yaml.safe_load(EXAMPLE.read_text()), f"section {name} missing from the example"
+
+
+def test_the_mtlf_section_reaches_the_service() -> None:
+    settings = Settings(data_dir=Path("/data"), mtlf={"poll_s": 0.25, "notify_attempts": 5})
+    config = MtlfConfig.from_settings(settings, settings.mtlf)
+    assert (config.poll_s, config.notify_attempts) == (0.25, 5)
+    assert config.store_path == Path("/data/mtlf-subscriptions.sqlite3")
+    assert config.tracking_uri == settings.ml.tracking_uri
+
+
+def test_upf_section_mirrors_the_data_plane_parameters() -> None:
+    # The UPF section is a leaf (no data plane import): its copies of the data plane's names must not drift.
+    assert set(FORMATS) == set(FLOW_FORMATS)
+    assert AccountingSettings().model_dump() == AccountingConfig().model_dump()
+    assert {n: f.description for n, f in AccountingSettings.model_fields.items()} == {
+        n: f.description for n, f in AccountingConfig.model_fields.items()}

@@ -11,16 +11,26 @@ from __future__ import annotations
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 
+from nwdaf.lib.dataplane._buffer import I64, Buffer, Frames, PcapError, ReaderStats
 from nwdaf.lib.dataplane._walk import CORRUPT, FULL, MAX_BLOCK, NEED_MORE, OTHER_BLOCK
+from nwdaf.lib.dataplane._walkers import Walkers
 from nwdaf.lib.dataplane.batch import PacketBatch
-from nwdaf.lib.dataplane.reader import I64, Buffer, Frames, PcapError
 
-if TYPE_CHECKING:
-    from nwdaf.lib.dataplane.reader import PcapReader
+
+class PcapReader(Protocol):
+    """What the pcapng parser needs of :class:`nwdaf.lib.dataplane.reader.PcapReader`."""
+
+    walk: Walkers
+    batch_size: int
+    stats: ReaderStats
+    last_ts_ns: int
+    """Timestamp of the last packet decoded (fills a packet block without one, the obsolete SPB)."""
+
+    def decode(self, buf: Buffer, frames: Frames) -> PacketBatch: ...
 
 SHB = 0x0A0D0D0A
 IDB = 1
@@ -121,7 +131,7 @@ def _fill_missing_ts(ts_ns: I64, missing: np.ndarray, reader: PcapReader) -> I64
         return ts_ns
     last = np.where(~missing, np.arange(len(ts_ns)), -1)
     last = np.maximum.accumulate(last)
-    prev = int(reader._last_ts)
+    prev = int(reader.last_ts_ns)
     return np.where(last >= 0, ts_ns[np.maximum(last, 0)], prev)
 
 

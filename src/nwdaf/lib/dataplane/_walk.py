@@ -2,7 +2,7 @@
 
 Walking record headers is inherently sequential (each record's length gives the next offset).
 These are the pure-Python walkers; :mod:`._walk_numba` holds numba twins with the same contract,
-picked by :func:`walkers` (tests check both give identical results).
+picked by :func:`._walkers.walkers` (tests check both give identical results).
 
 Contract of every walker: it consumes records from ``pos`` while they fit entirely before ``end``
 and returns ``(arrays, stop_pos, status)`` where ``status`` says why it stopped.
@@ -117,33 +117,3 @@ def walk_pcapng_py(buf: Any, pos: int, end: int, big_endian: bool, max_records: 
         pos += blen
     cols = np.array(rows, dtype=np.int64).reshape(-1, 5)
     return cols[:, 0], cols[:, 1], cols[:, 2], cols[:, 3], cols[:, 4], pos, status
-
-
-class Walkers:
-    """The pair of walkers in use (pure Python or numba)."""
-
-    def __init__(self, pcap: Callable[..., PcapWalk], pcapng: Callable[..., NgWalk], name: str) -> None:
-        self.pcap = pcap
-        self.pcapng = pcapng
-        self.name = name
-
-
-def numba_available() -> bool:
-    """True when the optional numba accelerator can be imported."""
-    try:
-        import numba  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-def walkers(accelerate: bool | None) -> Walkers:
-    """Pick walkers: ``None`` = numba when installed, ``True`` = numba (error if missing), ``False`` = Python."""
-    use_numba = numba_available() if accelerate is None else accelerate
-    if not use_numba:
-        return Walkers(walk_pcap_py, walk_pcapng_py, "python")
-    if not numba_available():
-        raise RuntimeError("accelerate=True needs numba: pip install numba")
-    from nwdaf.lib.dataplane import _walk_numba
-
-    return Walkers(_walk_numba.walk_pcap_nb, _walk_numba.walk_pcapng_nb, "numba")

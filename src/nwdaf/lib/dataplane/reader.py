@@ -1,109 +1,33 @@
 """Streaming pcap / pcapng reader yielding :class:`PacketBatch` objects of bounded size.
 
 The file is read in chunks; record headers are walked by :mod:`._walk` (numba when installed)
-and all header fields are decoded vectorised by :mod:`.decode`. Faults raise :class:`PcapError`
-with the byte offset, after every packet before the fault has been yielded.
+and all header fields are decoded vectorised by :mod:`.decode`; pcapng blocks are parsed by :mod:`._pcapng`.
+Faults raise :class:`PcapError` with the byte offset, after every packet before the fault has been yielded.
 """
 
 from __future__ import annotations
 
 import struct
 import time
-from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 import numpy as np
-from numpy.typing import NDArray
 
-from nwdaf.lib.dataplane._walk import CORRUPT, FULL, MAX_CAPLEN, NEED_MORE, Walkers, walkers
+from nwdaf.lib.dataplane._buffer import I64, Buffer, Frames, PcapError, ReaderStats
+from nwdaf.lib.dataplane._walk import CORRUPT, FULL, MAX_CAPLEN, NEED_MORE
+from nwdaf.lib.dataplane._walkers import walkers
 from nwdaf.lib.dataplane.batch import PacketBatch
 from nwdaf.lib.dataplane.decode import SKIP_REASONS, decode_frames
+
+__all__ = ["PcapError", "PcapReader", "ReaderStats", "read_pcap", "replay"]
 
 PCAP_MAGIC_US = 0xA1B2C3D4
 PCAP_MAGIC_NS = 0xA1B23C4D
 PCAPNG_SHB = 0x0A0D0D0A
 DEFAULT_BATCH = 65536
 DEFAULT_CHUNK = 8 * 1024 * 1024
-_PADDING = 128
-
-I64 = NDArray[np.int64]
-
-
-class PcapError(ValueError):
-    """A pcap/pcapng file is malformed; ``offset`` is the byte offset of the fault."""
-
-    def __init__(self, message: str, offset: int) -> None:
-        super().__init__(message)
-        self.offset = offset
-
-
-@dataclass
-class ReaderStats:
-    """Counters of one read: frames seen, packets decoded, frames skipped by reason."""
-
-    format: str = ""
-    walker: str = ""
-    records: int = 0
-    packets: int = 0
-    bytes_read: int = 0
-    skipped: Counter[str] = field(default_factory=Counter)
-
-    @property
-    def skipped_total(self) -> int:
-        return sum(self.skipped.values())
-
-
-@dataclass
-class Frames:
-    """Frames located in the buffer, not yet decoded (one entry per record)."""
-
-    data_off: I64
-    caplen: I64
-    linktype: I64
-    ts_ns: I64
-
-    @staticmethod
-    def concat(parts: list[Frames]) -> Frames:
-        cols = [np.concatenate([getattr(p, n) for p in parts]) for n in ("data_off", "caplen", "linktype", "ts_ns")]
-        return Frames(*cols)
-
-
-class Buffer:
-    """A sliding window over the input: ``data[i]`` is file byte ``base + i``."""
-
-    def __init__(self, fh: IO[bytes], chunk: int) -> None:
-        self.fh = fh
-        self.chunk = chunk
-        self.size = 0
-        self.base = 0
-        self.eof = False
-        self.arr: NDArray[np.uint8] = np.zeros(_PADDING, np.uint8)
-
-    @property
-    def data(self) -> memoryview:
-        """The buffer (with zero padding after ``size``) for ``struct.unpack_from``."""
-        return self.arr.data
-
-    def fill(self, keep_from: int, want: int = 0) -> int:
-        """Drop bytes before ``keep_from``, append at least one chunk; returns the shift applied."""
-        keep = self.size - keep_from
-        # Zero padding after the data lets header gathers near the end read whole fields.
-        arr = np.zeros(keep + max(self.chunk, want) + _PADDING, np.uint8)
-        arr[:keep] = self.arr[keep_from:self.size]
-        got = self.fh.readinto(arr.data[keep:len(arr) - _PADDING])  # type: ignore[attr-defined]
-        if not got:
-            self.eof = True
-        self.arr = arr
-        self.size = keep + (got or 0)
-        self.base += keep_from
-        return keep_from
-
-    def walk_arg(self, walk: Walkers) -> Any:
-        return self.arr
-
 
 class PcapReader:
     """Iterate over a pcap or pcapng file as batches of at most ``batch_size`` decoded packets.
@@ -121,7 +45,7 @@ class PcapReader:
         self.chunk_bytes = chunk_bytes
         self.walk = walkers(accelerate)
         self.stats = ReaderStats(walker=self.walk.name)
-        self._last_ts = 0
+        self.last_ts_ns = 0
 
     def __iter__(self) -> Iterator[PacketBatch]:
         if isinstance(self.source, str | Path):
@@ -153,7 +77,7 @@ class PcapReader:
         self.stats.records += len(frames.ts_ns)
         self.stats.packets += len(batch)
         if len(frames.ts_ns):
-            self._last_ts = int(frames.ts_ns[-1])
+            self.last_ts_ns = int(frames.ts_ns[-1])
             self.stats.bytes_read = buf.base + int(frames.data_off[-1] + frames.caplen[-1])
         return batch
 

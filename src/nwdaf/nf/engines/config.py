@@ -4,7 +4,23 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from nwdaf.nf.engines.abnormal_behaviour import AbnormalBehaviourSettings
+
+class AbnormalBehaviourSettings(BaseModel):
+    """Thresholds of the statistical rules and of the model."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model_threshold: float = Field(0.5, gt=0, lt=1)
+    scan_distinct_ports: float = Field(20, gt=0)
+    scan_distinct_destinations: float = Field(15, gt=0)
+    scan_short_fraction: float = Field(0.6, gt=0, le=1)
+    flood_packets_per_s: float = Field(300, gt=0)
+    flood_unanswered_share: float = Field(0.8, gt=0, le=1)
+    """A flood: at least ``flood_packets_per_s`` out, and almost nothing back (< 10 % of the packets) or at least
+    this share of the packets out on flows that got no answer."""
+    large_rate_bps: float = Field(50e6, gt=0)
+    frequent_flows_per_s: float = Field(20, gt=0)
+    frequent_max_destinations: float = Field(3, gt=0)
 
 
 class EngineSettings(BaseModel):

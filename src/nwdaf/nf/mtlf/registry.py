@@ -254,11 +254,6 @@ class ModelRegistry:
             raise ValueError(f"model URI must be models:/NAME/VERSION or models:/NAME@ALIAS, got {model_uri!r}")
         return self.artifact_bytes(name, version)
 
-    def log_training(self, result: Any, config: Any) -> RegisteredVersion:
-        from nwdaf.nf.mtlf.registry_log import log_training
-
-        return log_training(self, result, config)
-
 
 def _info(v: Any, aliases: tuple[str, ...] | None = None) -> ModelVersionInfo:
     found = tuple(v.aliases or ()) if aliases is None else aliases

@@ -20,15 +20,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from nwdaf.lib.dataplane.accounting import AccountingConfig
-from nwdaf.lib.flows import FORMATS
-from nwdaf.nf.upf.session_models import ConfiguredPduSession
+from nwdaf.platform.n4 import ConfiguredPduSession
 
 SourceKind = Literal["none", "pcap", "synthetic", "live", "dataset"]
+FlowFormat = Literal["binetflow", "zeek", "cicflow", "nfstream"]
+"""The flow record formats a ``dataset`` source reads (``nwdaf.lib.flows.FORMATS``; a unit test keeps them equal)."""
+FORMATS: tuple[str, ...] = get_args(FlowFormat)
 _IFACE = re.compile(r"^[A-Za-z0-9_.:-]{1,15}$")
 _NETNS = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
@@ -108,6 +109,18 @@ def parse_source(text: str) -> SourceSpec:
     return parser(rest)
 
 
+class AccountingSettings(BaseModel):
+    """Data plane accounting: trend sub-interval, flow inactivity timeout, flow table bound, expiry sweeps (the
+    fields of ``nwdaf.lib.dataplane.AccountingConfig``, which the UPF builds from this section)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    bin_s: float = Field(1.0, gt=0, description="sub-interval for peak/average throughput trends")
+    idle_timeout_s: float = Field(60.0, gt=0, description="a flow idle this long is expired")
+    max_flows: int = Field(1_000_000, ge=2, description="hard cap on tracked flows (LRU eviction)")
+    sweep_interval_s: float = Field(1.0, gt=0, description="how often (packet time) expiry runs")
+
+
 class UpfConfig(BaseModel):
     """The UPF network function: where packets come from, how reports are produced and delivered."""
 
@@ -147,7 +160,7 @@ class UpfConfig(BaseModel):
     """PDU sessions established when the UPF starts (before the source's own UEs and learned ones), with the
     N4 API's attributes: ``supi``, ``pduSessionId``, ``ueIpv4Addr`` and/or ``ueIpv6Prefix`` (a /64), ``snssai``,
     ``dnn`` and optionally ``seid``."""
-    accounting: AccountingConfig = Field(default_factory=AccountingConfig)
+    accounting: AccountingSettings = Field(default_factory=AccountingSettings)
     """Data plane accounting: trend sub-interval ``bin_s``, flow inactivity ``idle_timeout_s``, flow table bound
     ``max_flows`` (least recently seen flows are evicted beyond it), expiry ``sweep_interval_s``."""
 

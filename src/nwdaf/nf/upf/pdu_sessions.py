@@ -15,9 +15,9 @@ from typing import Literal
 
 from nwdaf.lib.dataplane.sessions import PduSession
 from nwdaf.lib.dataplane.sessions import Snssai as DpSnssai
-from nwdaf.nf.upf.session_models import ConfiguredPduSession, PduSessionEstablishment
 from nwdaf.nf.upf.state import UpfContext
 from nwdaf.platform.models.common import DateTime, Dnn, Ipv4Addr, Ipv6Prefix, Snssai, Supi, WireModel
+from nwdaf.platform.n4 import ConfiguredPduSession, PduSessionEstablishment
 from nwdaf.platform.sbi import InvalidParam, ProblemError
 
 log = logging.getLogger("nwdaf.upf.n4")

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from fastapi import APIRouter
 
-from nwdaf.lib.dataplane.accounting import UsageAccounting
+from nwdaf.lib.dataplane.accounting import AccountingConfig, UsageAccounting
 from nwdaf.lib.dataplane.batch import PacketBatch
 from nwdaf.lib.dataplane.sessions import SessionTable
 from nwdaf.nf.upf.api import event_exposure, n4, oam
@@ -122,7 +122,7 @@ def create_upf_service(config: UpfConfig, client: SbiClient, *, base_urls: Mappi
     ctx = UpfContext(
         config=config,
         sessions=sessions,
-        accounting=UsageAccounting(sessions, config.accounting),
+        accounting=UsageAccounting(sessions, AccountingConfig(**config.accounting.model_dump())),
         notifier=Notifier(client, DeliveryPolicy(config.queue_size, config.notify_attempts, config.notify_backoff_s,
                                                  config.notify_backoff_max_s)),
         enforcer=create_enforcer(config.enforcement),

@@ -14,7 +14,7 @@ from scapy.layers.inet6 import ICMPv6EchoRequest, IPv6, IPv6ExtHdrDestOpt, IPv6E
 from scapy.layers.l2 import CookedLinux, Dot1AD, Dot1Q, Ether
 
 from nwdaf.lib.dataplane import PcapError, PcapReader, read_pcap, write_pcap, write_pcapng
-from nwdaf.lib.dataplane._walk import numba_available
+from nwdaf.lib.dataplane._walkers import numba_available
 
 pytestmark = pytest.mark.unit
 

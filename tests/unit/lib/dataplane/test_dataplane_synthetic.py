@@ -24,7 +24,8 @@ from nwdaf.lib.dataplane import (
     read_pcap,
     replay,
 )
-from nwdaf.lib.dataplane._walk import numba_available, walk_pcap_py, walk_pcapng_py
+from nwdaf.lib.dataplane._walk import walk_pcap_py, walk_pcapng_py
+from nwdaf.lib.dataplane._walkers import numba_available
 
 pytestmark = pytest.mark.unit
 ALL_ATTACKS = dict.fromkeys(ATTACKS, 1)

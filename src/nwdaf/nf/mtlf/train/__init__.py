@@ -2,7 +2,8 @@
 
 from nwdaf.nf.mtlf.train.dataset import DatasetError, TrainingSet
 from nwdaf.nf.mtlf.train.evaluate import evaluate, load_bundle
-from nwdaf.nf.mtlf.train.run import TrainResult, train
+from nwdaf.nf.mtlf.train.result import TrainResult
+from nwdaf.nf.mtlf.train.run import train
 from nwdaf.nf.mtlf.train.search import CandidateScore
 
 __all__ = ["CandidateScore", "DatasetError", "TrainResult", "TrainingSet", "evaluate", "load_bundle", "train"]

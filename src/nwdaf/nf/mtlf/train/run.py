@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,7 @@ from nwdaf.nf.mtlf.train.dataset import (
     read_warehouse,
 )
 from nwdaf.nf.mtlf.train.report import binary_metrics, per_host_results, write_report
+from nwdaf.nf.mtlf.train.result import TrainResult
 from nwdaf.nf.mtlf.train.search import CandidateScore, all_pairs, search
 
 log = logging.getLogger("nwdaf.mtlf.train")
@@ -36,26 +37,6 @@ log = logging.getLogger("nwdaf.mtlf.train")
 # two-parameter sigmoid is the safer fit.
 ISOTONIC_MIN_ROWS = 1000
 ISOTONIC_MIN_PER_CLASS = 50
-
-
-@dataclass(frozen=True)
-class TrainResult:
-    """What a training run produced: the selected model, its held-out metrics, the report and the registration."""
-
-    model_name: str
-    bundle: ModelBundle
-    bundle_path: Path
-    sha256: str
-    selected: CandidateScore
-    cv_scores: list[CandidateScore]
-    metrics: dict[str, Any]
-    report_dir: Path
-    report_files: list[Path]
-    dataset_fingerprint: str
-    group_kind: str
-    timings: dict[str, float] = field(default_factory=dict)
-    version: str | None = None
-    run_id: str | None = None
 
 
 def train(config: TrainConfig) -> TrainResult:
@@ -238,8 +219,9 @@ def _report_dir(config: TrainConfig) -> Path:
 
 def _register(config: TrainConfig, result: TrainResult) -> TrainResult:
     from nwdaf.nf.mtlf.registry import ModelRegistry
+    from nwdaf.nf.mtlf.train.register import log_training
 
     registry = ModelRegistry(config.tracking_uri, config.artifact_root)
-    registered = registry.log_training(result, config)
+    registered = log_training(registry, result, config)
     log.info("registered %s version %s (run %s)", registered.name, registered.version, registered.run_id)
     return TrainResult(**{**vars(result), "version": registered.version, "run_id": registered.run_id})

@@ -1,7 +1,9 @@
-"""PDU session models shared by the N4-like API (``POST /pdu-sessions``) and the ``upf.sessions`` configuration.
+"""Models of the UPF's N4-like API (``POST /nupf-n4/v1/pdu-sessions``), shared by the UPF that serves it, its
+``upf.sessions`` configuration and any SMF that establishes sessions over it.
 
-A leaf module (only the 3GPP common types), so the configuration can use the API's model without importing the
-UPF's state and SBI machinery.
+The N4 reference point is PFCP (TS 29.244); this HTTP rendering carries the session establishment attributes the
+UPF needs (SUPI, PDU session ID, UE address, S-NSSAI, DNN, SEID). Not a 3GPP schema, hence outside
+:mod:`nwdaf.platform.models` (whose every model is checked against the 3GPP YAML); a leaf module.
 """
 
 from __future__ import annotations

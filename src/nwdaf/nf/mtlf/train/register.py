@@ -16,7 +16,7 @@ from nwdaf.nf.mtlf.registry import BUNDLE_PATH, CHALLENGER, ModelRegistry, Regis
 
 if TYPE_CHECKING:
     from nwdaf.nf.mtlf.train.config import TrainConfig
-    from nwdaf.nf.mtlf.train.run import TrainResult
+    from nwdaf.nf.mtlf.train.result import TrainResult
 
 _PIP_REQUIREMENTS = ["scikit-learn", "skops", "numpy", "pandas", "nwdaf"]
 
