@@ -1,6 +1,6 @@
 """Feature throughput and betweenness-backend timings on synthetic per-UE traffic.
 
-Run: ``.venv/bin/python -m benchmarks.features [--flows 500000] [--window 60]``.
+Run: ``.venv/bin/python benchmarks/features.py [--flows 500000] [--window 60]``.
 
 The synthetic traffic looks like a UPF's view of a mobile network: UEs in 10.45.0.0/16 open flows to internet
 servers chosen with a Zipf popularity; a share of the flows go UE -> UE (peer-to-peer, where bots live), which
