@@ -36,10 +36,10 @@ from collections.abc import Mapping
 from typing import Any
 
 import yaml
+from benchmarks.support import closed_loop as bench
 from tests.support.profiling import cpu_ticks
 
 from nwdaf.app.config import Settings, load_settings
-from nwdaf.app.demo import bench
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from notify_lateness import add_arguments, run_all, stop_process
