@@ -16,6 +16,7 @@ import polars as pl
 
 from nwdaf.lib.flows import conform_flows
 from nwdaf.lib.flows.schema import PROTO_NAMES
+from nwdaf.platform.models.common import snssai_key
 from nwdaf.platform.models.units import parse_traffic_volume
 
 # RFC 6733 IPFilterRule as used by TS 29.214 Flow-Description: "permit out 17 from 10.0.0.1 5000 to 10.0.0.2 80".
@@ -60,10 +61,8 @@ def _epoch(text: str) -> float:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
 
 
-def _snssai(value: Any) -> str | None:
-    if not isinstance(value, dict) or "sst" not in value:
-        return None
-    return f"{value['sst']}-{value['sd']}" if value.get("sd") else str(value["sst"])
+def _slice(value: Any) -> str | None:
+    return snssai_key(value) if isinstance(value, dict) else None
 
 
 def _row(item: dict[str, Any], meas: dict[str, Any]) -> dict[str, Any] | None:
@@ -83,7 +82,8 @@ def _row(item: dict[str, Any], meas: dict[str, Any]) -> dict[str, Any] | None:
         "pkts_fwd": int(vol.get("ulNbOfPackets", 0)), "pkts_bwd": int(vol.get("dlNbOfPackets", 0)),
         "bytes_fwd": parse_traffic_volume(vol["ulVolume"]) if "ulVolume" in vol else 0,
         "bytes_bwd": parse_traffic_volume(vol["dlVolume"]) if "dlVolume" in vol else 0,
-        "supi": item.get("supi"), "snssai": _snssai(item.get("snssai")), "dnn": item.get("dnn"),
+        "supi": item.get("supi"), "snssai": _slice(item.get("snssai")),
+        "dnn": item.get("dnn"),
     }
 
 

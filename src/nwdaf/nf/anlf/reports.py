@@ -27,6 +27,7 @@ from nwdaf.platform.models import (
     Snssai,
     TrafficCharacterization,
     UeCommunication,
+    snssai_key,
 )
 
 log = logging.getLogger("nwdaf.anlf")
@@ -55,7 +56,7 @@ class Selector:
     exceptions: Mapping[str, int | None] | None = None
     dnns: frozenset[str] | None = None
     snssais: frozenset[str] | None = None
-    """S-NSSAIs in :meth:`Snssai.to_key` form (``"1"`` or ``"1-000001"``)."""
+    """S-NSSAIs in :func:`~nwdaf.platform.models.snssai_key` form (``"1"`` or ``"1-00000a"``)."""
 
     def matches(self, finding: Finding) -> bool:
         result = finding.result
@@ -71,7 +72,7 @@ class Selector:
                 return False
         if self.dnns is not None and result.dnn not in self.dnns:
             return False
-        return self.snssais is None or _slice_key(result.snssai) in self.snssais
+        return self.snssais is None or snssai_key(result.snssai) in self.snssais
 
     def threshold(self, finding: Finding) -> int | None:
         """The ``excepLevel`` a finding of this selector must reach, if the consumer set one."""
@@ -89,13 +90,6 @@ def exception_levels(
     if expected is not None:
         return {e.value: None for e in EXPECTED_TYPE_EXCEPTIONS[expected]}
     return None
-
-
-def _slice_key(snssai: Mapping[str, Any] | None) -> str | None:
-    if not snssai:
-        return None
-    sd = snssai.get("sd")
-    return f"{snssai.get('sst')}-{sd}" if sd else str(snssai.get("sst"))
 
 
 def _optional(model: type[Snssai] | type[AdditionalMeasurement], value: Any, what: str, supi: str) -> Any:
