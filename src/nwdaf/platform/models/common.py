@@ -213,10 +213,12 @@ def snssai_key(snssai: SliceLike | Mapping[str, Any] | str | None) -> str | None
         return None
     if isinstance(snssai, str):
         text = snssai.strip()
-        sst, _, sd = text.partition("-")
-        if not sst.isdigit():
+        sst_text, _, sd_text = text.partition("-")
+        if not sst_text.isdigit():
             return text.lower()
-        return f"{int(sst)}-{sd.lower()}" if sd else str(int(sst))
+        return f"{int(sst_text)}-{sd_text.lower()}" if sd_text else str(int(sst_text))
+    sst: Any
+    sd: Any
     if isinstance(snssai, Mapping):
         sst, sd = snssai.get("sst"), snssai.get("sd")
     else:
