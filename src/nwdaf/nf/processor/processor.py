@@ -12,7 +12,7 @@ import polars as pl
 from nwdaf.lib.features import scoped_slice_features, ue_window_features
 from nwdaf.lib.features._common import WINDOW
 from nwdaf.lib.features.host import recent_host_features, unanswered_out_share
-from nwdaf.lib.flows.convert import FlowDescriptionError, notification_rows, rows_frame
+from nwdaf.lib.flows.convert import FlowDescriptionError, notification_frame
 from nwdaf.nf.processor.config import ProcessorSettings
 from nwdaf.nf.processor.windows import ClosedWindow, SlidingWindows
 from nwdaf.platform.bus import EventBus, Message, decode, encode, topics
@@ -97,12 +97,12 @@ class Processor:
             return
         self.stats.notifications += 1
         try:
-            rows = notification_rows(env.payload.body)
+            rows = notification_frame(env.payload.body)
         except (FlowDescriptionError, KeyError, ValueError) as exc:
             self.stats.bad_rows += 1
             log.warning("notification %s has unusable flow rows: %s", env.id, exc)
             return
-        window = self.windows.add(rows_frame(rows))
+        window = self.windows.add(rows)
         if window is not None:
             await self.publish_window(window)
 

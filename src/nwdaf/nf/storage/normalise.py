@@ -9,6 +9,7 @@ from typing import Any
 
 import orjson
 
+from nwdaf.lib.flows.convert import ue_identity
 from nwdaf.lib.storage.schema import FLOW_RECORDS, UPF_USAGE
 from nwdaf.platform.events import (
     AnalyticsResult,
@@ -68,13 +69,10 @@ def usage_rows(note: NfNotification) -> UsageRows:
 
 
 def _item_columns(item: NotificationItem, correlation_id: str | None) -> Row:
-    snssai = item.snssai.model_dump(exclude_none=True) if item.snssai is not None else None
     return {
         "ts": item.timeStamp.timestamp(),
         "start_ts": item.startTime.timestamp() if item.startTime else None,
-        "supi": item.supi, "gpsi": item.gpsi,
-        "ue_ip": item.ueIpv4Addr or item.ueIpv6Prefix or item.ueMacAddr,
-        "snssai": snssai_key(snssai), "dnn": item.dnn,
+        **ue_identity(item),
         "event_type": str(item.eventType), "correlation_id": correlation_id,
     }
 
