@@ -37,7 +37,8 @@ def columns_of(df: pl.DataFrame) -> dict[str, list[Any]]:
 
 
 def ue_features(window: ClosedWindow, window_s: float) -> pl.DataFrame:
-    """Features of the UEs in ``window`` (rows for DN-side hosts dropped), with their SUPI."""
+    """Features of the UEs in ``window`` (rows for DN-side hosts dropped), with the SUPI, S-NSSAI (key) and DNN of
+    the UE's PDU session: the engines' findings carry them, so subscriptions can filter on slice and DNN."""
     flows = window.flows
     if flows.is_empty():
         return pl.DataFrame()
@@ -52,6 +53,8 @@ def ue_features(window: ClosedWindow, window_s: float) -> pl.DataFrame:
         .group_by("src_ip")
         .agg(
             pl.col("supi").first(),
+            pl.col("snssai").drop_nulls().first(),
+            pl.col("dnn").drop_nulls().first(),
             pl.col("dst_ip").unique(maintain_order=True)
             .head(TOP_DESTINATIONS).alias("top_destinations"),
         )

@@ -189,6 +189,14 @@ class Snssai(WireModel):
         """The slice's key (:func:`snssai_key`): ``"1"`` or ``"1-00000a"``."""
         return f"{self.sst}-{self.sd.lower()}" if self.sd else str(self.sst)
 
+    @classmethod
+    def from_key(cls, key: str) -> Snssai:
+        """The S-NSSAI of a key (``"1"``, ``"1-00000a"``); raises ``ValueError`` for anything else."""
+        sst, sep, sd = key.strip().partition("-")
+        if not sst.isdigit() or (sep and not sd):
+            raise ValueError(f"{key!r} is not an S-NSSAI key (sst or sst-sd)")
+        return cls(sst=int(sst), sd=sd.lower() if sd else None)
+
 
 class SliceLike(Protocol):
     """Anything with an SST and an optional SD (the data plane's own S-NSSAI, for one)."""

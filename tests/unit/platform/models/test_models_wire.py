@@ -292,3 +292,8 @@ def test_one_slice_gets_one_key_whatever_the_case_of_its_sd() -> None:
     assert {snssai_key(f) for f in (Snssai(sst=2), {"sst": 2}, "2", {"sst": 2, "sd": None})} == {"2"}
     assert snssai_key(None) is None
     assert snssai_key({"sd": "000001"}) is None
+    assert Snssai.from_key("1-0000AB") == Snssai(sst=1, sd="0000ab")
+    assert Snssai.from_key("2") == Snssai(sst=2)
+    for bad in ("x", "1-", "1-00000g", "256"):
+        with pytest.raises(ValueError, match=r"S-NSSAI key|validation error"):
+            Snssai.from_key(bad)
