@@ -78,33 +78,25 @@ def _usage(ue: Ue, ul_bytes: int) -> bytes:
     return encode(note, type_=NF_NOTIFICATION, source="collector")
 
 
-class Consumer:
-    """The consumer's notification endpoint behind ``httpx.MockTransport``."""
-
-    def __init__(self) -> None:
-        self.received: list[dict[str, Any]] = []
-
-    def handler(self, request: httpx.Request) -> httpx.Response:
-        self.received.extend(json.loads(request.content))
-        return httpx.Response(204)
-
-    def reported(self, subscription_id: str) -> list[tuple[str, dict[str, Any]]]:
-        """(SUPI, AbnormalBehaviour or UeCommunication) of every report the subscription got, in order."""
-        out = []
-        for note in self.received:
-            if note["subscriptionId"] != subscription_id:
-                continue
-            for event in note["eventNotifications"]:
-                out += [(b["supis"][0], b) for b in event.get("abnorBehavrs", [])]
-                out += [("ue-comm", c) for c in event.get("ueComms", [])]
-        return out
+def _reported(consumer: Any, subscription_id: str) -> list[tuple[str, dict[str, Any]]]:
+    """(SUPI, AbnormalBehaviour) or ("ue-comm", UeCommunication) of every report a subscription got, in order."""
+    out = []
+    for note in consumer.for_subscription(subscription_id):
+        for event in note["eventNotifications"]:
+            out += [(b["supis"][0], b) for b in event.get("abnorBehavrs", [])]
+            out += [("ue-comm", c) for c in event.get("ueComms", [])]
+    return out
 
 
 @dataclass
 class Live:
     bus: InMemoryBus
     nwdaf: httpx.AsyncClient
-    consumer: Consumer
+    consumer: Any
+    """The consumer's notification endpoint (the ``consumer`` fixture: records what the AnLF sends)."""
+
+    def reported(self, subscription_id: str) -> list[tuple[str, dict[str, Any]]]:
+        return _reported(self.consumer, subscription_id)
 
     async def subscribe(self, **event: Any) -> str:
         """A THRESHOLD subscription (default: large-rate flows of any UE); an attribute given as None is left out."""
@@ -128,8 +120,8 @@ class Live:
 
 
 @pytest.fixture
-async def live(tmp_path: Path, validator: SpecValidator | None) -> AsyncIterator[Live]:
-    bus, consumer = InMemoryBus(), Consumer()
+async def live(tmp_path: Path, validator: SpecValidator | None, consumer: Any) -> AsyncIterator[Live]:
+    bus = InMemoryBus()
     client = SbiClient(transport=httpx.MockTransport(consumer.handler))
     ctx = ServiceContext(Settings(data_dir=tmp_path), bus, client, validator)
     processor = build_processor(ctx, ProcessorSettings(window_s=10.0, slice_features=False))
@@ -152,12 +144,12 @@ async def test_snssais_filter_on_the_live_path(live: Live) -> None:
     same_slice = await live.subscribe(snssaia=[{"sst": 1, "sd": "0000AB"}])
     other_slice = await live.subscribe(snssaia=[{"sst": 2}])
     await live.upload(A, 20_000_000)
-    await live.until(lambda: live.consumer.reported(same_slice), "the report for slice 1-0000ab")
+    await live.until(lambda: live.reported(same_slice), "the report for slice 1-0000ab")
     await live.upload(B, 20_000_000)
-    await live.until(lambda: live.consumer.reported(other_slice), "the report for slice 2")
-    assert [supi for supi, _ in live.consumer.reported(same_slice)] == [A.supi]
-    assert [supi for supi, _ in live.consumer.reported(other_slice)] == [B.supi]
-    (_, behaviour), = live.consumer.reported(same_slice)
+    await live.until(lambda: live.reported(other_slice), "the report for slice 2")
+    assert [supi for supi, _ in live.reported(same_slice)] == [A.supi]
+    assert [supi for supi, _ in live.reported(other_slice)] == [B.supi]
+    (_, behaviour), = live.reported(same_slice)
     assert (behaviour["snssai"], behaviour["dnn"]) == ({"sst": 1, "sd": "0000ab"}, "internet")
 
 
@@ -165,22 +157,22 @@ async def test_dnns_filter_on_the_live_path(live: Live) -> None:
     internet = await live.subscribe(dnns=["internet"])
     ims = await live.subscribe(dnns=["ims"])
     await live.upload(A, 20_000_000)
-    await live.until(lambda: live.consumer.reported(internet), "the report for DNN internet")
+    await live.until(lambda: live.reported(internet), "the report for DNN internet")
     await live.upload(B, 20_000_000)
-    await live.until(lambda: live.consumer.reported(ims), "the report for DNN ims")
-    assert [supi for supi, _ in live.consumer.reported(internet)] == [A.supi]
-    assert [supi for supi, _ in live.consumer.reported(ims)] == [B.supi]
+    await live.until(lambda: live.reported(ims), "the report for DNN ims")
+    assert [supi for supi, _ in live.reported(internet)] == [A.supi]
+    assert [supi for supi, _ in live.reported(ims)] == [B.supi]
 
 
 async def test_excep_level_filter_on_the_live_path(live: Live) -> None:
     low = await live.subscribe(excepRequs=[{"excepId": LARGE_RATE, "excepLevel": 50}])
     high = await live.subscribe(excepRequs=[{"excepId": LARGE_RATE, "excepLevel": 80}])
     await live.upload(A, 7_500_000)  # 60 Mbit/s in one second: level 60
-    await live.until(lambda: live.consumer.reported(low), "the level-60 report")
+    await live.until(lambda: live.reported(low), "the level-60 report")
     await live.upload(B, 12_500_000)  # 100 Mbit/s: level 100
-    await live.until(lambda: live.consumer.reported(high), "the level-100 report")
-    assert [supi for supi, _ in live.consumer.reported(high)] == [B.supi]
-    assert [b["excep"] for _, b in live.consumer.reported(low)] == [
+    await live.until(lambda: live.reported(high), "the level-100 report")
+    assert [supi for supi, _ in live.reported(high)] == [B.supi]
+    assert [b["excep"] for _, b in live.reported(low)] == [
         {"excepId": LARGE_RATE, "excepLevel": 60}, {"excepId": LARGE_RATE, "excepLevel": 100}]
 
 
@@ -188,7 +180,7 @@ async def test_analytics_info_filters_on_slice_and_dnn_on_the_live_path(live: Li
     watcher = await live.subscribe()
     for n, ue in enumerate((A, B), start=1):  # one after the other: the UPF's report time only moves forward
         await live.upload(ue, 20_000_000)
-        await live.until(lambda n=n: len(live.consumer.reported(watcher)) == n, f"the report on {ue.supi}")
+        await live.until(lambda n=n: len(live.reported(watcher)) == n, f"the report on {ue.supi}")
 
     async def supis(**event_filter: Any) -> list[str]:
         params = {"event-id": "ABNORMAL_BEHAVIOUR", "event-filter": json.dumps(event_filter)}
@@ -209,13 +201,13 @@ async def test_ue_communication_reports_the_session_slice_and_dnn(live: Live) ->
     other = await live.subscribe(event="UE_COMMUNICATION", tgtUe={"supis": [A.supi, B.supi]}, excepRequs=None,
                                  dnns=["ims"])
     await live.upload(A, 1000)
-    await live.until(lambda: live.consumer.reported(mine), "the UE communication report")
+    await live.until(lambda: live.reported(mine), "the UE communication report")
     await live.upload(B, 1000)
-    await live.until(lambda: live.consumer.reported(other), "the report on the UE in DNN ims")
+    await live.until(lambda: live.reported(other), "the report on the UE in DNN ims")
     # A is reported again for the second window (its flows are still in it), always with its own slice and DNN.
-    assert {(json.dumps(c["trafChar"]["snssai"]), c["trafChar"]["dnn"]) for _, c in live.consumer.reported(mine)} == {
+    assert {(json.dumps(c["trafChar"]["snssai"]), c["trafChar"]["dnn"]) for _, c in live.reported(mine)} == {
         ('{"sst": 1, "sd": "0000ab"}', "internet")}
-    assert [(c["trafChar"]["snssai"], c["trafChar"]["dnn"]) for _, c in live.consumer.reported(other)] == [
+    assert [(c["trafChar"]["snssai"], c["trafChar"]["dnn"]) for _, c in live.reported(other)] == [
         ({"sst": 2}, "ims")]
 
 
