@@ -101,7 +101,9 @@ class FlowRecordBatch(ColumnBatch):
 
 
 class UeFeatureBatch(ColumnBatch):
-    """Per-UE features of one window: ``window_start``, ``host`` (UE IP), ``supi`` and the feature columns."""
+    """Per-UE features of one window: ``window_start``, ``host`` (UE IP), ``supi``, ``snssai`` (the S-NSSAI key,
+    ``"1"`` / ``"1-00000a"``) and ``dnn`` of the UE's PDU session (null when the UPF did not report them), and the
+    feature columns."""
 
 
 class SliceFeatureBatch(ColumnBatch):

@@ -198,14 +198,11 @@ class UsageAccounting:
         parts = [(self.flows.counters, self.flows.state, live), (self.flows.retired_counters, self.flows.retired,
                                                                   retired)]
         m = [c.measures(s, period_ns) for c, _, s in parts]
-        keys = np.concatenate([st.keys[s] for _, st, s in parts])
-        meta = keys[:, 0]
+        keys = FlowKeys.unpack(np.concatenate([st.keys[s] for _, st, s in parts]))
         end = np.concatenate([np.full(len(live), FlowEnd.ACTIVE, np.uint8), self.flows.retired.end[retired]])
         return FlowUsage(
-            session=(meta >> np.uint64(40)).astype(np.int64).astype(np.int32),
-            proto=((meta >> np.uint64(32)) & np.uint64(0xFF)).astype(np.uint8),
-            ue_addr=keys[:, 1:3], ue_port=((meta >> np.uint64(16)) & np.uint64(0xFFFF)).astype(np.uint16),
-            remote_addr=keys[:, 3:5], remote_port=(meta & np.uint64(0xFFFF)).astype(np.uint16),
+            session=keys.session, proto=keys.proto, ue_addr=keys.ue_addr, ue_port=keys.ue_port,
+            remote_addr=keys.remote_addr, remote_port=keys.remote_port,
             app_id=np.concatenate([st.app[s] for _, st, s in parts]),
             tcp_flags=np.concatenate([st.flags[s] for _, st, s in parts]), end=end,
             total=np.concatenate([c.total[s] for c, _, s in parts]), measures=_concat_measures(m),

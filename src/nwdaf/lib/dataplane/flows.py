@@ -1,7 +1,9 @@
 """Bidirectional flow table: canonical 5-tuple + session -> slot, merged batch-wise with numpy.
 
 A flow key is oriented from the UE: (session, protocol, UE address, UE port, remote address,
-remote port), so both directions of a conversation share one flow. Keys are hashed to 64 bits
+remote port), so both directions of a conversation share one flow. :meth:`FlowKeys.packed` and
+:meth:`FlowKeys.unpack` are the one codec of its (k, 5) uint64 form, which the flow table stores and the UPF's
+reports and filters read. Keys are hashed to 64 bits
 and kept in a sorted array for vectorised lookup; every hit is verified against the stored key and
 the (astronomically rare) colliding keys take a small exact dictionary path instead.
 """
@@ -15,6 +17,12 @@ from numpy.typing import NDArray
 
 I64 = NDArray[np.int64]
 U64 = NDArray[np.uint64]
+
+FLOW_KEY_WIDTH = 5
+"""Columns of a packed flow key (:meth:`FlowKeys.packed`)."""
+_SESSION_SHIFT = np.uint64(40)
+_PROTO_SHIFT = np.uint64(32)
+_UE_PORT_SHIFT = np.uint64(16)
 
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
@@ -47,11 +55,30 @@ class FlowKeys:
                         self.remote_addr[index], self.remote_port[index])
 
     def packed(self) -> NDArray[np.uint64]:
-        """The key as a (k, 5) uint64 matrix (exact, for comparisons)."""
-        meta = (self.session.astype(np.int64).astype(np.uint64) << np.uint64(40)) | (
-            self.proto.astype(np.uint64) << np.uint64(32)) | (
-            self.ue_port.astype(np.uint64) << np.uint64(16)) | self.remote_port.astype(np.uint64)
+        """The key as a (k, 5) uint64 matrix (exact, for comparisons); :meth:`unpack` is its inverse.
+
+        Columns: ``session << 40 | proto << 32 | ue_port << 16 | remote_port``, then the UE address and the
+        remote address as (hi, lo) 64-bit halves (IPv4 as IPv4-mapped IPv6, see :func:`ip_to_pair`).
+        """
+        meta = (self.session.astype(np.int64).astype(np.uint64) << _SESSION_SHIFT) | (
+            self.proto.astype(np.uint64) << _PROTO_SHIFT) | (
+            self.ue_port.astype(np.uint64) << _UE_PORT_SHIFT) | self.remote_port.astype(np.uint64)
         return np.column_stack([meta, self.ue_addr, self.remote_addr])
+
+    @classmethod
+    def unpack(cls, packed: NDArray[np.uint64]) -> FlowKeys:
+        """The keys of a (k, >= 5) matrix written by :meth:`packed` (further columns, such as an application id
+        appended by a consumer, are ignored)."""
+        packed = np.atleast_2d(np.asarray(packed, dtype=np.uint64))
+        if packed.shape[1] < FLOW_KEY_WIDTH:
+            raise ValueError(f"a packed flow key has {FLOW_KEY_WIDTH} columns, got {packed.shape[1]}")
+        meta = packed[:, 0]
+        return cls(
+            session=(meta >> _SESSION_SHIFT).astype(np.int64).astype(np.int32),
+            proto=((meta >> _PROTO_SHIFT) & np.uint64(0xFF)).astype(np.uint8),
+            ue_addr=packed[:, 1:3], ue_port=((meta >> _UE_PORT_SHIFT) & np.uint64(0xFFFF)).astype(np.uint16),
+            remote_addr=packed[:, 3:5], remote_port=(meta & np.uint64(0xFFFF)).astype(np.uint16),
+        )
 
     def hash(self) -> U64:
         """64-bit splitmix-style hash of the packed key."""

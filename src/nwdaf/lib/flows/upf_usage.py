@@ -1,8 +1,8 @@
 """The UPF data plane's per-flow period reports as processor rows, without the HTTP hop.
 
 Used where packets are processed locally (offline detection on a pcap, training on synthetic traffic). The rows
-have the same columns and orientation as :func:`nwdaf.lib.flows.convert.notification_rows` produces from the
-UPF's ``NotificationData``, so features computed either way match.
+come out of the same conversion as the processor's rows of the UPF's ``NotificationData``
+(:func:`nwdaf.lib.flows.convert.usage_frame`), so features computed either way match.
 """
 
 from __future__ import annotations
@@ -15,27 +15,29 @@ import polars as pl
 from nwdaf.lib.dataplane import PacketBatch, PcapReader, SessionTable, UsageAccounting, UsageReport
 from nwdaf.lib.dataplane.accounting import AccountingConfig
 from nwdaf.lib.dataplane.batch import format_ips
-from nwdaf.lib.flows.convert import aggregate_flows, rows_frame
-from nwdaf.lib.flows.schema import PROTO_NAMES
+from nwdaf.lib.flows.convert import USAGE_FIELDS, aggregate_flows, rows_frame, usage_frame
+from nwdaf.platform.models.common import snssai_key
 
 
 def report_rows(report: UsageReport, sessions: SessionTable) -> pl.DataFrame:
-    """One row per flow active in the report's period (UE as source, uplink forward)."""
+    """One row per flow active in the report's period, through :func:`~nwdaf.lib.flows.convert.usage_frame`;
+    ``supi``, ``snssai`` and ``dnn`` are the flow's PDU session's (as a UPF notification item carries them)."""
     f = report.flows
     if len(f) == 0:
-        return rows_frame([])
+        return usage_frame({name: [] for name in USAGE_FIELDS})
     m = f.measures
-    supis = [sessions.sessions[i].supi if i >= 0 else None for i in f.session.tolist()]
-    return pl.DataFrame({
-        "start_ts": report.start_ns / 1e9, "end_ts": report.end_ns / 1e9,
-        "duration_s": (m.last_seen_ns - m.first_seen_ns) / 1e9,
-        "proto": [PROTO_NAMES.get(p, str(p)) for p in f.proto.tolist()],
-        "src_ip": format_ips(f.ue_addr), "src_port": f.ue_port.astype("int32"),
-        "dst_ip": format_ips(f.remote_addr), "dst_port": f.remote_port.astype("int32"),
-        "pkts_fwd": m.ul_packets.astype("int64"), "pkts_bwd": m.dl_packets.astype("int64"),
-        "bytes_fwd": m.ul_bytes.astype("int64"), "bytes_bwd": m.dl_bytes.astype("int64"),
-        "supi": supis, "snssai": None, "dnn": None,
-    }, schema=rows_frame([]).schema)
+    owners = [sessions.sessions[i] if i >= 0 else None for i in f.session.tolist()]
+    keys = {s.index: snssai_key(s.snssai) for s in owners if s is not None}
+    return usage_frame({
+        "start_ts": report.start_ns / 1e9, "end_ts": report.end_ns / 1e9, "proto": f.proto.tolist(),
+        "ue_ip": format_ips(f.ue_addr), "ue_port": f.ue_port.tolist(),
+        "remote_ip": format_ips(f.remote_addr), "remote_port": f.remote_port.tolist(),
+        "ul_packets": m.ul_packets.tolist(), "dl_packets": m.dl_packets.tolist(),
+        "ul_bytes": m.ul_bytes.tolist(), "dl_bytes": m.dl_bytes.tolist(),
+        "supi": [s.supi if s is not None else None for s in owners],
+        "snssai": [keys[s.index] if s is not None else None for s in owners],
+        "dnn": [s.dnn if s is not None else None for s in owners],
+    })
 
 
 def period_reports(batches: Iterable[PacketBatch], sessions: SessionTable, period_s: float,

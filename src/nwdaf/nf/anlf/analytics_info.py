@@ -15,7 +15,7 @@ from typing import Final, TypeVar
 import orjson
 from pydantic import ValidationError
 
-from nwdaf.nf.anlf.reports import SUPPORTED_EVENTS, Selector, analytics_data, exception_levels
+from nwdaf.nf.anlf.reports import SUPPORTED_EVENTS, Selector, analytics_data, exception_levels, unhonoured_filters
 from nwdaf.nf.anlf.state import Finding, FindingsState
 from nwdaf.platform.models import (
     AnalyticsData,
@@ -103,7 +103,19 @@ def parse_query(query: Mapping[str, str], validator: SpecValidator | None) -> An
     assert ana_req is None or isinstance(ana_req, EventReportingRequirement)
     assert event_filter is None or isinstance(event_filter, EventFilter)
     assert tgt_ue is None or isinstance(tgt_ue, TargetUeInformation)
+    _check_filters(event, query.get("event-filter"))
     return AnalyticsQuery(event, ana_req, event_filter, tgt_ue)
+
+
+def _check_filters(event: NwdafEvent, raw: str | None) -> None:
+    """Refuse (400) the ``event-filter`` attributes this NWDAF cannot apply to ``event``, instead of answering
+    with analytics they would have excluded (``raw`` has already been parsed and validated as an object)."""
+    doc = orjson.loads(raw) if raw is not None else {}
+    params = [InvalidParam(f"event-filter/{name}", f"this NWDAF cannot filter {event.value} analytics on {name}")
+              for name in unhonoured_filters(event, doc)]
+    if params:
+        raise ProblemError(400, "Invalid request", f"query parameter event-filter: {params[0].reason}",
+                           "OPTIONAL_QUERY_PARAM_INCORRECT", params)
 
 
 def selector_of(query: AnalyticsQuery) -> Selector:

@@ -10,11 +10,12 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 from pydantic import ValidationError
 
 from nwdaf.nf.anlf.state import Finding
+from nwdaf.platform.events import AnalyticsResult
 from nwdaf.platform.models import (
     AbnormalBehaviour,
     AdditionalMeasurement,
@@ -27,6 +28,7 @@ from nwdaf.platform.models import (
     Snssai,
     TrafficCharacterization,
     UeCommunication,
+    snssai_key,
 )
 
 log = logging.getLogger("nwdaf.anlf")
@@ -45,17 +47,51 @@ EXPECTED_TYPE_EXCEPTIONS: Mapping[ExpectedAnalyticsType, frozenset[ExceptionId]]
 }
 
 
+# Analytics filter attributes (TS 29.520 ``EventFilter``, and their ``EventSubscription`` spellings ``snssaia`` and
+# ``excepRequs``) a request may carry. Those an event honours here (HONOURED_FILTERS) restrict its findings; any
+# other one present is refused (400), never ignored: a consumer must not get analytics it did not ask for.
+ANALYTICS_FILTERS: Final = frozenset({
+    "anySlice", "snssais", "snssaia", "roamingInfo", "appIds", "dnns", "dnais", "ladnDnns", "location",
+    "networkArea", "temporalGranSize", "spatialGranSizeTa", "spatialGranSizeCell", "fineGranAreas", "visitedAreas",
+    "maxTopAppUlNbr", "maxTopAppDlNbr", "nfInstanceIds", "nfSetIds", "nfTypes", "nsiIdInfos", "qosRequ",
+    "nwPerfReqs", "nwPerfRequs", "nwPerfTypes", "addNwPerfReqs", "userDataConReqs", "bwRequs", "excepIds",
+    "excepRequs", "exptAnaType", "exptUeBehav", "ratFreqs", "disperReqs", "redTransReqs", "wlanReqs",
+    "listOfAnaSubsets", "upfInfo", "appServerAddrs", "dnPerfReqs", "ueMobilityReqs", "pduSesInfos",
+    "pduSesTrafReqs", "locAccReqs", "locGranularity", "locOrientation", "dataVlTrnsTmRqs", "accuReq",
+    "movBehavReqs", "relProxReqs",
+})
+_SLICE_AND_DNN = frozenset({"anySlice", "snssais", "snssaia", "dnns"})
+HONOURED_FILTERS: Mapping[NwdafEvent, frozenset[str]] = {
+    # TS 23.288 clause 6.7.5.1: S-NSSAI and DNN, and the exceptions asked for (with their excepLevel threshold).
+    NwdafEvent.ABNORMAL_BEHAVIOUR: _SLICE_AND_DNN | {"excepIds", "excepRequs", "exptAnaType"},
+    # TS 23.288 clause 6.7.3.1: S-NSSAI and DNN. (Application ID too, but the processor's per-UE features carry
+    # no application, so no finding could ever match an ``appIds`` filter: it is refused.)
+    NwdafEvent.UE_COMMUNICATION: _SLICE_AND_DNN,
+}
+
+
+def unhonoured_filters(event: NwdafEvent, attributes: Mapping[str, Any]) -> list[str]:
+    """The analytics filter attributes of a request object (JSON, ``null`` meaning absent) that this NWDAF cannot
+    apply to ``event``."""
+    honoured = HONOURED_FILTERS.get(event, frozenset())
+    return [name for name, value in attributes.items()
+            if value is not None and name in ANALYTICS_FILTERS and name not in honoured]
+
+
 @dataclass(frozen=True, slots=True)
 class Selector:
     """Which findings of one event a consumer asked for: target UEs, exceptions (each with an optional
-    threshold ``excepLevel``), DNNs and slices. ``None`` means "no restriction"."""
+    threshold ``excepLevel``), DNNs and slices. ``None`` means "no restriction".
+
+    A finding that does not carry what a filter asks about (no DNN, no S-NSSAI, no excepLevel) does not match it.
+    """
 
     event: NwdafEvent
     supis: frozenset[str] | None = None
     exceptions: Mapping[str, int | None] | None = None
     dnns: frozenset[str] | None = None
     snssais: frozenset[str] | None = None
-    """S-NSSAIs in :meth:`Snssai.to_key` form (``"1"`` or ``"1-000001"``)."""
+    """S-NSSAIs in :func:`~nwdaf.platform.models.snssai_key` form (``"1"`` or ``"1-00000a"``)."""
 
     def matches(self, finding: Finding) -> bool:
         result = finding.result
@@ -63,15 +99,18 @@ class Selector:
             return False
         if self.supis is not None and result.supi not in self.supis:
             return False
-        if self.exceptions is not None:
-            if result.abnormal is None or result.abnormal.excep_id not in self.exceptions:
-                return False
-            level = self.exceptions[result.abnormal.excep_id]
-            if level is not None and (result.abnormal.excep_level or 0) < level:
-                return False
+        if self.exceptions is not None and not self._exception_matches(result):
+            return False
         if self.dnns is not None and result.dnn not in self.dnns:
             return False
-        return self.snssais is None or _slice_key(result.snssai) in self.snssais
+        return self.snssais is None or snssai_key(result.snssai) in self.snssais
+
+    def _exception_matches(self, result: AnalyticsResult) -> bool:
+        exceptions = self.exceptions or {}
+        if result.abnormal is None or result.abnormal.excep_id not in exceptions:
+            return False
+        level = exceptions[result.abnormal.excep_id]
+        return level is None or (result.abnormal.excep_level or 0) >= level
 
     def threshold(self, finding: Finding) -> int | None:
         """The ``excepLevel`` a finding of this selector must reach, if the consumer set one."""
@@ -89,13 +128,6 @@ def exception_levels(
     if expected is not None:
         return {e.value: None for e in EXPECTED_TYPE_EXCEPTIONS[expected]}
     return None
-
-
-def _slice_key(snssai: Mapping[str, Any] | None) -> str | None:
-    if not snssai:
-        return None
-    sd = snssai.get("sd")
-    return f"{snssai.get('sst')}-{sd}" if sd else str(snssai.get("sst"))
 
 
 def _optional(model: type[Snssai] | type[AdditionalMeasurement], value: Any, what: str, supi: str) -> Any:

@@ -4,7 +4,9 @@ Checks, in order: JSON object; the 3GPP YAML (TS29520_Nnwdaf_EventsSubscription.
 models, whose enumerations are closed (an unknown ``event`` or ``excepId`` is a 400 naming the attribute, not a
 silent default); then the rules the schema cannot express. Events this NWDAF does not produce are reported in
 ``failEventReports`` with ``UNAVAILABLE_DATA`` (TS 29.520 clause 4.2.2.2.2: a subscription may be accepted for a
-subset of its events); when no event can be served the request is rejected with 403 and the same cause.
+subset of its events); when no event can be served the request is rejected with 403 and the same cause. An
+analytics filter this NWDAF cannot apply to a served event (see :data:`~nwdaf.nf.anlf.reports.HONOURED_FILTERS`) is
+a 400 naming the attribute: the consumer learns it, instead of receiving analytics the filter would have excluded.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from urllib.parse import urlsplit
 
 from pydantic import ValidationError
 
-from nwdaf.nf.anlf.reports import SUPPORTED_EVENTS, Selector, exception_levels
+from nwdaf.nf.anlf.reports import SUPPORTED_EVENTS, Selector, exception_levels, unhonoured_filters
 from nwdaf.platform.models import (
     EventSubscription,
     FailureEventInfo,
@@ -193,6 +195,24 @@ def plan_events(request: NnwdafEventsSubscription, min_period_s: int
     return tuple(plans), tuple(failed)
 
 
+def check_filters(body: dict[str, Any], request: NnwdafEventsSubscription) -> None:
+    """Refuse (400) every analytics filter of a served event that this NWDAF cannot apply, rather than report
+    analytics the filter would have excluded; and ``anySlice`` together with ``snssaia`` (TS 29.520: one or the
+    other). Events that cannot be served at all are left to :func:`plan_events` (``failEventReports``)."""
+    params: list[InvalidParam] = []
+    for index, (raw, sub) in enumerate(zip(body["eventSubscriptions"], request.eventSubscriptions, strict=True)):
+        if sub.event not in SUPPORTED_EVENTS:
+            continue
+        where = f"/eventSubscriptions/{index}"
+        params += [InvalidParam(f"{where}/{name}", f"this NWDAF cannot filter {sub.event.value} analytics on {name}")
+                   for name in unhonoured_filters(sub.event, raw)]
+        if sub.anySlice and sub.snssaia:
+            params.append(InvalidParam(f"{where}/snssaia", "anySlice and snssaia are mutually exclusive"))
+    if params:
+        raise _bad_request("; ".join(f"{p.param}: {p.reason}" for p in params)[:1000], params,
+                           "OPTIONAL_IE_INCORRECT")
+
+
 def check_monitoring_duration(request: NnwdafEventsSubscription, now: datetime) -> None:
     evt = request.evtReq
     if evt is not None and evt.monDur is not None and evt.monDur <= now:
@@ -204,6 +224,7 @@ def accept(subscription_id: str, body: Any, validator: SpecValidator | None, anc
            min_period_s: int = 1) -> Subscription:
     """Validate a create/update request and build the resource (nothing stored yet)."""
     cleaned, request = parse_request(body, validator)
+    check_filters(cleaned, request)
     check_monitoring_duration(request, datetime.fromtimestamp(anchor, UTC))
     plans, failed = plan_events(request, min_period_s)
     return Subscription(subscription_id, cleaned, request, plans, failed, anchor)

@@ -14,8 +14,10 @@ period alone, so an attack that starts inside the window is caught in the first 
 ``confidence`` (0..100): for the model, its calibrated probability; for a rule, how far past its threshold the
 measurement is (exactly at the threshold = 50, twice the threshold or more = 99). ``ratio`` (TS 29.520
 ``SamplingRatio``, 1..100): the percentage of the UEs analysed in the window that show the same exception, rounded
-up (one UE among 1000 is 1 %, not 0). ``addtMeasInfo``: see :mod:`nwdaf.nf.engines.measurements`. Only the
-model's findings carry ``model_version``.
+up (one UE among 1000 is 1 %, not 0). ``excepLevel`` (1..100): the finding's score in percent, see
+:func:`exception_level`. ``addtMeasInfo``: see :mod:`nwdaf.nf.engines.measurements`. Only the model's findings
+carry ``model_version``. Each finding carries the S-NSSAI and DNN of the UE's PDU session (``snssai``/``dnn`` of
+the feature row).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ import numpy as np
 import polars as pl
 
 from nwdaf.lib.features.host import RECENT_COLUMNS
+from nwdaf.nf.engines.base import pdu_session
 from nwdaf.nf.engines.config import AbnormalBehaviourSettings
 from nwdaf.nf.engines.measurements import additional_measurement, circumstance
 from nwdaf.platform.events import AbnormalBehaviourResult, AnalyticsResult, UeFeatureBatch
@@ -43,6 +46,18 @@ class Scorer(Protocol):
     def version(self) -> str | None: ...
 
     def score(self, features: pl.DataFrame) -> np.ndarray[Any, Any]: ...
+
+
+def exception_level(score: float) -> int:
+    """TS 29.520 ``Exception.excepLevel`` of a finding: its score in percent, 1..100.
+
+    The score is the model's probability, or for a rule the measurement over twice its threshold (capped at 1), so
+    the level says how severe the exception is: a rule exactly at its threshold is 50, twice the threshold or more
+    is 100; a model finding is its probability (at least ``model_threshold``). A consumer's ``excepLevel`` in
+    ``excepRequs`` is a threshold on this level (TS 23.288 clause 6.7.5.1). ``confidence`` is a different thing:
+    how often such findings were right, not how strong this one is.
+    """
+    return int(np.clip(round(100 * score), 1, 100))
 
 
 def _rule_confidence(value: float, threshold: float) -> int:
@@ -147,12 +162,13 @@ class AbnormalBehaviourEngine:
     def _result(self, batch: UeFeatureBatch, row: dict[str, Any], f: _Finding, ratio: int,
                 model_version: str | None) -> AnalyticsResult:
         return AnalyticsResult(
-            event=self.event, supi=row["supi"], ue_ip=row.get("host"),
+            event=self.event, supi=row["supi"], ue_ip=row.get("host"), **pdu_session(row),
             window_start=datetime.fromtimestamp(batch.window_start, UTC),
             window_end=datetime.fromtimestamp(batch.window_end, UTC), generated_at=self.clock(),
             model_version=model_version if f.from_model else None,
             abnormal=AbnormalBehaviourResult(excep_id=f.excep_id, score=f.score, confidence=f.confidence,
-                                             ratio=ratio, addt_meas=additional_measurement(f.excep_id, row, f.circums)),
+                                             excep_level=exception_level(f.score), ratio=ratio,
+                                             addt_meas=additional_measurement(f.excep_id, row, f.circums)),
         )
 
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Protocol
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
+
+from pydantic import ValidationError
 
 from nwdaf.platform.bus import EventBus, Message, decode, encode, topics
 from nwdaf.platform.events import ANALYTICS_RESULT, AnalyticsResult, UeFeatureBatch
+from nwdaf.platform.models.common import Snssai
 
 
 class AnalyticsEngine(Protocol):
@@ -25,3 +28,17 @@ async def run_engine_on_message(engine: AnalyticsEngine, bus: EventBus, msg: Mes
         raw = encode(result, type_=ANALYTICS_RESULT, source=f"anlf.{engine.event.lower()}")
         await bus.publish(topics.ANALYTICS_RESULTS, raw, key=result.supi.encode())
     return len(results)
+
+
+def pdu_session(row: Mapping[str, Any]) -> dict[str, Any]:
+    """``snssai`` (wire form) and ``dnn`` of the UE's PDU session, from its feature row (the processor carries them
+    as ``snssai`` key and ``dnn``): TS 29.520 ``AbnormalBehaviour`` and ``TrafficCharacterization`` report them,
+    and subscriptions filter on them (``snssaia``, ``dnns``). A key that is not an S-NSSAI is left out."""
+    key, dnn = row.get("snssai"), row.get("dnn")
+    snssai = None
+    if isinstance(key, str) and key:
+        try:
+            snssai = Snssai.from_key(key).model_dump(exclude_none=True)
+        except (ValueError, ValidationError):
+            snssai = None
+    return {"snssai": snssai, "dnn": dnn if isinstance(dnn, str) and dnn else None}

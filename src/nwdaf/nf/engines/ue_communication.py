@@ -2,7 +2,8 @@
 
 The applications a UE used (``trafChar.appId``) come from the feature frame's ``app_ids`` column (application
 ids as the UPF's application detection names them, most-used first) when the processor sends it; a frame without
-it gives results without applications.
+it gives results without applications. The S-NSSAI and DNN of the UE's PDU session (``trafChar.snssai``/``dnn``)
+come from the row's ``snssai``/``dnn``.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 
 import polars as pl
 
+from nwdaf.nf.engines.base import pdu_session
 from nwdaf.platform.events import AnalyticsResult, UeCommunicationResult, UeFeatureBatch
 
 
@@ -37,7 +39,7 @@ class UeCommunicationEngine:
                 ul_volume_bytes=int(row.get("bytes_out") or 0), dl_volume_bytes=int(row.get("bytes_in") or 0),
                 peers=int(row.get("distinct_dst") or 0), app_ids=app_ids(row),
             )
-            out.append(AnalyticsResult(event=self.event, supi=row["supi"], ue_ip=row.get("host"),
+            out.append(AnalyticsResult(event=self.event, supi=row["supi"], ue_ip=row.get("host"), **pdu_session(row),
                                        window_start=start, window_end=end, generated_at=now, ue_comm=comm))
         return out
 

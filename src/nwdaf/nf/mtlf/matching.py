@@ -9,10 +9,11 @@ accuracy in percent at least the threshold). Target UEs do not restrict the choi
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
 from nwdaf.nf.mtlf.registry import ModelVersionInfo
+from nwdaf.platform.models.common import snssai_key
 from nwdaf.platform.models.ml_provision import MLEventSubscription
 
 
@@ -28,7 +29,7 @@ def matches(event: MLEventSubscription, model: ModelVersionInfo) -> bool:
         return False
     if flt.dnns and not _fits(model, "dnns", flt.dnns):
         return False
-    if flt.snssais and not _fits(model, "snssais", (s.to_key() for s in flt.snssais)):
+    if flt.snssais and not _fits(model, "snssais", (s.to_key() for s in flt.snssais), key=snssai_key):
         return False
     threshold = event.mlEvRepCon.mlAccuracyThreshold if event.mlEvRepCon else None
     return threshold is None or accuracy(model) >= threshold
@@ -47,12 +48,13 @@ def best_match(event: MLEventSubscription, champions: Iterable[ModelVersionInfo]
     return sorted(found, key=lambda m: (accuracy(m), m.created), reverse=True)
 
 
-def _fits(model: ModelVersionInfo, tag: str, wanted: Iterable[str]) -> bool:
+def _fits(model: ModelVersionInfo, tag: str, wanted: Iterable[str],
+          key: Callable[[str], str | None] = str) -> bool:
     raw = model.tags.get(tag)
     if not raw:
         return True
     try:
-        scope = {str(v) for v in json.loads(raw)}
+        scope = {key(str(v)) for v in json.loads(raw)}
     except ValueError:
         return False
     return bool(scope & set(wanted))

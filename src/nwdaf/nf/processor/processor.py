@@ -12,7 +12,7 @@ import polars as pl
 from nwdaf.lib.features import scoped_slice_features, ue_window_features
 from nwdaf.lib.features._common import WINDOW
 from nwdaf.lib.features.host import recent_host_features, unanswered_out_share
-from nwdaf.lib.flows.convert import FlowDescriptionError, notification_rows, rows_frame
+from nwdaf.lib.flows.convert import FlowDescriptionError, notification_frame
 from nwdaf.nf.processor.config import ProcessorSettings
 from nwdaf.nf.processor.windows import ClosedWindow, SlidingWindows
 from nwdaf.platform.bus import EventBus, Message, decode, encode, topics
@@ -37,7 +37,8 @@ def columns_of(df: pl.DataFrame) -> dict[str, list[Any]]:
 
 
 def ue_features(window: ClosedWindow, window_s: float) -> pl.DataFrame:
-    """Features of the UEs in ``window`` (rows for DN-side hosts dropped), with their SUPI."""
+    """Features of the UEs in ``window`` (rows for DN-side hosts dropped), with the SUPI, S-NSSAI (key) and DNN of
+    the UE's PDU session: the engines' findings carry them, so subscriptions can filter on slice and DNN."""
     flows = window.flows
     if flows.is_empty():
         return pl.DataFrame()
@@ -52,6 +53,8 @@ def ue_features(window: ClosedWindow, window_s: float) -> pl.DataFrame:
         .group_by("src_ip")
         .agg(
             pl.col("supi").first(),
+            pl.col("snssai").drop_nulls().first(),
+            pl.col("dnn").drop_nulls().first(),
             pl.col("dst_ip").unique(maintain_order=True)
             .head(TOP_DESTINATIONS).alias("top_destinations"),
         )
@@ -97,12 +100,12 @@ class Processor:
             return
         self.stats.notifications += 1
         try:
-            rows = notification_rows(env.payload.body)
+            rows = notification_frame(env.payload.body)
         except (FlowDescriptionError, KeyError, ValueError) as exc:
             self.stats.bad_rows += 1
             log.warning("notification %s has unusable flow rows: %s", env.id, exc)
             return
-        window = self.windows.add(rows_frame(rows))
+        window = self.windows.add(rows)
         if window is not None:
             await self.publish_window(window)
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import orjson
 
+from nwdaf.lib.flows.convert import ue_identity
 from nwdaf.lib.storage.schema import FLOW_RECORDS, UPF_USAGE
 from nwdaf.platform.events import (
     AnalyticsResult,
@@ -18,6 +19,7 @@ from nwdaf.platform.events import (
     SliceFeatureBatch,
     UeFeatureBatch,
 )
+from nwdaf.platform.models.common import snssai_key
 from nwdaf.platform.models.flows import FlowDescriptionError, parse_flow_description
 from nwdaf.platform.models.units import parse_bit_rate, parse_packet_rate, parse_traffic_volume
 from nwdaf.platform.models.upf_ee import (
@@ -28,14 +30,6 @@ from nwdaf.platform.models.upf_ee import (
 )
 
 Row = dict[str, Any]
-
-
-def snssai_key(snssai: Mapping[str, Any] | None) -> str | None:
-    """TS 29.571 string form of an S-NSSAI (``"1"`` or ``"1-000001"``, SD lower-cased)."""
-    if not snssai or "sst" not in snssai:
-        return None
-    sd = snssai.get("sd")
-    return f"{int(snssai['sst'])}-{str(sd).lower()}" if sd else str(int(snssai["sst"]))
 
 
 @dataclass
@@ -75,13 +69,10 @@ def usage_rows(note: NfNotification) -> UsageRows:
 
 
 def _item_columns(item: NotificationItem, correlation_id: str | None) -> Row:
-    snssai = item.snssai.model_dump(exclude_none=True) if item.snssai is not None else None
     return {
         "ts": item.timeStamp.timestamp(),
         "start_ts": item.startTime.timestamp() if item.startTime else None,
-        "supi": item.supi, "gpsi": item.gpsi,
-        "ue_ip": item.ueIpv4Addr or item.ueIpv6Prefix or item.ueMacAddr,
-        "snssai": snssai_key(snssai), "dnn": item.dnn,
+        **ue_identity(item),
         "event_type": str(item.eventType), "correlation_id": correlation_id,
     }
 
@@ -160,7 +151,7 @@ def flow_rows(batch: FlowRecordBatch) -> list[Row]:
     for record in column_rows(batch):
         row = {k: v for k, v in record.items() if k in known}
         if isinstance(row.get("snssai"), str):
-            row["snssai"] = row["snssai"].lower()
+            row["snssai"] = snssai_key(row["snssai"])
         row["extra"] = _json({k: v for k, v in record.items() if k not in known})
         rows.append(row)
     return rows
@@ -188,7 +179,7 @@ def feature_rows(batch: UeFeatureBatch) -> list[Row]:
             "window_start": record.get("window_start", batch.window_start),
             "window_end": record.get("window_end", batch.window_end),
             "host": record["host"], "supi": record.get("supi"),
-            "snssai": snssai.lower() if isinstance(snssai, str) else None,
+            "snssai": snssai_key(snssai) if isinstance(snssai, str) else None,
             "features": {k: _feature(record[k]) for k in sorted(numeric)},
             "details": _json({k: v for k, v in record.items() if k not in numeric and k not in _FEATURE_KEYS}),
         })
@@ -218,7 +209,7 @@ def slice_feature_rows(batch: SliceFeatureBatch) -> list[Row]:
         rows.append({
             "window_start": record.get("window_start", batch.window_start),
             "window_end": record.get("window_end", batch.window_end),
-            "scope": scope, "snssai": snssai.lower() if isinstance(snssai, str) else None, "dnn": record.get("dnn"),
+            "scope": scope, "snssai": snssai_key(snssai) if isinstance(snssai, str) else None, "dnn": record.get("dnn"),
             "features": {k: _feature(record[k]) for k in names},
         })
     return rows

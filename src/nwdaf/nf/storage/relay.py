@@ -22,6 +22,7 @@ from nwdaf.nf.storage.config import RelaySettings
 from nwdaf.nf.storage.normalise import analytics_row
 from nwdaf.platform.bus import EnvelopeError, EventBus, Message, Subscription, decode, topics
 from nwdaf.platform.events import ANALYTICS_RESULT, AnalyticsResult
+from nwdaf.platform.models.common import snssai_key
 from nwdaf.platform.sbi.problem import InvalidParam, ProblemError
 
 log = logging.getLogger("nwdaf.storage.relay")
@@ -49,7 +50,7 @@ def build_query(
     if bad:
         raise ProblemError(400, "Invalid request", "; ".join(f"{p.param}: {p.reason}" for p in bad),
                            "INVALID_QUERY_PARAM", bad)
-    return RecordQuery(supi=supi, snssai=snssai.lower() if snssai else None, start=start, end=end, limit=limit)
+    return RecordQuery(supi=supi, snssai=snssai_key(snssai) if snssai else None, start=start, end=end, limit=limit)
 
 
 async def read_records(reader: StorageReader, resource: str, query: RecordQuery) -> list[dict[str, Any]]:

@@ -16,6 +16,7 @@ from numpy.typing import NDArray
 
 from nwdaf.lib.dataplane.apps import APP_ID, APPLICATIONS
 from nwdaf.lib.dataplane.batch import ip_to_pair
+from nwdaf.lib.dataplane.flows import FLOW_KEY_WIDTH, FlowKeys
 from nwdaf.nf.upf.usage import Level, Usage
 from nwdaf.platform.models.flows import FlowDescriptionError, FlowInformation, parse_flow_description
 
@@ -94,16 +95,17 @@ class FlowFilter:
     ue_ports: tuple[tuple[int, int], ...] | None
 
     def match(self, keys: U64) -> Mask:
-        meta = keys[:, 0]
-        ok = np.ones(len(keys), np.bool_)
+        """Which rows of packed flow keys (:meth:`FlowKeys.packed`, extra columns ignored) the filter selects."""
+        k = FlowKeys.unpack(keys)
+        ok = np.ones(len(k), np.bool_)
         if self.protocol is not None:
-            ok &= ((meta >> np.uint64(32)) & np.uint64(0xFF)) == np.uint64(self.protocol)
+            ok &= k.proto == np.uint8(self.protocol)
         if self.remote is not None:
-            ok &= self.remote.match(keys[:, 3], keys[:, 4])
+            ok &= self.remote.match(k.remote_addr[:, 0], k.remote_addr[:, 1])
         if self.ue is not None:
-            ok &= self.ue.match(keys[:, 1], keys[:, 2])
-        ok &= _port_match(meta & np.uint64(0xFFFF), self.remote_ports)
-        ok &= _port_match((meta >> np.uint64(16)) & np.uint64(0xFFFF), self.ue_ports)
+            ok &= self.ue.match(k.ue_addr[:, 0], k.ue_addr[:, 1])
+        ok &= _port_match(k.remote_port.astype(np.uint64), self.remote_ports)
+        ok &= _port_match(k.ue_port.astype(np.uint64), self.ue_ports)
         return ok
 
 
@@ -135,7 +137,7 @@ class RowFilter:
             return usage
         keep = np.ones(len(usage), np.bool_)
         if self.app_ids is not None:
-            column = usage.keys[:, 5] if level is Level.FLOW else usage.keys[:, 1]
+            column = usage.keys[:, FLOW_KEY_WIDTH] if level is Level.FLOW else usage.keys[:, 1]
             keep &= np.isin(column, np.array(sorted(self.app_ids), np.uint64))
         if self.flows is not None:
             any_flow = np.zeros(len(usage), np.bool_)

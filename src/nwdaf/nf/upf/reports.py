@@ -18,6 +18,7 @@ import numpy as np
 
 from nwdaf.lib.dataplane.apps import app_name
 from nwdaf.lib.dataplane.batch import format_ip
+from nwdaf.lib.dataplane.flows import FlowKeys
 from nwdaf.lib.dataplane.sessions import PduSession
 from nwdaf.nf.upf.appinfo import DomainObserver
 from nwdaf.nf.upf.filters import RowFilter
@@ -91,10 +92,11 @@ def _statistics(u: Usage, i: int) -> ThroughputStatisticsMeasurement:
 
 
 def flow_information(key: Sequence[int]) -> FlowInformation:
-    """``flowInfo`` of a flow key, written downlink-wise as TS 29.212 flow descriptions are."""
-    meta = int(key[0])
-    proto, ue_port, remote_port = (meta >> 32) & 0xFF, (meta >> 16) & 0xFFFF, meta & 0xFFFF
-    ue, remote = format_ip(int(key[1]), int(key[2])), format_ip(int(key[3]), int(key[4]))
+    """``flowInfo`` of a packed flow key (:meth:`FlowKeys.packed`), written downlink-wise as TS 29.212 flow
+    descriptions are."""
+    k = FlowKeys.unpack(np.array([key], np.uint64))
+    proto, ue_port, remote_port = int(k.proto[0]), int(k.ue_port[0]), int(k.remote_port[0])
+    ue, remote = format_ip(*k.ue_addr[0].tolist()), format_ip(*k.remote_addr[0].tolist())
     ported = proto in _PORTED
     flow = IpFlow(proto, remote, ue, str(remote_port) if ported else None, str(ue_port) if ported else None)
     return FlowInformation(flowDescription=format_flow_description(flow), flowDirection=FlowDirection.BIDIRECTIONAL)

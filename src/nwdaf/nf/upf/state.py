@@ -19,7 +19,7 @@ from nwdaf.nf.upf.enforcement import Enforcer
 from nwdaf.nf.upf.notifier import Notifier
 from nwdaf.nf.upf.reports import EventSpec
 from nwdaf.nf.upf.usage import Window
-from nwdaf.platform.models.common import IpAddr
+from nwdaf.platform.models.common import IpAddr, snssai_key
 from nwdaf.platform.models.upf_ee import UpfEventSubscription
 
 
@@ -105,7 +105,7 @@ def targets(request: UpfEventSubscription, sessions: list[PduSession]) -> NDArra
             continue
         if request.dnn is not None and s.dnn != request.dnn:
             continue
-        if request.snssai is not None and (s.snssai.sst, s.snssai.sd) != (request.snssai.sst, request.snssai.sd):
+        if request.snssai is not None and snssai_key(s.snssai) != request.snssai.to_key():
             continue
         mask[s.index] = True
     return mask

@@ -18,6 +18,7 @@ from numpy.typing import NDArray
 
 from nwdaf.lib.dataplane.accounting import AppUsage, FlowUsage, SessionUsage, UsageReport
 from nwdaf.lib.dataplane.counters import Measures
+from nwdaf.lib.dataplane.flows import FLOW_KEY_WIDTH, FlowKeys
 
 F64 = NDArray[np.float64]
 U64 = NDArray[np.uint64]
@@ -40,8 +41,9 @@ _PEAKS = ("ul_peak_bps", "dl_peak_bps", "ul_peak_pps", "dl_peak_pps")
 class Usage:
     """Per-entity usage: ``keys`` identify the entity (row-wise), ``session`` is its PDU session index.
 
-    Flow keys are ``[session<<40 | proto<<32 | ue_port<<16 | remote_port, ue_hi, ue_lo, remote_hi, remote_lo,
-    app_id]`` (the application follows from the 5-tuple, so it never splits a flow), application keys
+    Flow keys are the data plane's packed flow key (:meth:`FlowKeys.packed`: ``[session<<40 | proto<<32 |
+    ue_port<<16 | remote_port, ue_hi, ue_lo, remote_hi, remote_lo]``) and ``app_id`` (the application follows from
+    the 5-tuple, so it never splits a flow), application keys
     ``[session, app_id]``, session keys ``[session]``.
     """
 
@@ -105,10 +107,9 @@ class Usage:
 
 
 def flow_keys(f: FlowUsage) -> U64:
-    meta = (f.session.astype(np.int64).astype(np.uint64) << np.uint64(40)) | (
-        f.proto.astype(np.uint64) << np.uint64(32)) | (f.ue_port.astype(np.uint64) << np.uint64(16)) | (
-        f.remote_port.astype(np.uint64))
-    return np.column_stack([meta, f.ue_addr, f.remote_addr, f.app_id.astype(np.uint64)]).astype(np.uint64)
+    """The packed flow key (:meth:`FlowKeys.packed`) of each flow, with its application id appended."""
+    packed = FlowKeys(f.session, f.proto, f.ue_addr, f.ue_port, f.remote_addr, f.remote_port).packed()
+    return np.column_stack([packed, f.app_id.astype(np.uint64)]).astype(np.uint64)
 
 
 def level_usage(report: UsageReport, level: Level) -> Usage:
@@ -124,7 +125,7 @@ def level_usage(report: UsageReport, level: Level) -> Usage:
     return Usage.from_measures(s.session.astype(np.uint64)[:, None], s.session, s.measures, report.bin_ns)
 
 
-_WIDTH = {Level.FLOW: 6, Level.APPLICATION: 2, Level.SESSION: 1}
+_WIDTH = {Level.FLOW: FLOW_KEY_WIDTH + 1, Level.APPLICATION: 2, Level.SESSION: 1}
 
 
 @dataclass

@@ -42,6 +42,7 @@ from nwdaf.platform.models.common import (
     PlmnId,
     ProblemDetails,
     ReportingInformation,
+    SliceLike,
     Snssai,
     Supi,
     TimeWindow,
@@ -49,6 +50,7 @@ from nwdaf.platform.models.common import (
     WireModel,
     format_datetime,
     from_wire,
+    snssai_key,
     to_wire,
     to_wire_list,
 )
@@ -202,6 +204,7 @@ __all__ = [
     "ReportingUrgency",
     "ScheduledCommunicationTime",
     "SessInactTimerForUeComm",
+    "SliceLike",
     "Snssai",
     "Supi",
     "TargetUeInformation",
@@ -232,6 +235,7 @@ __all__ = [
     "parse_flow_description",
     "parse_packet_rate",
     "parse_traffic_volume",
+    "snssai_key",
     "to_wire",
     "to_wire_list",
 ]

@@ -10,7 +10,7 @@ import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Any, Self, TypeVar
+from typing import Annotated, Any, Protocol, Self, TypeVar
 from uuid import UUID
 
 import orjson
@@ -186,8 +186,54 @@ class Snssai(WireModel):
     sd: Annotated[str, StringConstraints(pattern=r"^[A-Fa-f0-9]{6}$")] | None = None
 
     def to_key(self) -> str:
-        """The string form the TS prescribes for map keys: ``"1"`` or ``"1-000001"``."""
-        return f"{self.sst}-{self.sd}" if self.sd else str(self.sst)
+        """The slice's key (:func:`snssai_key`): ``"1"`` or ``"1-00000a"``."""
+        return f"{self.sst}-{self.sd.lower()}" if self.sd else str(self.sst)
+
+    @classmethod
+    def from_key(cls, key: str) -> Snssai:
+        """The S-NSSAI of a key (``"1"``, ``"1-00000a"``); raises ``ValueError`` for anything else."""
+        sst, sep, sd = key.strip().partition("-")
+        if not sst.isdigit() or (sep and not sd):
+            raise ValueError(f"{key!r} is not an S-NSSAI key (sst or sst-sd)")
+        return cls(sst=int(sst), sd=sd.lower() if sd else None)
+
+
+class SliceLike(Protocol):
+    """Anything with an SST and an optional SD (the data plane's own S-NSSAI, for one)."""
+
+    @property
+    def sst(self) -> int: ...
+
+    @property
+    def sd(self) -> str | None: ...
+
+
+def snssai_key(snssai: SliceLike | Mapping[str, Any] | str | None) -> str | None:
+    """The one key of an S-NSSAI: ``"<sst>"`` or ``"<sst>-<sd>"``, SST in decimal and SD in lower-case hex.
+
+    TS 29.571 clause 5.4.4.2 writes ``Snssai.sd`` as ``^[A-Fa-f0-9]{6}$``: hexadecimal, case-insensitive, so
+    ``"0000AB"`` and ``"0000ab"`` name the same slice and must give one key (the ``"<sst>-<sd>"`` string is the
+    form TS 29.571 uses for S-NSSAIs in map keys). Accepts the wire model (or any object with ``sst``/``sd``), its
+    JSON object (``{"sst": 1, "sd": ...}``) or a key already in string form, which is normalised. None, or an
+    object without ``sst``, gives None.
+    """
+    if snssai is None:
+        return None
+    if isinstance(snssai, str):
+        text = snssai.strip()
+        sst_text, _, sd_text = text.partition("-")
+        if not sst_text.isdigit():
+            return text.lower()
+        return f"{int(sst_text)}-{sd_text.lower()}" if sd_text else str(int(sst_text))
+    sst: Any
+    sd: Any
+    if isinstance(snssai, Mapping):
+        sst, sd = snssai.get("sst"), snssai.get("sd")
+    else:
+        sst, sd = snssai.sst, snssai.sd
+    if sst is None:
+        return None
+    return f"{int(sst)}-{str(sd).lower()}" if sd else str(int(sst))
 
 
 class PlmnId(WireModel):

@@ -9,6 +9,7 @@ import polars as pl
 import pytest
 
 from nwdaf.nf.engines import AbnormalBehaviourEngine, AbnormalBehaviourSettings, UeCommunicationEngine
+from nwdaf.nf.engines.abnormal_behaviour import exception_level
 from nwdaf.platform.events import UeFeatureBatch
 
 pytestmark = pytest.mark.unit
@@ -195,3 +196,24 @@ def test_model_not_yet_provisioned_gives_rule_findings_only() -> None:
 
     results = AbnormalBehaviourEngine(scorer=NotLoaded()).evaluate(_batch(bot={}, scanner=SCAN))
     assert [(r.supi, r.model_version) for r in results] == [("scanner", None)]
+
+
+def test_findings_carry_the_pdu_session_slice_dnn_and_an_exception_level() -> None:
+    s = AbnormalBehaviourSettings()
+    at_threshold = {"distinct_dst_ports": s.scan_distinct_ports, "tcp_short_frac": 1.0, "snssai": "1-0000ab",
+                    "dnn": "internet"}
+    twice = {"distinct_dst_ports": 2 * s.scan_distinct_ports, "tcp_short_frac": 1.0, "snssai": "2", "dnn": "ims"}
+    unknown = {"distinct_dst_ports": 3 * s.scan_distinct_ports, "tcp_short_frac": 1.0, "snssai": "not-a-slice",
+               "dnn": None}
+    results = {r.supi: r for r in AbnormalBehaviourEngine(s).evaluate(_batch(a=at_threshold, b=twice, c=unknown))}
+    assert (results["a"].snssai, results["a"].dnn) == ({"sst": 1, "sd": "0000ab"}, "internet")
+    assert (results["b"].snssai, results["b"].dnn) == ({"sst": 2}, "ims")
+    assert (results["c"].snssai, results["c"].dnn) == (None, None)
+    # excepLevel is the score in percent: a rule at its threshold is 50, twice the threshold or more 100.
+    assert [results[k].abnormal.excep_level for k in "abc"] == [50, 100, 100]  # type: ignore[union-attr]
+    comm = {r.supi: r for r in UeCommunicationEngine().evaluate(_batch(a=at_threshold, b=twice))}
+    assert (comm["a"].snssai, comm["b"].dnn) == ({"sst": 1, "sd": "0000ab"}, "ims")
+
+
+def test_model_finding_level_is_its_probability_in_percent() -> None:
+    assert [exception_level(p) for p in (0.0, 0.004, 0.5, 0.874, 1.0, 1.7)] == [1, 1, 50, 87, 100, 100]

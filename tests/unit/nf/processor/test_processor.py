@@ -18,7 +18,7 @@ from nwdaf.lib.flows.convert import (
     rows_frame,
 )
 from nwdaf.nf.processor.config import ProcessorSettings
-from nwdaf.nf.processor.processor import Processor
+from nwdaf.nf.processor.processor import Processor, ue_features
 from nwdaf.nf.processor.windows import SlidingWindows
 from nwdaf.platform.bus import InMemoryBus, Message, decode, encode, topics
 from nwdaf.platform.events import (
@@ -218,6 +218,16 @@ async def test_processor_publishes_flows_and_ue_features_once() -> None:
     assert web["distinct_dst_ports"] == 1
     assert bot["out_degree"] == 20
     assert web["out_degree"] == 1
+
+
+def test_ue_features_keep_the_pdu_session_slice_and_dnn() -> None:
+    win = SlidingWindows(window_s=10.0)
+    item = _item("10.45.0.2", "imsi-1", 102.0, [("permit out 6 from 1.1.1.1 443 to 10.45.0.2 40000", 9, 9, 1, 1, 0)])
+    closed = win.add(rows_frame(notification_rows({"notificationItems": [{**item, "snssai": {"sst": 1,
+                                                                                               "sd": "0000AB"}}]})))
+    assert closed is not None
+    row = ue_features(closed, 10.0).row(0, named=True)
+    assert (row["host"], row["supi"], row["snssai"], row["dnn"]) == ("10.45.0.2", "imsi-1", "1-0000ab", "internet")
 
 
 def test_window_carries_the_newest_period_alone() -> None:

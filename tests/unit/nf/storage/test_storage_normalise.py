@@ -9,8 +9,9 @@ import pytest
 from pydantic import ValidationError
 from tests.support import storage_data as data
 
-from nwdaf.nf.storage.normalise import analytics_row, feature_rows, flow_rows, snssai_key, usage_rows
+from nwdaf.nf.storage.normalise import analytics_row, feature_rows, flow_rows, usage_rows
 from nwdaf.platform.events import FlowRecordBatch, NfNotification
+from nwdaf.platform.models import snssai_key
 from nwdaf.platform.models.units import UnitFormatError
 
 pytestmark = pytest.mark.unit

@@ -3,6 +3,7 @@ required/oneOf/anyOf/not (checked here at construction time, so a model that bui
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 from uuid import UUID
@@ -41,6 +42,7 @@ from nwdaf.platform.models import (
     VolumeMeasurement,
     format_datetime,
     from_wire,
+    snssai_key,
     to_wire,
 )
 
@@ -274,3 +276,24 @@ def test_nf_instance_ids_are_uuids() -> None:
     assert to_wire(event_filter) == {"nfInstanceIds": [nf_id]}
     with pytest.raises(ValidationError):
         from_wire(EventFilter, {"nfInstanceIds": ["nwdaf-1"]})
+
+
+@dataclass(frozen=True)
+class _DataPlaneSlice:
+    sst: int
+    sd: str | None = None
+
+
+def test_one_slice_gets_one_key_whatever_the_case_of_its_sd() -> None:
+    forms = [Snssai(sst=1, sd="0000AB"), Snssai(sst=1, sd="0000ab"), {"sst": 1, "sd": "0000AB"},
+             {"sst": 1, "sd": "0000ab"}, "1-0000AB", "1-0000ab", _DataPlaneSlice(1, "0000AB")]
+    assert {snssai_key(f) for f in forms} == {"1-0000ab"}
+    assert Snssai(sst=1, sd="0000AB").to_key() == "1-0000ab"
+    assert {snssai_key(f) for f in (Snssai(sst=2), {"sst": 2}, "2", {"sst": 2, "sd": None})} == {"2"}
+    assert snssai_key(None) is None
+    assert snssai_key({"sd": "000001"}) is None
+    assert Snssai.from_key("1-0000AB") == Snssai(sst=1, sd="0000ab")
+    assert Snssai.from_key("2") == Snssai(sst=2)
+    for bad in ("x", "1-", "1-00000g", "256"):
+        with pytest.raises(ValueError, match=r"S-NSSAI key|validation error"):
+            Snssai.from_key(bad)
