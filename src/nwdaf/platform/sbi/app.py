@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from nwdaf.platform.sbi.body import on_request_validation
-from nwdaf.platform.sbi.docs import complete_openapi
+from nwdaf.platform.sbi.docs import complete_openapi, route_views
 from nwdaf.platform.sbi.observability import ObservabilityMiddleware, SbiMetrics
 from nwdaf.platform.sbi.problem import install_problem_handlers, on_http_exception
 
@@ -35,10 +35,10 @@ class SbiApp(FastAPI):
 def allowed_methods(app: FastAPI, request: Request) -> list[str]:
     """Every method some route serves at the request's path (one route per method in FastAPI)."""
     methods: set[str] = set()
-    for route in app.router.routes:
+    for route in route_views(app.router.routes):
         match, _ = route.matches(request.scope)
         if match is not Match.NONE:
-            methods |= getattr(route, "methods", None) or set()
+            methods |= route.methods or set()
     return sorted(methods)
 
 

@@ -9,10 +9,11 @@ FastAPI's default 422, which no NF answers (parameter validation errors are 400,
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from http import HTTPStatus
 from typing import Any, Final
 
+import fastapi.routing
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
@@ -98,11 +99,10 @@ def complete_openapi(schema: dict[str, Any], routes: Iterable[BaseRoute]) -> dic
             responses = operation.get("responses", {})
             if responses.pop("422", None) is not None and _parameters_can_fail(operation.get("parameters", [])):
                 responses.setdefault("400", problem_responses(400)[400])
-    text = json.dumps(schema)
-    for name in _FASTAPI_VALIDATION_SCHEMAS:
-        if f'"{SCHEMAS}{name}"' not in text:
+    for name in _FASTAPI_VALIDATION_SCHEMAS:  # HTTPValidationError refers to ValidationError: in this order
+        if f'"{SCHEMAS}{name}"' not in json.dumps(schema):
             components.pop(name, None)
-    if f'"{PROBLEM_DETAILS_REF}"' in text:
+    if f'"{PROBLEM_DETAILS_REF}"' in json.dumps(schema):
         for name, definition in PROBLEM_SCHEMAS.items():
             components.setdefault(name, definition)
     if not components:
@@ -112,11 +112,24 @@ def complete_openapi(schema: dict[str, Any], routes: Iterable[BaseRoute]) -> dic
     return schema
 
 
+def route_views(routes: Iterable[BaseRoute]) -> Iterator[Any]:
+    """Every route of an app as it serves it (path with the router's prefix, ``methods``, ``matches``,
+    ``openapi_extra``): recent FastAPI keeps an included router as one route and resolves its routes through
+    ``iter_route_contexts``; older ones copy them into the app's routes."""
+    iterate = getattr(fastapi.routing, "iter_route_contexts", None)
+    yield from iterate(list(routes)) if iterate is not None else routes
+
+
+def is_api_route(view: Any) -> bool:
+    """Whether a :func:`route_views` entry is a FastAPI route (not ``/docs`` and the like)."""
+    return isinstance(getattr(view, "original_route", view), APIRoute)
+
+
 def _add_bodies(schema: dict[str, Any], components: dict[str, Any], routes: Iterable[BaseRoute]) -> None:
-    docs: list[tuple[APIRoute, BodyDoc]] = []
-    for route in routes:
-        body = (route.openapi_extra or {}).get("requestBody") if isinstance(route, APIRoute) else None
-        if isinstance(route, APIRoute) and isinstance(body, BodyDoc):
+    docs: list[tuple[Any, BodyDoc]] = []
+    for route in route_views(routes):
+        body = (route.openapi_extra or {}).get("requestBody") if is_api_route(route) else None
+        if isinstance(body, BodyDoc):
             docs.append((route, body))
     models = list(dict.fromkeys(doc.model for _, doc in docs if doc.model is not None))
     if not models:
