@@ -23,8 +23,8 @@ from nwdaf.nf.anlf.processor import EventsSubscriptionProcessor
 from nwdaf.nf.anlf.state import FindingsState
 from nwdaf.nf.anlf.store import SubscriptionStore
 from nwdaf.nf.engines import AbnormalBehaviourEngine
+from nwdaf.nf.smf.api.callbacks import parse_notifications
 from nwdaf.nf.smf.config import SmfSettings
-from nwdaf.nf.smf.processor import parse_notifications
 from nwdaf.nf.smf.subscriber import subscription_request
 from nwdaf.platform.events import AbnormalBehaviourResult, AnalyticsResult, UeCommunicationResult, UeFeatureBatch
 from nwdaf.platform.models import to_wire

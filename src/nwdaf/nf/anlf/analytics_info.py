@@ -13,7 +13,6 @@ from datetime import datetime
 from typing import Final, TypeVar
 
 import orjson
-from pydantic import ValidationError
 
 from nwdaf.nf.anlf.reports import SUPPORTED_EVENTS, Selector, analytics_data, exception_levels, unhonoured_filters
 from nwdaf.nf.anlf.state import Finding, FindingsState
@@ -27,10 +26,10 @@ from nwdaf.platform.models import (
     NwdafFailureCode,
     TargetUeInformation,
     WireModel,
-    from_wire,
 )
 from nwdaf.platform.models.openapi import SpecValidator
 from nwdaf.platform.sbi import InvalidParam, ProblemError
+from nwdaf.platform.sbi.body import parse_model
 
 _ES = "TS29520_Nnwdaf_EventsSubscription.yaml#/components/schemas/"
 _AI = "TS29520_Nnwdaf_AnalyticsInfo.yaml#/components/schemas/"
@@ -80,17 +79,8 @@ def _json_param(name: str, raw: str | None, model: type[M], ref: str, validator:
         raise _bad(name, f"not valid JSON ({exc})") from None
     if not isinstance(doc, dict):
         raise _bad(name, "must be a JSON object")
-    if validator is not None:
-        errors = validator.errors(doc, ref)
-        if errors:
-            raise ProblemError(400, "Invalid request", f"query parameter {name} violates {ref.rsplit('/', 1)[-1]}",
-                               "INVALID_QUERY_PARAM", [InvalidParam(name + path, reason) for path, reason in errors])
-    try:
-        return from_wire(model, doc)
-    except ValidationError as exc:
-        params = [InvalidParam(name + "".join(f"/{p}" for p in e["loc"]), e["msg"]) for e in exc.errors()]
-        raise ProblemError(400, "Invalid request", f"query parameter {name}: {params[0].reason}",
-                           "INVALID_QUERY_PARAM", params) from None
+    return parse_model(doc, model, what=f"query parameter {name}", validator=validator, schema=ref, at=name,
+                       cause="INVALID_QUERY_PARAM")
 
 
 def parse_query(query: Mapping[str, str], validator: SpecValidator | None) -> AnalyticsQuery:

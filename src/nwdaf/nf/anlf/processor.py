@@ -23,11 +23,12 @@ from nwdaf.nf.anlf.reports import event_notification
 from nwdaf.nf.anlf.scheduler import PeriodicScheduler
 from nwdaf.nf.anlf.state import Finding, FindingsState, Update
 from nwdaf.nf.anlf.store import StoredSubscription, SubscriptionStore
-from nwdaf.nf.anlf.subscription import EventPlan, Subscription, ThresholdIndex, accept
+from nwdaf.nf.anlf.subscription import EventPlan, Subscription, ThresholdIndex, accept, admit
 from nwdaf.platform.events import AnalyticsResult
 from nwdaf.platform.models import (
     EventNotification,
     ExceptionId,
+    NnwdafEventsSubscription,
     NnwdafEventsSubscriptionNotification,
     NotificationMethod,
     NwdafEvent,
@@ -116,16 +117,22 @@ class EventsSubscriptionProcessor:
 
     # --- procedures -----------------------------------------------------------------------------------------
 
-    async def subscribe(self, body: Any) -> tuple[Subscription, dict[str, Any]]:
-        """Nnwdaf_EventsSubscription_Subscribe (create): returns the resource and the 201 body."""
-        sub = accept(uuid.uuid4().hex, body, self.validator, self._clock(), self.settings.min_repetition_period_s)
+    async def subscribe(self, body: dict[str, Any], request: NnwdafEventsSubscription
+                        ) -> tuple[Subscription, dict[str, Any]]:
+        """Nnwdaf_EventsSubscription_Subscribe (create): returns the resource and the 201 body.
+
+        ``request`` is the parsed subscription, ``body`` the same request as the consumer sent it
+        (:func:`~nwdaf.nf.anlf.subscription.parse_request`): it is stored and echoed with the attributes this
+        NWDAF does not model (TS 29.500 clause 6.6: APIs are extensible)."""
+        sub = admit(uuid.uuid4().hex, body, request, self._clock(), self.settings.min_repetition_period_s)
         return sub, await self._install(sub)
 
-    async def update(self, subscription_id: str, body: Any) -> dict[str, Any]:
+    async def update(self, subscription_id: str, body: dict[str, Any], request: NnwdafEventsSubscription
+                     ) -> dict[str, Any]:
         """Nnwdaf_EventsSubscription_Subscribe (modify, PUT): replaces the resource; its schedule restarts."""
         if subscription_id not in self.subscriptions:
             raise _not_found(subscription_id)
-        sub = accept(subscription_id, body, self.validator, self._clock(), self.settings.min_repetition_period_s)
+        sub = admit(subscription_id, body, request, self._clock(), self.settings.min_repetition_period_s)
         self._deactivate(subscription_id)
         return await self._install(sub)
 

@@ -17,8 +17,6 @@ from datetime import UTC, datetime
 from typing import Any, Final, TypeVar
 from urllib.parse import urlsplit
 
-from pydantic import ValidationError
-
 from nwdaf.nf.anlf.reports import SUPPORTED_EVENTS, Selector, exception_levels, unhonoured_filters
 from nwdaf.platform.models import (
     EventSubscription,
@@ -28,11 +26,10 @@ from nwdaf.platform.models import (
     NsmfNotificationMethod,
     NwdafEvent,
     NwdafFailureCode,
-    from_wire,
 )
 from nwdaf.platform.models.openapi import SpecValidator
 from nwdaf.platform.sbi import InvalidParam, ProblemError
-from nwdaf.platform.sbi.problem import invalid_params_from_errors
+from nwdaf.platform.sbi.body import json_object, parse_model
 
 SUBSCRIPTION_SCHEMA: Final = "TS29520_Nnwdaf_EventsSubscription.yaml#/components/schemas/NnwdafEventsSubscription"
 OUTPUT_ATTRIBUTES: Final = ("eventNotifications", "failEventReports")
@@ -98,20 +95,8 @@ def _bad_request(detail: str, params: Sequence[InvalidParam], cause: str = "MAND
 
 def parse_request(body: Any, validator: SpecValidator | None) -> tuple[dict[str, Any], NnwdafEventsSubscription]:
     """Validate ``body`` against the YAML and the models; returns the cleaned body and its model."""
-    if not isinstance(body, dict):
-        raise _bad_request("NnwdafEventsSubscription must be a JSON object", [InvalidParam("/", "not an object")],
-                           "INVALID_MSG_FORMAT")
-    cleaned = {k: v for k, v in body.items() if k not in OUTPUT_ATTRIBUTES}
-    if validator is not None:
-        errors = validator.errors(cleaned, SUBSCRIPTION_SCHEMA)
-        if errors:
-            raise _bad_request(f"{len(errors)} violation(s) of NnwdafEventsSubscription (TS 29.520)",
-                               [InvalidParam(path or "/", reason) for path, reason in errors])
-    try:
-        request = from_wire(NnwdafEventsSubscription, cleaned)
-    except ValidationError as exc:
-        params = invalid_params_from_errors(exc.errors())
-        raise _bad_request("; ".join(f"{p.param}: {p.reason}" for p in params)[:1000], params) from None
+    cleaned = {k: v for k, v in json_object(body, "NnwdafEventsSubscription").items() if k not in OUTPUT_ATTRIBUTES}
+    request = parse_model(cleaned, NnwdafEventsSubscription, validator=validator, schema=SUBSCRIPTION_SCHEMA)
     _check_notification_uri(request.notificationURI)
     return cleaned, request
 
@@ -224,10 +209,16 @@ def accept(subscription_id: str, body: Any, validator: SpecValidator | None, anc
            min_period_s: int = 1) -> Subscription:
     """Validate a create/update request and build the resource (nothing stored yet)."""
     cleaned, request = parse_request(body, validator)
-    check_filters(cleaned, request)
+    return admit(subscription_id, cleaned, request, anchor, min_period_s)
+
+
+def admit(subscription_id: str, body: dict[str, Any], request: NnwdafEventsSubscription, anchor: float,
+          min_period_s: int = 1) -> Subscription:
+    """Build the resource of a parsed request (:func:`parse_request`), checking what the schema cannot express."""
+    check_filters(body, request)
     check_monitoring_duration(request, datetime.fromtimestamp(anchor, UTC))
     plans, failed = plan_events(request, min_period_s)
-    return Subscription(subscription_id, cleaned, request, plans, failed, anchor)
+    return Subscription(subscription_id, body, request, plans, failed, anchor)
 
 
 K = TypeVar("K")

@@ -1,4 +1,5 @@
-"""Data Receiver procedures: validate an NF notification against its 3GPP schema and publish it to the bus."""
+"""Data Receiver procedures: publish an NF notification (parsed and checked against its 3GPP schema by the router,
+:mod:`nwdaf.nf.collector.api.data_receiver`) to the bus."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any, Final
 from nwdaf.platform.bus import EventBus, encode, topics
 from nwdaf.platform.events import NF_NOTIFICATION, NfNotification
 from nwdaf.platform.models.openapi import SpecValidator
-from nwdaf.platform.sbi.problem import InvalidParam, ProblemError
+from nwdaf.platform.sbi.problem import ProblemError
 
 log = logging.getLogger("nwdaf.collector")
 
@@ -56,16 +57,17 @@ class DataReceiver:
     listeners: list[Callable[[NfNotification], None]] = field(default_factory=list)
     """Called after a notification was published (e.g. the UPF subscription watchdog)."""
 
-    async def receive(self, source: str, body: Any) -> NfNotification:
+    def feed(self, source: str) -> Feed:
+        """The feed a notification arrives on; 404 for an unknown one."""
         feed = FEEDS.get(source)
         if feed is None:
             raise ProblemError(404, "Not Found", f"unknown notification feed {source!r}; known: {sorted(FEEDS)}",
                                "RESOURCE_URI_STRUCTURE_NOT_FOUND")
-        if not isinstance(body, dict):
-            self._reject(source)
-            raise ProblemError(400, "Invalid request", "the notification must be a JSON object",
-                               "INVALID_MSG_FORMAT", [InvalidParam("/", "not a JSON object")])
-        self._check_schema(source, feed, body)
+        return feed
+
+    async def receive(self, source: str, body: dict[str, Any]) -> NfNotification:
+        """Publish one notification (a JSON object) keyed by its UE; acknowledged once the bus accepted it."""
+        feed = self.feed(source)
         note = NfNotification(source=source, received_at=datetime.now(UTC), ue_key=ue_key_of(body), body=body)
         key = note.ue_key.encode() if note.ue_key else None
         await self.bus.publish(feed.topic, encode(note, type_=NF_NOTIFICATION, source="collector"), key=key)
@@ -74,18 +76,8 @@ class DataReceiver:
             listener(note)
         return note
 
-    def _check_schema(self, source: str, feed: Feed, body: dict[str, Any]) -> None:
-        if feed.schema_ref is None or self.validator is None:
-            return
-        errors = self.validator.errors(body, feed.schema_ref)
-        if errors:
-            self._reject(source)
-            raise ProblemError(
-                400, "Invalid request", f"{len(errors)} violation(s) of {feed.schema_ref.split('#')[0]}",
-                "MANDATORY_IE_INCORRECT", [InvalidParam(path, reason) for path, reason in errors[:50]],
-            )
-
-    def _reject(self, source: str) -> None:
+    def reject(self, source: str) -> None:
+        """Count a notification refused as malformed or invalid."""
         self.stats.rejected[source] = self.stats.rejected.get(source, 0) + 1
 
 

@@ -19,13 +19,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from pydantic import ValidationError
-
 from nwdaf.lib.ml.bundle import sha256_hex
 from nwdaf.nf.mtlf.matching import accuracy, best_match, expired
 from nwdaf.nf.mtlf.registry import ModelRegistry, ModelVersionInfo, RegistryConflictError, RegistryError
 from nwdaf.nf.mtlf.store import StoredSubscription, SubscriptionStore
-from nwdaf.platform.models.common import from_wire, to_wire_list
+from nwdaf.platform.models.common import to_wire_list
 from nwdaf.platform.models.events_subscription import NwdafEvent
 from nwdaf.platform.models.ml_provision import (
     AdditionalMLModelInformation,
@@ -38,14 +36,12 @@ from nwdaf.platform.models.ml_provision import (
     NwdafMLModelProvNotif,
     NwdafMLModelProvSubsc,
 )
-from nwdaf.platform.models.openapi import SpecValidator
 from nwdaf.platform.sbi.client import SbiCallError, SbiClient
-from nwdaf.platform.sbi.problem import InvalidParam, ProblemError, invalid_params_from_errors
+from nwdaf.platform.sbi.problem import ProblemError
 
 log = logging.getLogger("nwdaf.mtlf")
 API_ROOT = "/nnwdaf-mlmodelprovision/v1"
 SPEC_FILE = "TS29520_Nnwdaf_MLModelProvision.yaml"
-SUBSCRIPTION_SCHEMA = f"{SPEC_FILE}#/components/schemas/NwdafMLModelProvSubsc"
 NOTIFICATION_SCHEMA = f"{SPEC_FILE}#/components/schemas/NwdafMLModelProvNotif"
 
 
@@ -247,21 +243,3 @@ def registry_problem(exc: RegistryError) -> ProblemError:
     if isinstance(exc, RegistryConflictError):
         return ProblemError(409, "Conflict", str(exc), "MODIFICATION_NOT_ALLOWED")
     return ProblemError(404, "Not Found", str(exc), "RESOURCE_NOT_FOUND")
-
-
-def parse_subscription(raw: Any, validator: SpecValidator | None) -> NwdafMLModelProvSubsc:
-    """A request body as ``NwdafMLModelProvSubsc``: checked against the YAML (when available) and the model;
-    every violation becomes an ``invalidParams`` entry of a 400."""
-    if not isinstance(raw, dict):
-        raise ProblemError(400, "Invalid request", "the body must be a JSON object", "INVALID_MSG_FORMAT",
-                           [InvalidParam("/", "not a JSON object")])
-    if validator is not None:
-        errors = validator.errors(raw, SUBSCRIPTION_SCHEMA)
-        if errors:
-            raise ProblemError(400, "Invalid request", f"{len(errors)} violation(s) of NwdafMLModelProvSubsc",
-                               "MANDATORY_IE_INCORRECT", [InvalidParam(p or "/", m) for p, m in errors[:50]])
-    try:
-        return from_wire(NwdafMLModelProvSubsc, raw)
-    except ValidationError as exc:
-        raise ProblemError(400, "Invalid request", "body does not fit NwdafMLModelProvSubsc",
-                           "MANDATORY_IE_INCORRECT", invalid_params_from_errors(exc.errors())) from exc

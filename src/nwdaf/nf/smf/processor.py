@@ -14,9 +14,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Final
-
-from pydantic import ValidationError
+from typing import Any
 
 from nwdaf.nf.smf.audit import AuditEntry, AuditLog, Decision
 from nwdaf.nf.smf.config import SmfSettings
@@ -27,19 +25,11 @@ from nwdaf.platform.models import (
     EventNotification,
     NnwdafEventsSubscriptionNotification,
     NwdafEvent,
-    from_wire,
     to_wire,
 )
-from nwdaf.platform.models.openapi import SpecValidator
-from nwdaf.platform.sbi import InvalidParam, ProblemError
-from nwdaf.platform.sbi.problem import invalid_params_from_errors
+from nwdaf.platform.sbi import ProblemError
 
 log = logging.getLogger("nwdaf.smf")
-
-NOTIFICATION_SCHEMA: Final = (
-    "TS29520_Nnwdaf_EventsSubscription.yaml#/components/schemas/NnwdafEventsSubscriptionNotification"
-)
-
 
 @dataclass(frozen=True, slots=True)
 class Report:
@@ -49,32 +39,6 @@ class Report:
     behaviour: AbnormalBehaviour
     cause: dict[str, Any]
     received_at: datetime
-
-
-def parse_notifications(body: Any, validator: SpecValidator | None) -> list[NnwdafEventsSubscriptionNotification]:
-    """The callback body: a JSON array of NnwdafEventsSubscriptionNotification (TS 29.520 callback
-    ``myNotification``); a single object is tolerated. Raises a 400 ProblemError naming the bad attribute."""
-    items = body if isinstance(body, list) else [body]
-    if not items or not all(isinstance(i, dict) for i in items):
-        raise ProblemError(400, "Invalid request", "expected a non-empty array of NnwdafEventsSubscriptionNotification",
-                           "INVALID_MSG_FORMAT", [InvalidParam("/", "not an array of objects")])
-    parsed = []
-    for n, item in enumerate(items):
-        prefix = f"/{n}" if isinstance(body, list) else ""
-        if validator is not None:
-            errors = validator.errors(item, NOTIFICATION_SCHEMA)
-            if errors:
-                raise ProblemError(400, "Invalid request", f"{len(errors)} violation(s) of "
-                                   "NnwdafEventsSubscriptionNotification", "MANDATORY_IE_INCORRECT",
-                                   [InvalidParam(prefix + path, reason) for path, reason in errors[:50]])
-        try:
-            parsed.append(from_wire(NnwdafEventsSubscriptionNotification, item))
-        except ValidationError as exc:
-            params = [InvalidParam(prefix + p.param if p.param != "/" else prefix or "/", p.reason)
-                      for p in invalid_params_from_errors(exc.errors())]
-            raise ProblemError(400, "Invalid request", f"{params[0].param}: {params[0].reason}",
-                               "MANDATORY_IE_INCORRECT", params) from None
-    return parsed
 
 
 def reports_of(subscription_id: str, notif_corr_id: str | None, notes: Sequence[EventNotification],
@@ -93,15 +57,14 @@ def reports_of(subscription_id: str, notif_corr_id: str | None, notes: Sequence[
 
 
 class PolicyProcessor:
-    """Validates notifications, queues them, and decides per UE (one worker: decisions are serialised, so the
-    rate cap and the audit order are exact)."""
+    """Queues notified reports and decides per UE (one worker: decisions are serialised, so the rate cap and the
+    audit order are exact)."""
 
-    def __init__(self, settings: SmfSettings, upf: UpfN4Client, audit: AuditLog, validator: SpecValidator | None,
+    def __init__(self, settings: SmfSettings, upf: UpfN4Client, audit: AuditLog,
                  subscription: NwdafSubscriptionState, limiter: ReleaseRateLimiter) -> None:
         self.settings = settings
         self.upf = upf
         self.audit = audit
-        self.validator = validator
         self.subscription = subscription
         self.limiter = limiter
         self._allow = frozenset(settings.allowlist)
@@ -109,10 +72,9 @@ class PolicyProcessor:
         self._queue: asyncio.Queue[list[Report]] = asyncio.Queue(settings.queue_size)
         self._worker: asyncio.Task[None] | None = None
 
-    async def notify(self, body: Any) -> int:
-        """Nnwdaf_EventsSubscription_Notify callback: validate now, act in the background; returns the number
-        of UE reports queued."""
-        notifications = parse_notifications(body, self.validator)
+    async def notify(self, notifications: Sequence[NnwdafEventsSubscriptionNotification]) -> int:
+        """Nnwdaf_EventsSubscription_Notify callback: check the subscriptions now, act in the background; returns
+        the number of UE reports queued."""
         received_at = datetime.now(UTC)
         reports: list[Report] = []
         for notification in notifications:

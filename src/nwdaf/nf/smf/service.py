@@ -15,6 +15,7 @@ from nwdaf.nf.smf.processor import PolicyProcessor
 from nwdaf.nf.smf.state import NwdafSubscriptionState, ReleaseRateLimiter
 from nwdaf.nf.smf.subscriber import NwdafSubscriber, subscription_request
 from nwdaf.platform.config import CoreSettings
+from nwdaf.platform.models.openapi import SpecValidator
 from nwdaf.platform.nf import ServiceContext
 from nwdaf.platform.sbi import SbiClient
 
@@ -30,11 +31,12 @@ class SmfService:
     """The runtime's map of bound NF addresses (filled before :meth:`start`)."""
     processor: PolicyProcessor
     audit: AuditLog
+    validator: SpecValidator | None
     name: str = "smf"
     subscriber: NwdafSubscriber | None = field(default=None, init=False)
 
     def routers(self) -> list[tuple[str, APIRouter]]:
-        return [(API_ROOT, create_router(self.processor, self.audit))]
+        return [(API_ROOT, create_router(self.processor, self.audit, self.validator))]
 
     def _root(self, configured: str, nf: str, fallback: str) -> str:
         return configured or self.base_urls.get(nf) or fallback
@@ -60,6 +62,6 @@ def build_smf(ctx: ServiceContext, smf: SmfSettings) -> SmfService:
     """Runtime builder; ``smf`` overrides the ``smf`` section (tests)."""
     audit = AuditLog(ctx.settings.data_dir / smf.audit_file if smf.audit_file else None, smf.audit_memory)
     upf = UpfN4Client(ctx.client, smf.upf_api_root or ctx.settings.upf_sbi.base_url())
-    processor = PolicyProcessor(smf, upf, audit, ctx.validator, NwdafSubscriptionState(),
+    processor = PolicyProcessor(smf, upf, audit, NwdafSubscriptionState(),
                                 ReleaseRateLimiter(smf.max_releases_per_minute))
-    return SmfService(ctx.settings, smf, ctx.client, ctx.base_urls, processor, audit)
+    return SmfService(ctx.settings, smf, ctx.client, ctx.base_urls, processor, audit, ctx.validator)

@@ -1,6 +1,7 @@
-"""Data Relay procedures: read stored records back, and fan live analytics results out to stream clients.
+"""The Data Relay's live side: fan analytics results from the bus out to stream clients.
 
-Plain async functions and classes over the storage read side and the bus; only :mod:`.api.data_relay` knows HTTP.
+The procedures over it (and over the stored records) are in :mod:`nwdaf.nf.storage.processor`; only
+:mod:`.api.data_relay` knows HTTP.
 """
 
 from __future__ import annotations
@@ -12,55 +13,16 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, Final
+from typing import Any
 
 from pydantic import ValidationError
 
-from nwdaf.lib.storage.backends.base import RecordQuery, StorageError, StorageReader
 from nwdaf.nf.storage.config import RelaySettings
 from nwdaf.nf.storage.normalise import analytics_row
 from nwdaf.platform.bus import EnvelopeError, EventBus, Message, Subscription, decode, topics
 from nwdaf.platform.events import ANALYTICS_RESULT, AnalyticsResult
-from nwdaf.platform.models.common import snssai_key
-from nwdaf.platform.sbi.problem import InvalidParam, ProblemError
 
 log = logging.getLogger("nwdaf.storage.relay")
-
-RESOURCES: Final[dict[str, str]] = {
-    "flow-records": "flow_records",
-    "ue-features": "ue_features",
-    "analytics-results": "analytics_results",
-    "upf-usage-reports": "upf_usage_reports",
-    "slice-features": "slice_features",
-}
-"""Data Relay resource -> warehouse table."""
-
-
-def build_query(
-    supi: str | None, snssai: str | None, start: datetime | None, end: datetime | None, limit: int
-) -> RecordQuery:
-    """The filters of a request as a :class:`RecordQuery`; a 400 ProblemDetails names every bad one."""
-    bad: list[InvalidParam] = []
-    for name, value in (("start", start), ("end", end)):
-        if value is not None and value.tzinfo is None:
-            bad.append(InvalidParam(f"query:{name}", "must carry a UTC offset, e.g. 2025-01-01T00:00:00Z"))
-    if not bad and start is not None and end is not None and start >= end:
-        bad.append(InvalidParam("query:end", "must be after start"))
-    if bad:
-        raise ProblemError(400, "Invalid request", "; ".join(f"{p.param}: {p.reason}" for p in bad),
-                           "INVALID_QUERY_PARAM", bad)
-    return RecordQuery(supi=supi, snssai=snssai_key(snssai) if snssai else None, start=start, end=end, limit=limit)
-
-
-async def read_records(reader: StorageReader, resource: str, query: RecordQuery) -> list[dict[str, Any]]:
-    """Stored rows of one Data Relay resource, newest first; 503 when the warehouse cannot answer."""
-    table = RESOURCES[resource]
-    try:
-        return await reader.query(table, query)
-    except StorageError as exc:
-        log.error("reading %s failed: %s", table, exc)
-        raise ProblemError(503, "Service Unavailable", f"the warehouse did not answer: {exc}") from exc
 
 
 @dataclass(frozen=True, slots=True)

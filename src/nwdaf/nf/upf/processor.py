@@ -1,25 +1,41 @@
-"""Nupf_EventExposure procedures (TS 29.564 clause 5.2.2): Subscribe, Modify, Unsubscribe.
+"""The UPF's procedures: Nupf_EventExposure (TS 29.564 clause 5.2.2: Subscribe, Modify, Unsubscribe) and the PDU
+sessions of the N4-like API the SMF drives (ours, not 3GPP; it stands in for PFCP, TS 29.244).
 
-Plain async functions on the UPF context and the 3GPP models: they return results or raise
-:class:`~nwdaf.platform.sbi.ProblemError`; only :mod:`nwdaf.nf.upf.api.event_exposure` knows HTTP.
+Plain functions on the UPF context and parsed models: they return results or raise
+:class:`~nwdaf.platform.sbi.ProblemError`; only the routers of :mod:`nwdaf.nf.upf.api` know HTTP.
+
+PDU session establishment installs the session in the data plane's session table; release marks it RELEASED, after
+which the data plane drops and counts the UE's packets, and the enforcer (nftables in the testbed) stops the UE for
+real. Release is idempotent, so an SMF may retry it.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import ValidationError
-
+from nwdaf.lib.dataplane.sessions import PduSession
+from nwdaf.lib.dataplane.sessions import Snssai as DpSnssai
 from nwdaf.nf.upf.filters import FilterError, RowFilter, app_id_set, compile_traffic_filters
 from nwdaf.nf.upf.jsonpatch import JsonPatchError, apply_patch
 from nwdaf.nf.upf.reports import EventSpec
 from nwdaf.nf.upf.state import EeSubscription, UpfContext
 from nwdaf.nf.upf.usage import Level, Window
-from nwdaf.platform.models.common import PatchItem, from_wire, to_wire
+from nwdaf.platform.models.common import (
+    DateTime,
+    Dnn,
+    Ipv4Addr,
+    Ipv6Prefix,
+    PatchItem,
+    Snssai,
+    Supi,
+    WireModel,
+    to_wire,
+)
 from nwdaf.platform.models.upf_ee import (
     CreatedEventSubscription,
     CreateEventSubscription,
@@ -30,12 +46,13 @@ from nwdaf.platform.models.upf_ee import (
     UpfEventSubscription,
     UpfEventTrigger,
 )
+from nwdaf.platform.n4 import ConfiguredPduSession, PduSessionEstablishment
 from nwdaf.platform.sbi import InvalidParam, ProblemError
-from nwdaf.platform.sbi.problem import invalid_params_from_errors
+from nwdaf.platform.sbi.body import parse_model
 
 log = logging.getLogger("nwdaf.upf")
+n4_log = logging.getLogger("nwdaf.upf.n4")
 
-API_ROOT = "/nupf-ee/v1"
 SUPPORTED_EVENTS = (EventType.USER_DATA_USAGE_MEASURES, EventType.USER_DATA_USAGE_TRENDS)
 
 
@@ -168,14 +185,7 @@ def _patched(current: UpfEventSubscription, patch: Sequence[PatchItem]) -> UpfEv
     except JsonPatchError as exc:
         raise ProblemError(400, "Invalid request", str(exc), "INVALID_MSG_FORMAT",
                            [InvalidParam(f"/{exc.index}", exc.reason)]) from None
-    if not isinstance(patched, dict):
-        raise _bad("/", "the patched subscription is not a JSON object")
-    try:
-        return from_wire(UpfEventSubscription, patched)
-    except ValidationError as exc:
-        raise ProblemError(400, "Invalid request", "the patched subscription is invalid: " + "; ".join(
-            f"{'/'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())[:900],
-            "MANDATORY_IE_INCORRECT", invalid_params_from_errors(exc.errors())) from None
+    return parse_model(patched, UpfEventSubscription, what="the patched subscription")
 
 
 async def modify_subscription(
@@ -199,3 +209,117 @@ async def delete_subscription(ctx: UpfContext, subscription_id: str, drain_timeo
     del ctx.subscriptions[subscription_id]
     await ctx.notifier.close(subscription_id, drain_timeout_s)
     log.info("subscription deleted", extra={"subscription_id": subscription_id})
+
+
+# --- PDU sessions (N4-like) ---------------------------------------------------------------------------------
+
+
+class PduSessionInfo(WireModel):
+    """A PDU session as the UPF holds it, with the packets dropped since its release."""
+
+    seid: int
+    supi: Supi
+    pduSessionId: int
+    ueIpv4Addr: Ipv4Addr | None = None
+    ueIpv6Prefix: Ipv6Prefix | None = None
+    snssai: Snssai
+    dnn: Dnn
+    state: Literal["ACTIVE", "RELEASED"]
+    droppedPackets: int
+    droppedBytes: int
+    forwardedPackets: int
+    forwardedBytes: int
+    establishedAt: DateTime | None = None
+    releasedAt: DateTime | None = None
+
+
+def _when(ns: int | None) -> datetime | None:
+    return datetime.fromtimestamp(ns / 1e9, tz=UTC) if ns else None
+
+
+def session_info(ctx: UpfContext, s: PduSession) -> PduSessionInfo:
+    totals = ctx.accounting.by_session.total
+    ul_b, dl_b, ul_p, dl_p = (int(v) for v in totals[s.index]) if s.index < len(totals) else (0, 0, 0, 0)
+    return PduSessionInfo(
+        seid=s.seid, supi=s.supi, pduSessionId=s.pdu_session_id, ueIpv4Addr=s.ue_ipv4,
+        ueIpv6Prefix=s.ue_ipv6_prefix, snssai=Snssai(sst=s.snssai.sst, sd=s.snssai.sd), dnn=s.dnn,
+        state="ACTIVE" if s.active else "RELEASED", droppedPackets=s.dropped_packets, droppedBytes=s.dropped_bytes,
+        forwardedPackets=ul_p + dl_p, forwardedBytes=ul_b + dl_b, establishedAt=_when(s.established_ns),
+        releasedAt=_when(s.released_ns),
+    )
+
+
+async def establish(ctx: UpfContext, req: PduSessionEstablishment) -> PduSessionInfo:
+    """Install a PDU session; a UE address, SUPI + PDU session ID already active is a 409 conflict."""
+    try:
+        s = ctx.sessions.establish(
+            req.supi, req.pduSessionId, ue_ipv4=req.ueIpv4Addr, ue_ipv6_prefix=req.ueIpv6Prefix,
+            snssai=DpSnssai(req.snssai.sst, req.snssai.sd), dnn=req.dnn, now_ns=time.time_ns(),
+        )
+    except ValueError as exc:
+        raise ProblemError(409, "Conflict", str(exc), "RESOURCE_ALREADY_EXIST",
+                           [InvalidParam("/", str(exc))]) from None
+    for address in (s.ue_ipv4, s.ue_ipv6_prefix):
+        if address is not None:
+            await ctx.enforcer.unblock(address)  # the address may have belonged to a released session
+    n4_log.info("PDU session established: seid %d, UE %s", s.seid, s.ue_ipv4 or s.ue_ipv6_prefix,
+             extra={"supi": s.supi, "pdu_session_id": s.pdu_session_id})
+    return session_info(ctx, s)
+
+
+def establish_configured(ctx: UpfContext, sessions: Sequence[ConfiguredPduSession]) -> list[PduSession]:
+    """Install the ``upf.sessions`` of the configuration (at start-up; those already active are kept).
+
+    Raises ``ValueError`` naming the entry (``upf.sessions[i]``) when the data plane refuses one.
+    """
+    installed = []
+    now_ns = time.time_ns()
+    for i, req in enumerate(sessions):
+        if any(s.active for s in ctx.sessions.find(supi=req.supi, pdu_session_id=req.pduSessionId)):
+            continue  # a restarted service keeps its sessions
+        try:
+            s = ctx.sessions.establish(
+                req.supi, req.pduSessionId, seid=req.seid, ue_ipv4=req.ueIpv4Addr, ue_ipv6_prefix=req.ueIpv6Prefix,
+                snssai=DpSnssai(req.snssai.sst, req.snssai.sd), dnn=req.dnn, now_ns=now_ns)
+        except ValueError as exc:
+            raise ValueError(f"upf.sessions[{i}] ({req.supi}): {exc}") from None
+        n4_log.info("PDU session established from the configuration: seid %d, UE %s", s.seid,
+                 s.ue_ipv4 or s.ue_ipv6_prefix, extra={"supi": s.supi, "pdu_session_id": s.pdu_session_id})
+        installed.append(s)
+    return installed
+
+
+def list_sessions(ctx: UpfContext, supi: str | None = None) -> list[PduSessionInfo]:
+    return [session_info(ctx, s) for s in ctx.sessions.sessions if supi is None or s.supi == supi]
+
+
+def _by_seid(ctx: UpfContext, seid: int) -> PduSession:
+    # A SEID is reused by nobody, but a released session keeps it: the latest one wins.
+    found = [s for s in ctx.sessions.sessions if s.seid == seid]
+    if not found:
+        raise ProblemError(404, "Not Found", f"no PDU session with SEID {seid}", "CONTEXT_NOT_FOUND")
+    return found[-1]
+
+
+def get_session(ctx: UpfContext, seid: int) -> PduSessionInfo:
+    return session_info(ctx, _by_seid(ctx, seid))
+
+
+async def release(ctx: UpfContext, seid: int) -> PduSessionInfo:
+    """Release a session (idempotent): the data plane drops its packets from now on, the enforcer blocks the UE."""
+    s = _by_seid(ctx, seid)
+    if s.active:
+        ctx.sessions.release(seid=seid, now_ns=time.time_ns())
+        n4_log.info("PDU session released: seid %d, UE %s", s.seid, s.ue_ipv4 or s.ue_ipv6_prefix,
+                 extra={"supi": s.supi, "pdu_session_id": s.pdu_session_id})
+    for address in (s.ue_ipv4, s.ue_ipv6_prefix):
+        if address is None or any(o.active and address in (o.ue_ipv4, o.ue_ipv6_prefix)
+                                  for o in ctx.sessions.sessions):
+            continue
+        try:
+            await ctx.enforcer.block(address)
+        except Exception as exc:
+            # The data plane already drops the UE; a retried DELETE retries the rule.
+            raise ProblemError(500, "Internal Server Error", f"session released but {ctx.enforcer.name} could "
+                               f"not block {address}: {exc}", "SYSTEM_FAILURE") from exc
+    return session_info(ctx, s)

@@ -23,7 +23,7 @@ from nwdaf.nf.upf.appinfo import AppDetectionError, DomainObserver
 from nwdaf.nf.upf.config import UpfConfig
 from nwdaf.nf.upf.enforcement import create_enforcer
 from nwdaf.nf.upf.notifier import DeliveryPolicy, Notifier
-from nwdaf.nf.upf.pdu_sessions import establish_configured
+from nwdaf.nf.upf.processor import establish_configured
 from nwdaf.nf.upf.reporting import reporting_loop
 from nwdaf.nf.upf.sources import PacketSource, PcapSource, open_source
 from nwdaf.nf.upf.state import DataClock, UpfContext

@@ -1,7 +1,7 @@
 """3GPP ProblemDetails (TS 29.571 clause 5.2.4.1) for every 4xx/5xx an SBI server answers.
 
-Procedures raise :class:`ProblemError` (or let a validation error propagate); only the handlers installed here turn
-them into ``application/problem+json`` responses, so no procedure touches HTTP.
+Procedures raise :class:`ProblemError`; only the handlers installed here turn it into an ``application/problem+json``
+response, so no procedure touches HTTP. Request validation errors are mapped in :mod:`nwdaf.platform.sbi.body`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -63,39 +62,13 @@ def problem_response(problem: ProblemError, request: Request | None = None) -> J
     return JSONResponse(problem.to_wire(instance), status_code=problem.status, media_type=PROBLEM_JSON)
 
 
-def _pointer(loc: Sequence[int | str]) -> str:
-    parts = [str(p) for p in loc]
-    if parts and parts[0] in {"body", "query", "path", "header"}:
-        origin, rest = parts[0], parts[1:]
-        return f"/{'/'.join(rest)}" if origin == "body" else f"{origin}:{'/'.join(rest)}"
-    return "/" + "/".join(parts)
-
-
-def invalid_params_from_errors(errors: Sequence[Any]) -> list[InvalidParam]:
-    """Pydantic/FastAPI error dicts to 3GPP InvalidParam entries (JSON pointer + reason)."""
-    return [InvalidParam(_pointer(tuple(e.get("loc", ()))), str(e.get("msg", ""))) for e in errors]
-
-
 async def _on_problem(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ProblemError)
     return problem_response(exc, request)
 
 
-async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)
-    errors = list(exc.errors())
-    malformed = any(e.get("type") == "json_invalid" for e in errors)
-    problem = ProblemError(
-        400,
-        "Malformed request syntax" if malformed else "Invalid request",
-        detail="; ".join(f"{_pointer(tuple(e.get('loc', ())))}: {e.get('msg')}" for e in errors)[:1000],
-        cause="INVALID_MSG_FORMAT" if malformed else "MANDATORY_IE_INCORRECT",
-        invalid_params=invalid_params_from_errors(errors),
-    )
-    return problem_response(problem, request)
-
-
-async def _on_http(request: Request, exc: Exception) -> JSONResponse:
+async def on_http_exception(request: Request, exc: Exception) -> JSONResponse:
+    """A Starlette HTTPException (unknown path, method not allowed, ...) as ProblemDetails, with its headers."""
     assert isinstance(exc, StarletteHTTPException)
     titles = {404: "Not Found", 405: "Method Not Allowed", 415: "Unsupported Media Type"}
     causes = {404: "RESOURCE_URI_STRUCTURE_NOT_FOUND", 405: None, 415: "UNSUPPORTED_MEDIA_TYPE"}
@@ -115,6 +88,5 @@ async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
 
 def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ProblemError, _on_problem)
-    app.add_exception_handler(RequestValidationError, _on_validation)
-    app.add_exception_handler(StarletteHTTPException, _on_http)
+    app.add_exception_handler(StarletteHTTPException, on_http_exception)
     app.add_exception_handler(Exception, _on_unexpected)

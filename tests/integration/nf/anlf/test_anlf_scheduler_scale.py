@@ -17,12 +17,19 @@ from nwdaf.nf.anlf.metrics import AnlfMetrics
 from nwdaf.nf.anlf.processor import EventsSubscriptionProcessor
 from nwdaf.nf.anlf.state import FindingsState
 from nwdaf.nf.anlf.store import SubscriptionStore
+from nwdaf.nf.anlf.subscription import parse_request
+from nwdaf.platform.models import NnwdafEventsSubscription
 from nwdaf.platform.sbi import SbiClient
 
 pytestmark = pytest.mark.integration
 
 SUBSCRIPTIONS = 2_000
 REPORTS = 3
+
+
+def parsed(processor: EventsSubscriptionProcessor, body: Any) -> tuple[dict[str, Any], NnwdafEventsSubscription]:
+    """A request body as the router hands it to the procedures: parsed and validated."""
+    return parse_request(body, processor.validator)
 
 
 async def test_two_thousand_periodic_subscriptions(until: Any, capsys: pytest.CaptureFixture[str]) -> None:
@@ -43,7 +50,7 @@ async def test_two_thousand_periodic_subscriptions(until: Any, capsys: pytest.Ca
             "notificationURI": "http://consumer.example/cb", "evtReq": {"maxReportNbr": REPORTS}}
     anchors = {}
     for _ in range(SUBSCRIPTIONS):
-        sub, _ = await processor.subscribe(body)
+        sub, _ = await processor.subscribe(*parsed(processor, body))
         anchors[sub.subscription_id] = sub.anchor
     try:
         await until(lambda: sum(len(a) for a in arrivals.values()) >= SUBSCRIPTIONS * REPORTS, "every report")

@@ -10,11 +10,18 @@ from typing import Any
 import pytest
 
 from nwdaf.nf.anlf.processor import EventsSubscriptionProcessor
+from nwdaf.nf.anlf.subscription import parse_request
+from nwdaf.platform.models import NnwdafEventsSubscription
 from nwdaf.platform.sbi import ProblemError
 
 pytestmark = pytest.mark.unit
 
 BOT, OTHER = "imsi-001010000000001", "imsi-001010000000002"
+
+
+def parsed(processor: EventsSubscriptionProcessor, body: Any) -> tuple[dict[str, Any], NnwdafEventsSubscription]:
+    """A request body as the router hands it to the procedures: parsed and validated."""
+    return parse_request(body, processor.validator)
 
 
 async def _until(predicate: Any, what: str) -> None:
@@ -32,7 +39,7 @@ def _supis(notification: dict[str, Any]) -> list[str]:
 
 async def test_threshold_notifies_a_new_finding_once(processor: EventsSubscriptionProcessor, consumer: Any,
                                                      subscription_body: Any, make_result: Any) -> None:
-    sub, body = await processor.subscribe(subscription_body())
+    sub, body = await processor.subscribe(*parsed(processor, subscription_body()))
     assert "eventNotifications" not in body
     processor.on_result(make_result(BOT))
     processor.on_result(make_result(OTHER, excep="WRONG_DESTINATION_ADDRESS"))  # not requested
@@ -54,7 +61,7 @@ async def test_threshold_notifies_a_new_finding_once(processor: EventsSubscripti
 
 async def test_findings_of_one_burst_share_one_notification(processor: EventsSubscriptionProcessor, consumer: Any,
                                                             subscription_body: Any, make_result: Any) -> None:
-    sub, _ = await processor.subscribe(subscription_body())
+    sub, _ = await processor.subscribe(*parsed(processor, subscription_body()))
     for n in range(5):
         processor.on_result(make_result(f"imsi-00101000000010{n}"))
     await _until(lambda: consumer.received, "the notification")
@@ -65,7 +72,7 @@ async def test_findings_of_one_burst_share_one_notification(processor: EventsSub
 async def test_threshold_level_must_be_reached_then_crossing_is_reported(
         processor: EventsSubscriptionProcessor, consumer: Any, subscription_body: Any, make_result: Any) -> None:
     body = subscription_body(event={"excepRequs": [{"excepId": "SUSPICION_OF_DDOS_ATTACK", "excepLevel": 5}]})
-    sub, _ = await processor.subscribe(body)
+    sub, _ = await processor.subscribe(*parsed(processor, body))
     processor.on_result(make_result(BOT, level=2, ended_s_ago=2))
     await asyncio.sleep(0.05)
     assert consumer.received == []
@@ -80,7 +87,7 @@ async def test_threshold_level_must_be_reached_then_crossing_is_reported(
 
 async def test_target_supis_restrict_reports(processor: EventsSubscriptionProcessor, consumer: Any,
                                              subscription_body: Any, make_result: Any) -> None:
-    await processor.subscribe(subscription_body(event={"tgtUe": {"supis": [OTHER]}}))
+    await processor.subscribe(*parsed(processor, subscription_body(event={"tgtUe": {"supis": [OTHER]}})))
     processor.on_result(make_result(BOT))
     processor.on_result(make_result(OTHER))
     await _until(lambda: consumer.received, "the notification")
@@ -90,7 +97,8 @@ async def test_target_supis_restrict_reports(processor: EventsSubscriptionProces
 async def test_immediate_report_in_the_response_counts_as_a_report(
         processor: EventsSubscriptionProcessor, consumer: Any, subscription_body: Any, make_result: Any) -> None:
     processor.on_result(make_result(BOT))
-    sub, body = await processor.subscribe(subscription_body(evtReq={"immRep": True, "maxReportNbr": 2}))
+    request = parsed(processor, subscription_body(evtReq={"immRep": True, "maxReportNbr": 2}))
+    sub, body = await processor.subscribe(*request)
     (event,) = body["eventNotifications"]
     assert [b["supis"] for b in event["abnorBehavrs"]] == [[BOT]]
     assert sub.reports_sent == 1
@@ -108,7 +116,8 @@ async def test_immediate_report_in_the_response_counts_as_a_report(
 async def test_immediate_report_with_one_report_allowed_ends_at_once(
         processor: EventsSubscriptionProcessor, subscription_body: Any, make_result: Any) -> None:
     processor.on_result(make_result(BOT))
-    sub, body = await processor.subscribe(subscription_body(evtReq={"immRep": True, "notifMethod": "ONE_TIME"}))
+    request = parsed(processor, subscription_body(evtReq={"immRep": True, "notifMethod": "ONE_TIME"}))
+    sub, body = await processor.subscribe(*request)
     assert body["eventNotifications"]
     assert sub.subscription_id not in processor.subscriptions
 
@@ -116,7 +125,7 @@ async def test_immediate_report_with_one_report_allowed_ends_at_once(
 async def test_periodic_reports_every_period_and_stops_at_max(
         processor: EventsSubscriptionProcessor, consumer: Any, subscription_body: Any, make_result: Any) -> None:
     processor.on_result(make_result(BOT))
-    sub, _ = await processor.subscribe(subscription_body("PERIODIC", evtReq={"maxReportNbr": 2}))
+    sub, _ = await processor.subscribe(*parsed(processor, subscription_body("PERIODIC", evtReq={"maxReportNbr": 2})))
     await _until(lambda: len(consumer.for_subscription(sub.subscription_id)) == 2, "two periodic reports")
     await _until(lambda: sub.subscription_id not in processor.subscriptions, "the subscription to end")
     reports = consumer.for_subscription(sub.subscription_id)
@@ -126,7 +135,7 @@ async def test_periodic_reports_every_period_and_stops_at_max(
 
 async def test_periodic_report_without_findings_still_reports_the_event(
         processor: EventsSubscriptionProcessor, consumer: Any, subscription_body: Any) -> None:
-    sub, _ = await processor.subscribe(subscription_body("PERIODIC", evtReq={"maxReportNbr": 1}))
+    sub, _ = await processor.subscribe(*parsed(processor, subscription_body("PERIODIC", evtReq={"maxReportNbr": 1})))
     await _until(lambda: consumer.for_subscription(sub.subscription_id), "the periodic report")
     (event,) = consumer.for_subscription(sub.subscription_id)[0]["eventNotifications"]
     assert event["event"] == "ABNORMAL_BEHAVIOUR"
@@ -136,14 +145,15 @@ async def test_periodic_report_without_findings_still_reports_the_event(
 
 async def test_update_replaces_and_unknown_ids_are_404(processor: EventsSubscriptionProcessor, consumer: Any,
                                                        subscription_body: Any, make_result: Any) -> None:
-    sub, _ = await processor.subscribe(subscription_body())
-    body = await processor.update(sub.subscription_id, subscription_body(event={"tgtUe": {"supis": [OTHER]}}))
+    sub, _ = await processor.subscribe(*parsed(processor, subscription_body()))
+    request = parsed(processor, subscription_body(event={"tgtUe": {"supis": [OTHER]}}))
+    body = await processor.update(sub.subscription_id, *request)
     assert body["eventSubscriptions"][0]["tgtUe"] == {"supis": [OTHER]}
     processor.on_result(make_result(BOT))
     processor.on_result(make_result(OTHER))
     await _until(lambda: consumer.received, "the notification")
     assert _supis(consumer.received[0][1][0]) == [OTHER]
-    for call in (processor.update("nope", subscription_body()), processor.unsubscribe("nope")):
+    for call in (processor.update("nope", *parsed(processor, subscription_body())), processor.unsubscribe("nope")):
         with pytest.raises(ProblemError) as exc:
             await call
         assert (exc.value.status, exc.value.cause) == (404, "SUBSCRIPTION_NOT_FOUND")
@@ -151,7 +161,7 @@ async def test_update_replaces_and_unknown_ids_are_404(processor: EventsSubscrip
 
 async def test_unsubscribe_stops_notifications(processor: EventsSubscriptionProcessor, consumer: Any,
                                                subscription_body: Any, make_result: Any) -> None:
-    sub, _ = await processor.subscribe(subscription_body())
+    sub, _ = await processor.subscribe(*parsed(processor, subscription_body()))
     await processor.unsubscribe(sub.subscription_id)
     processor.on_result(make_result(BOT))
     await asyncio.sleep(0.05)
@@ -161,8 +171,8 @@ async def test_unsubscribe_stops_notifications(processor: EventsSubscriptionProc
 async def test_dead_consumer_subscription_is_terminated(processor: EventsSubscriptionProcessor, consumer: Any,
                                                         subscription_body: Any, make_result: Any) -> None:
     consumer.status["dead.example"] = 500
-    dead, _ = await processor.subscribe(subscription_body(notificationURI="http://dead.example/cb"))
-    live, _ = await processor.subscribe(subscription_body())
+    dead, _ = await processor.subscribe(*parsed(processor, subscription_body(notificationURI="http://dead.example/cb")))
+    live, _ = await processor.subscribe(*parsed(processor, subscription_body()))
     for n in range(3):
         processor.on_result(make_result(f"imsi-00101000000020{n}"))
         await asyncio.sleep(0.02)
@@ -175,7 +185,7 @@ async def test_dead_consumer_subscription_is_terminated(processor: EventsSubscri
 
 async def test_expired_results_are_not_reported(processor: EventsSubscriptionProcessor, consumer: Any,
                                                 subscription_body: Any, make_result: Any) -> None:
-    await processor.subscribe(subscription_body())
+    await processor.subscribe(*parsed(processor, subscription_body()))
     assert processor.on_result(make_result(BOT, ended_s_ago=processor.settings.finding_ttl_s + 5)) is None
     await asyncio.sleep(0.05)
     assert consumer.received == []
@@ -184,7 +194,7 @@ async def test_expired_results_are_not_reported(processor: EventsSubscriptionPro
 async def test_monitoring_duration_ends_the_subscription(processor: EventsSubscriptionProcessor,
                                                          subscription_body: Any) -> None:
     end = (datetime.now(UTC) + timedelta(seconds=0.2)).isoformat().replace("+00:00", "Z")
-    sub, _ = await processor.subscribe(subscription_body(evtReq={"monDur": end}))
+    sub, _ = await processor.subscribe(*parsed(processor, subscription_body(evtReq={"monDur": end})))
     await _until(lambda: sub.subscription_id not in processor.subscriptions, "monDur to pass")
     assert processor.metrics.registry.get_sample_value(
         "nwdaf_anlf_subscriptions_terminated_total", {"reason": "monitoring-duration-ended"}) == 1

@@ -11,11 +11,13 @@ import orjson
 import pytest
 from fastapi import FastAPI, Response
 
+from nwdaf.nf.smf.api.callbacks import parse_notifications
 from nwdaf.nf.smf.audit import AuditLog
 from nwdaf.nf.smf.config import SmfSettings
 from nwdaf.nf.smf.consumer.upf_n4 import UpfN4Client
 from nwdaf.nf.smf.processor import PolicyProcessor
 from nwdaf.nf.smf.state import NwdafSubscriptionState, ReleaseRateLimiter
+from nwdaf.platform.models import NnwdafEventsSubscriptionNotification
 from nwdaf.platform.models.openapi import OpenApiUnavailable, SpecValidator
 from nwdaf.platform.sbi import SbiClient
 
@@ -71,7 +73,8 @@ def validator() -> SpecValidator | None:
 
 
 class Policy:
-    """Builds a started PolicyProcessor for given guardrail settings."""
+    """Builds a started PolicyProcessor for given guardrail settings; :meth:`parse` reads a callback body as the
+    router does."""
 
     def __init__(self, upf_client: SbiClient, validator: SpecValidator | None, audit_dir: Path) -> None:
         self.upf_client = upf_client
@@ -79,12 +82,15 @@ class Policy:
         self.audit_dir = audit_dir
         self.built: list[PolicyProcessor] = []
 
+    def parse(self, body: Any) -> list[NnwdafEventsSubscriptionNotification]:
+        return parse_notifications(body, self.validator)
+
     def __call__(self, **settings: Any) -> PolicyProcessor:
         smf = SmfSettings(**settings)
         audit = AuditLog(self.audit_dir / smf.audit_file, smf.audit_memory)
         state = NwdafSubscriptionState(subscription_id="sub-1")
-        processor = PolicyProcessor(smf, UpfN4Client(self.upf_client, "http://upf.example"), audit, self.validator,
-                                    state, ReleaseRateLimiter(smf.max_releases_per_minute))
+        processor = PolicyProcessor(smf, UpfN4Client(self.upf_client, "http://upf.example"), audit, state,
+                                    ReleaseRateLimiter(smf.max_releases_per_minute))
         processor.start()
         self.built.append(processor)
         return processor

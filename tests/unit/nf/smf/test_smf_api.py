@@ -10,6 +10,7 @@ import pytest
 
 from nwdaf.nf.smf.api.callbacks import API_ROOT, create_router
 from nwdaf.nf.smf.consumer.upf_n4 import UpfError, UpfN4Client
+from nwdaf.platform.models.openapi import SpecValidator
 from nwdaf.platform.sbi import PROBLEM_JSON, SbiClient, create_sbi_app
 
 pytestmark = pytest.mark.unit
@@ -18,9 +19,9 @@ BOT, FRIEND = "imsi-001010000000001", "imsi-001010000000009"
 
 
 @pytest.fixture
-async def smf(policy: Any) -> AsyncIterator[tuple[httpx.AsyncClient, Any]]:
+async def smf(policy: Any, validator: SpecValidator | None) -> AsyncIterator[tuple[httpx.AsyncClient, Any]]:
     processor = policy(allowlist=[FRIEND])
-    app = create_sbi_app("smf", [(API_ROOT, create_router(processor, processor.audit))])
+    app = create_sbi_app("smf", [(API_ROOT, create_router(processor, processor.audit, validator))])
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://smf.example") as client:
         yield client, processor
 

@@ -15,8 +15,8 @@ pytestmark = pytest.mark.unit
 BOT, FRIEND, GHOST = "imsi-001010000000001", "imsi-001010000000009", "imsi-001010000000404"
 
 
-async def _decisions(processor: Any, body: Any) -> dict[str, Decision]:
-    await processor.notify(body)
+async def _decisions(policy: Any, processor: Any, body: Any) -> dict[str, Decision]:
+    await processor.notify(policy.parse(body))
     await processor.idle()
     return {e.supi: e.decision for e in processor.audit.entries()}
 
@@ -27,7 +27,7 @@ async def test_bot_is_released_and_audited(policy: Any, upf: Any, make_notificat
     upf.add(12, BOT)
     upf.add(13, BOT, state="RELEASED")
     processor = policy()
-    assert await _decisions(processor, make_notification(make_behaviour(BOT))) == {BOT: Decision.RELEASED}
+    assert await _decisions(policy, processor, make_notification(make_behaviour(BOT))) == {BOT: Decision.RELEASED}
     assert sorted(upf.deleted) == [11, 12]
     (entry,) = processor.audit.entries()
     assert entry.seids == [11, 12]
@@ -52,7 +52,7 @@ async def test_allowlist_confidence_unknown_and_released_ues(policy: Any, upf: A
         make_behaviour(GHOST),
         make_behaviour("imsi-001010000000006", excep="UNEXPECTED_UE_LOCATION"),
     )
-    assert await _decisions(processor, body) == {
+    assert await _decisions(policy, processor, body) == {
         FRIEND: Decision.SKIPPED_ALLOWLIST,
         "imsi-001010000000002": Decision.BELOW_CONFIDENCE,
         "imsi-001010000000005": Decision.BELOW_CONFIDENCE,
@@ -68,13 +68,13 @@ async def test_rate_cap_and_dry_run(policy: Any, upf: Any, make_notification: An
     for seid, supi in enumerate(supis):
         upf.add(seid, supi)
     capped = policy(max_releases_per_minute=2, audit_file="capped.jsonl")
-    decisions = await _decisions(capped, make_notification(*(make_behaviour(s) for s in supis)))
+    decisions = await _decisions(policy, capped, make_notification(*(make_behaviour(s) for s in supis)))
     assert [decisions[s] for s in supis] == [Decision.RELEASED, Decision.RELEASED,
                                              Decision.SKIPPED_RATE_CAP, Decision.SKIPPED_RATE_CAP]
     assert sorted(upf.deleted) == [0, 1]
 
     dry = policy(dry_run=True, audit_file="dry.jsonl")
-    assert await _decisions(dry, make_notification(make_behaviour(supis[3]))) == {supis[3]: Decision.DRY_RUN}
+    assert await _decisions(policy, dry, make_notification(make_behaviour(supis[3]))) == {supis[3]: Decision.DRY_RUN}
     assert dry.audit.entries()[0].seids == [3]
     assert sorted(upf.deleted) == [0, 1]
 
@@ -83,7 +83,7 @@ async def test_upf_failure_is_audited_not_raised(policy: Any, upf: Any, make_not
                                                  make_behaviour: Any) -> None:
     upf.fail_lookups = True
     processor = policy()
-    assert await _decisions(processor, make_notification(make_behaviour(BOT))) == {BOT: Decision.RELEASE_FAILED}
+    assert await _decisions(policy, processor, make_notification(make_behaviour(BOT))) == {BOT: Decision.RELEASE_FAILED}
     assert "500" in processor.audit.entries()[0].reason
 
 
@@ -100,7 +100,7 @@ async def test_upf_failure_is_audited_not_raised(policy: Any, upf: Any, make_not
 async def test_invalid_notifications_are_400(policy: Any, body: Any, param: str) -> None:
     processor = policy()
     with pytest.raises(ProblemError) as exc:
-        await processor.notify(body)
+        await processor.notify(policy.parse(body))
     assert exc.value.status == 400
     assert param in [p.param for p in exc.value.invalid_params]
 
@@ -109,7 +109,7 @@ async def test_notification_for_a_foreign_subscription_is_404(policy: Any, make_
                                                               make_behaviour: Any) -> None:
     processor = policy()
     with pytest.raises(ProblemError) as exc:
-        await processor.notify(make_notification(make_behaviour(BOT), subscription_id="someone-else"))
+        await processor.notify(policy.parse(make_notification(make_behaviour(BOT), subscription_id="someone-else")))
     assert (exc.value.status, exc.value.cause) == (404, "SUBSCRIPTION_NOT_FOUND")
 
 
@@ -117,13 +117,13 @@ async def test_single_object_body_is_tolerated(policy: Any, upf: Any, make_notif
                                                make_behaviour: Any) -> None:
     upf.add(1, BOT)
     processor = policy()
-    assert await _decisions(processor, make_notification(make_behaviour(BOT))[0]) == {BOT: Decision.RELEASED}
+    assert await _decisions(policy, processor, make_notification(make_behaviour(BOT))[0]) == {BOT: Decision.RELEASED}
 
 
 async def test_full_queue_is_503(policy: Any, make_notification: Any, make_behaviour: Any) -> None:
     processor = policy(queue_size=1)
     await processor.stop()  # no worker: the queue cannot drain
-    await processor.notify(make_notification(make_behaviour(BOT)))
+    await processor.notify(policy.parse(make_notification(make_behaviour(BOT))))
     with pytest.raises(ProblemError) as exc:
-        await processor.notify(make_notification(make_behaviour(BOT)))
+        await processor.notify(policy.parse(make_notification(make_behaviour(BOT))))
     assert exc.value.status == 503

@@ -26,6 +26,14 @@ def _app() -> object:
             raise ProblemError(409, "Conflict", "name taken", "RESOURCE_EXISTS", [InvalidParam("/name", "taken")])
         return {"name": body.name, "period": body.period}
 
+    @router.put("/things/{thingId}", status_code=204)
+    async def replace(thingId: str) -> None:
+        return None
+
+    @router.delete("/things/{thingId}", status_code=204)
+    async def delete(thingId: str) -> None:
+        return None
+
     @router.get("/boom")
     async def boom() -> None:
         raise RuntimeError("kaput")
@@ -91,6 +99,18 @@ async def test_unknown_route_and_method_are_problems(client: httpx.AsyncClient) 
     resp = await client.delete("/ntest/v1/things")
     assert resp.status_code == 405
     assert resp.json()["status"] == 405
+
+
+async def test_method_not_allowed_lists_every_method_of_the_path(client: httpx.AsyncClient) -> None:
+    # Two routes serve /things/{thingId}: Allow names both (RFC 9110 clause 15.5.6), not only the first route's.
+    for method in ("GET", "POST", "PATCH"):
+        resp = await client.request(method, "/ntest/v1/things/t1")
+        assert resp.status_code == 405, method
+        assert resp.headers["content-type"] == PROBLEM_JSON
+        assert resp.json()["status"] == 405
+        assert resp.headers["allow"] == "DELETE, PUT"
+    assert (await client.delete("/ntest/v1/things")).headers["allow"] == "POST"
+    assert (await client.put("/ntest/v1/things/t1")).status_code == 204
 
 
 async def test_unexpected_error_is_500_problem(client: httpx.AsyncClient) -> None:

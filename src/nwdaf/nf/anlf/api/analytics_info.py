@@ -12,6 +12,7 @@ from nwdaf.nf.anlf.api import json_response
 from nwdaf.nf.anlf.state import FindingsState
 from nwdaf.platform.models import to_wire
 from nwdaf.platform.models.openapi import SpecValidator
+from nwdaf.platform.sbi.docs import route_docs
 
 API_ROOT = "/nnwdaf-analyticsinfo/v1"
 
@@ -29,7 +30,9 @@ def create_router(findings: FindingsState, validator: SpecValidator | None,
         description="Query: `event-id` (EventId, required: ABNORMAL_BEHAVIOUR or UE_COMMUNICATION), and the "
         "JSON-encoded `ana-req` (EventReportingRequirement: startTs/endTs window, maxObjectNbr), `event-filter` "
         "(EventFilter: excepIds, exptAnaType, dnns, snssais) and `tgt-ue` (TargetUeInformation: anyUe or supis). "
-        "200 `AnalyticsData`, 204 when no current analytics match.",
+        "200 `AnalyticsData`, 204 when no current analytics match; 403 (`UNAVAILABLE_DATA`) for analytics this NWDAF "
+        "does not provide.",
+        **route_docs(400, 403),
     )
     async def get_nwdaf_analytics(request: Request) -> Response:
         query = parse_query(request.query_params, validator)

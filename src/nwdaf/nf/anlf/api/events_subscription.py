@@ -1,7 +1,8 @@
 """Nnwdaf_EventsSubscription (TS 29.520 clause 5.1), mounted at ``/nnwdaf-eventssubscription/v1``.
 
-Only HTTP lives here: bodies are read as JSON and handed to :class:`EventsSubscriptionProcessor`, which validates
-them against the 3GPP YAML and the models; its ProblemErrors become ProblemDetails responses.
+Only HTTP lives here: bodies are read and validated against the 3GPP YAML and the models
+(:func:`~nwdaf.nf.anlf.subscription.parse_request`), then handed to :class:`EventsSubscriptionProcessor`; its
+ProblemErrors become ProblemDetails responses.
 """
 
 from __future__ import annotations
@@ -15,7 +16,10 @@ from prometheus_client import CollectorRegistry
 
 from nwdaf.nf.anlf.api import json_response
 from nwdaf.nf.anlf.processor import EventsSubscriptionProcessor
+from nwdaf.nf.anlf.subscription import parse_request
+from nwdaf.platform.models import NnwdafEventsSubscription
 from nwdaf.platform.sbi.body import json_body
+from nwdaf.platform.sbi.docs import body_doc, route_docs
 
 API_ROOT = "/nnwdaf-eventssubscription/v1"
 
@@ -48,20 +52,24 @@ def create_router(processor: EventsSubscriptionProcessor) -> APIRouter:
     @router.post("/subscriptions", status_code=201, summary="CreateNWDAFEventsSubscription",
                  description=_BODY_DOC + " With `evtReq.immRep` the current analytics come back in "
                  "`eventNotifications`. Notifications are POSTed to `notificationURI` as an array of "
-                 "`NnwdafEventsSubscriptionNotification`.")
+                 "`NnwdafEventsSubscriptionNotification`.",
+                 **route_docs(403, body=body_doc(NnwdafEventsSubscription)))
     async def create_subscription(request: Request) -> Response:
-        sub, body = await processor.subscribe(await json_body(request))
+        sub, body = await processor.subscribe(*parse_request(await json_body(request), processor.validator))
         location = f"{str(request.url).split('?')[0].rstrip('/')}/{sub.subscription_id}"
         return json_response(body, status_code=201, headers={"Location": location})
 
     @router.put("/subscriptions/{subscriptionId}", summary="UpdateNWDAFEventsSubscription",
                 description=_BODY_DOC + " Replaces the subscription; its reporting schedule restarts. 404 when "
-                "the subscription does not exist (e.g. it was terminated): create a new one.")
+                "the subscription does not exist (e.g. it was terminated): create a new one.",
+                **route_docs(403, 404, body=body_doc(NnwdafEventsSubscription)))
     async def update_subscription(subscriptionId: str, request: Request) -> Response:
-        body = await processor.update(subscriptionId, await json_body(request))
+        parsed = parse_request(await json_body(request), processor.validator)
+        body = await processor.update(subscriptionId, *parsed)
         return json_response(body, status_code=200)
 
-    @router.delete("/subscriptions/{subscriptionId}", status_code=204, summary="DeleteNWDAFEventsSubscription")
+    @router.delete("/subscriptions/{subscriptionId}", status_code=204, summary="DeleteNWDAFEventsSubscription",
+                   **route_docs(404))
     async def delete_subscription(subscriptionId: str) -> Response:
         await processor.unsubscribe(subscriptionId)
         return Response(status_code=204)

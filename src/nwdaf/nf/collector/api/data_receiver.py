@@ -7,12 +7,27 @@ seed 000's pipeline for any NF that pushes data.
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request, Response
 
-from nwdaf.nf.collector.processor import FEEDS, DataReceiver
-from nwdaf.platform.sbi.body import json_body
+from nwdaf.nf.collector.processor import FEEDS, DataReceiver, Feed
+from nwdaf.platform.sbi.body import check_schema, json_body, json_object
+from nwdaf.platform.sbi.docs import body_doc, route_docs
+from nwdaf.platform.sbi.problem import ProblemError
 
 API_ROOT = "/nnwdaf-datareceiver/v1"
+
+
+def parse_notification(receiver: DataReceiver, source: str, feed: Feed, doc: Any) -> dict[str, Any]:
+    """A notification body: a JSON object valid against the feed's 3GPP schema; a refused one is counted."""
+    try:
+        body = json_object(doc, "the notification")
+        check_schema(body, receiver.validator, feed.schema_ref, (feed.schema_ref or "").split("#")[0])
+    except ProblemError:
+        receiver.reject(source)
+        raise
+    return body
 
 
 def create_router(receiver: DataReceiver) -> APIRouter:
@@ -24,10 +39,13 @@ def create_router(receiver: DataReceiver) -> APIRouter:
         summary="Accept an NF notification",
         description=f"`source` is one of {', '.join(sorted(FEEDS))}. The body is validated against its 3GPP "
         "schema (NotificationData, NsmfEventExposureNotification, AmfEventNotification) and published to the "
-        "bus keyed by UE. 204 only once the bus accepted it.",
+        "bus keyed by UE. 204 only once the bus accepted it; 404 for an unknown `source`.",
+        **route_docs(404, body=body_doc(description="The notification of the feed's 3GPP schema.")),
     )
     async def receive_notification(source: str, request: Request) -> Response:
-        await receiver.receive(source, await json_body(request))
+        feed = receiver.feed(source)
+        body = parse_notification(receiver, source, feed, await json_body(request))
+        await receiver.receive(source, body)
         return Response(status_code=204)
 
     @router.get("/stats", summary="Accepted and rejected notifications per feed")

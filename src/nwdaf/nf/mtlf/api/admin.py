@@ -6,12 +6,14 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict
 
 from nwdaf.nf.mtlf.processor import ModelProvision, registry_problem
 from nwdaf.nf.mtlf.registry import ModelVersionInfo, RegistryError
 from nwdaf.platform.models.common import to_wire
+from nwdaf.platform.sbi.body import read_model
+from nwdaf.platform.sbi.docs import body_doc, route_docs
 
 API_ROOT = "/nwdaf-ml-admin/v1"
 
@@ -46,7 +48,8 @@ def create_router(provision: ModelProvision) -> APIRouter:
     async def list_models() -> list[dict[str, Any]]:
         return list(await call(registry.models))
 
-    @router.get("/models/{name}/versions", summary="List the versions of a model with tags and aliases")
+    @router.get("/models/{name}/versions", summary="List the versions of a model with tags and aliases",
+                **route_docs(404))
     async def list_versions(name: str) -> list[dict[str, Any]]:
         versions: list[ModelVersionInfo] = await call(registry.versions, name)
         return [v.to_dict() for v in versions]
@@ -55,14 +58,17 @@ def create_router(provision: ModelProvision) -> APIRouter:
     async def list_runs(limit: int = 50) -> list[dict[str, Any]]:
         return list(await call(registry.runs, limit))
 
-    @router.post("/models/{name}/versions/{version}/challenger", summary="Mark a version as challenger")
+    @router.post("/models/{name}/versions/{version}/challenger", summary="Mark a version as challenger",
+                 **route_docs(404))
     async def set_challenger(name: str, version: str) -> dict[str, Any]:
         info: ModelVersionInfo = await call(registry.set_challenger, name, version)
         return info.to_dict()
 
     @router.post("/models/{name}/promote", response_model=TransitionResult,
-                 summary="Make a version the champion and notify matching subscribers")
-    async def promote(name: str, body: PromoteRequest) -> TransitionResult:
+                 summary="Make a version the champion and notify matching subscribers",
+                 **route_docs(404, body=body_doc(PromoteRequest)))
+    async def promote(name: str, request: Request) -> TransitionResult:
+        body = await read_model(request, PromoteRequest)
         before = provision.stats.delivered
         try:
             info = await provision.promote(name, body.version)
@@ -71,7 +77,8 @@ def create_router(provision: ModelProvision) -> APIRouter:
         return TransitionResult(name=name, champion=info.version, notified=provision.stats.delivered - before)
 
     @router.post("/models/{name}/rollback", response_model=TransitionResult,
-                 summary="Return the champion to the previous champion version and notify subscribers")
+                 summary="Return the champion to the previous champion version and notify subscribers",
+                 **route_docs(404, 409))
     async def rollback(name: str) -> TransitionResult:
         before = provision.stats.delivered
         try:

@@ -11,12 +11,12 @@ import base64
 import orjson
 from fastapi import APIRouter, Request, Response
 
-from nwdaf.nf.mtlf.processor import API_ROOT, ModelProvision, parse_subscription, registry_problem
+from nwdaf.nf.mtlf.processor import API_ROOT, SPEC_FILE, ModelProvision, registry_problem
 from nwdaf.nf.mtlf.registry import RegistryError
 from nwdaf.platform.models.common import to_wire
 from nwdaf.platform.models.ml_provision import NwdafMLModelProvSubsc
-from nwdaf.platform.models.openapi import SpecValidator
-from nwdaf.platform.sbi.body import json_body
+from nwdaf.platform.sbi.body import SchemaValidator, read_model
+from nwdaf.platform.sbi.docs import body_doc, route_docs
 from nwdaf.platform.sbi.problem import ProblemError
 
 __all__ = ["API_ROOT", "create_router"]
@@ -24,6 +24,7 @@ __all__ = ["API_ROOT", "create_router"]
 SHA256_HEADER = "x-nwdaf-model-sha256"
 VERSION_HEADER = "x-nwdaf-model-version"
 NAME_HEADER = "x-nwdaf-model-name"
+SUBSCRIPTION_SCHEMA = f"{SPEC_FILE}#/components/schemas/NwdafMLModelProvSubsc"
 
 _BODY_DOC = (
     "Body: `NwdafMLModelProvSubsc` (TS29520_Nnwdaf_MLModelProvision.yaml), validated against the YAML. Each "
@@ -40,25 +41,30 @@ def _json(body: NwdafMLModelProvSubsc, status: int, headers: dict[str, str] | No
                     headers=headers)
 
 
-def create_router(provision: ModelProvision, validator: SpecValidator | None) -> APIRouter:
+def create_router(provision: ModelProvision, validator: SchemaValidator | None) -> APIRouter:
     router = APIRouter(tags=["Nnwdaf_MLModelProvision"])
 
+    async def read_subscription(request: Request) -> NwdafMLModelProvSubsc:
+        """The body as ``NwdafMLModelProvSubsc``, checked against the YAML (when available) and the model."""
+        return await read_model(request, NwdafMLModelProvSubsc, validator=validator, schema=SUBSCRIPTION_SCHEMA)
+
     @router.post("/subscriptions", status_code=201, summary="CreateNWDAFMLModelProvisionSubcription",
-                 description=_BODY_DOC)
+                 description=_BODY_DOC, **route_docs(body=body_doc(NwdafMLModelProvSubsc)))
     async def create_subscription(request: Request) -> Response:
-        body = parse_subscription(await json_body(request), validator)
+        body = await read_subscription(request)
         sub_id, answer = await provision.subscribe(body)
         location = f"{str(request.url).split('?')[0].rstrip('/')}/{sub_id}"
         return _json(answer, 201, {"Location": location})
 
     @router.put("/subscriptions/{subscriptionId}", summary="UpdateNWDAFMLModelProvisionSubcription",
-                description=_BODY_DOC + " Replaces the subscription; 404 if it does not exist.")
+                description=_BODY_DOC + " Replaces the subscription; 404 if it does not exist.",
+                **route_docs(404, body=body_doc(NwdafMLModelProvSubsc)))
     async def update_subscription(subscriptionId: str, request: Request) -> Response:
-        body = parse_subscription(await json_body(request), validator)
+        body = await read_subscription(request)
         return _json(await provision.update(subscriptionId, body), 200)
 
     @router.delete("/subscriptions/{subscriptionId}", status_code=204,
-                   summary="DeleteNWDAFMLModelProvisionSubcription")
+                   summary="DeleteNWDAFMLModelProvisionSubcription", **route_docs(404))
     async def delete_subscription(subscriptionId: str) -> Response:
         await provision.unsubscribe(subscriptionId)
         return Response(status_code=204)
@@ -69,7 +75,7 @@ def create_router(provision: ModelProvision, validator: SpecValidator | None) ->
         description="The skops file of a registered model version. `Repr-Digest` (RFC 9530) and "
         f"`{SHA256_HEADER}` carry its sha256; with `?sha256=` (as in `mLModelUrl`) a different artifact is 404.",
         response_class=Response,
-        responses={200: {"content": {"application/octet-stream": {}}}},
+        responses={200: {"content": {"application/octet-stream": {}}}, **route_docs(404)["responses"]},
     )
     async def download_artifact(name: str, version: str, sha256: str | None = None) -> Response:
         try:

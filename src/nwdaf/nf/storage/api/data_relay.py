@@ -18,14 +18,9 @@ from pydantic import BaseModel, create_model
 
 from nwdaf.lib.storage.backends.base import MAX_LIMIT, StorageReader
 from nwdaf.lib.storage.schema import SNSSAI_KEY_PATTERN, TABLES, Table
-from nwdaf.nf.storage.relay import (
-    RESOURCES,
-    AnalyticsStream,
-    StreamFilter,
-    StreamLaggedError,
-    build_query,
-    read_records,
-)
+from nwdaf.nf.storage.processor import RESOURCES, build_query, live_results, read_records
+from nwdaf.nf.storage.relay import AnalyticsStream, StreamFilter, StreamLaggedError
+from nwdaf.platform.sbi.docs import route_docs
 
 API_ROOT = "/nnwdaf-datarelay/v1"
 
@@ -86,7 +81,9 @@ def _add_resource(router: APIRouter, reader: StorageReader, resource: str) -> No
         f"/{resource}", get_records if by_ue else get_aggregates, methods=["GET"], response_model=page,
         operation_id=f"get_{tbl.name}", summary=f"Read stored {resource.replace('-', ' ')}",
         description=f"Rows of `{tbl.name}` filtered by {'SUPI, ' if by_ue else ''}S-NSSAI and time range on "
-        f"`{tbl.time_column}` (start inclusive, end exclusive), newest first.",
+        f"`{tbl.time_column}` (start inclusive, end exclusive), newest first; 503 when the warehouse does not "
+        "answer.",
+        **route_docs(400, 503),
     )
 
 
@@ -96,17 +93,10 @@ def _sse(seq: int | None, event: str, data: Any) -> bytes:
 
 
 async def _stream(stream: AnalyticsStream, want: StreamFilter, limit: int | None) -> AsyncIterator[bytes]:
-    sent = 0
     yield b": connected\n\n"
     try:
-        async for item in stream.events(want):
-            if item is None:
-                yield b": keepalive\n\n"
-                continue
-            yield _sse(item[0], "analyticsResult", item[1])
-            sent += 1
-            if limit is not None and sent >= limit:
-                return
+        async for item in live_results(stream, want, limit):
+            yield b": keepalive\n\n" if item is None else _sse(item[0], "analyticsResult", item[1])
     except StreamLaggedError as exc:
         yield _sse(None, "error", {"detail": str(exc)})
 
@@ -124,7 +114,7 @@ def create_router(reader: StorageReader, stream: AnalyticsStream, stats: Any = N
         "shape of `GET /analytics-results`; comment lines keep idle connections open. A client that falls too far "
         "behind gets an `error` event and the stream ends. `limit` ends the stream after that many events.",
         response_class=StreamingResponse,
-        responses={200: {"content": {"text/event-stream": {}}}},
+        responses={200: {"content": {"text/event-stream": {}}}, **route_docs(400)["responses"]},
     )
     async def stream_analytics_results(
         supi: Supi = None, snssai: Snssai = None,

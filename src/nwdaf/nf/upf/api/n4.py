@@ -8,21 +8,15 @@ from __future__ import annotations
 
 import orjson
 from fastapi import APIRouter, Request, Response
-from pydantic import ValidationError
 
-from nwdaf.nf.upf.pdu_sessions import (
-    API_ROOT,
-    PduSessionEstablishment,
-    establish,
-    get_session,
-    list_sessions,
-    release,
-)
+from nwdaf.nf.upf.processor import establish, get_session, list_sessions, release
 from nwdaf.nf.upf.state import UpfContext
-from nwdaf.platform.models.common import from_wire, to_wire
-from nwdaf.platform.sbi import ProblemError
-from nwdaf.platform.sbi.body import json_body
-from nwdaf.platform.sbi.problem import invalid_params_from_errors
+from nwdaf.platform.models.common import to_wire
+from nwdaf.platform.n4 import PduSessionEstablishment
+from nwdaf.platform.sbi.body import read_model
+from nwdaf.platform.sbi.docs import body_doc, route_docs
+
+API_ROOT = "/nupf-n4/v1"
 
 __all__ = ["API_ROOT", "create_router"]
 
@@ -37,19 +31,10 @@ def create_router(ctx: UpfContext) -> APIRouter:
     @router.post("/pdu-sessions", status_code=201, summary="Establish a PDU session",
                  description='Body: {"supi", "pduSessionId", "ueIpv4Addr", "ueIpv6Prefix"?, "snssai": {"sst", '
                  '"sd"}, "dnn"}. 201 with the session (its "seid") and Location; 409 if the UE address or '
-                 "SUPI + PDU session ID is held by an active session.")
+                 "SUPI + PDU session ID is held by an active session.",
+                 **route_docs(409, body=body_doc(PduSessionEstablishment)))
     async def create(request: Request) -> Response:
-        body = await json_body(request)
-        if not isinstance(body, dict):
-            raise ProblemError(400, "Invalid request", "the body must be a JSON object", "INVALID_MSG_FORMAT")
-        try:
-            req = from_wire(PduSessionEstablishment, body)
-        except ValidationError as exc:
-            errors = exc.errors()
-            raise ProblemError(400, "Invalid request", "; ".join(
-                f"/{'/'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in errors)[:1000],
-                "MANDATORY_IE_INCORRECT", invalid_params_from_errors(errors)) from None
-        info = await establish(ctx, req)
+        info = await establish(ctx, await read_model(request, PduSessionEstablishment))
         base = ctx.api_root or str(request.base_url).rstrip("/")
         return _json(to_wire(info), 201, {"Location": f"{base}{API_ROOT}/pdu-sessions/{info.seid}"})
 
@@ -57,11 +42,13 @@ def create_router(ctx: UpfContext) -> APIRouter:
     async def list_all(supi: str | None = None) -> Response:
         return _json([to_wire(s) for s in list_sessions(ctx, supi)])
 
-    @router.get("/pdu-sessions/{seid}", summary="Read one PDU session")
+    @router.get("/pdu-sessions/{seid}", summary="Read one PDU session", **route_docs(404))
     async def read(seid: int) -> Response:
         return _json(to_wire(get_session(ctx, seid)))
 
-    @router.delete("/pdu-sessions/{seid}", status_code=204, summary="Release a PDU session (idempotent)")
+    @router.delete("/pdu-sessions/{seid}", status_code=204, summary="Release a PDU session (idempotent)",
+                   description="500 when the session is released but the enforcer could not block the UE (a "
+                   "retried DELETE retries the rule).", **route_docs(404, 500))
     async def delete(seid: int) -> Response:
         await release(ctx, seid)
         return Response(status_code=204)
