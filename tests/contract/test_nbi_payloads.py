@@ -21,7 +21,7 @@ from nwdaf.nf.anlf.config import AnlfSettings
 from nwdaf.nf.anlf.metrics import AnlfMetrics
 from nwdaf.nf.anlf.processor import EventsSubscriptionProcessor
 from nwdaf.nf.anlf.state import FindingsState
-from nwdaf.nf.anlf.store import SubscriptionStore
+from nwdaf.nf.anlf.store import LAYOUT
 from nwdaf.nf.engines import AbnormalBehaviourEngine
 from nwdaf.nf.smf.config import SmfSettings
 from nwdaf.nf.smf.processor import parse_notifications
@@ -30,6 +30,7 @@ from nwdaf.platform.events import AbnormalBehaviourResult, AnalyticsResult, UeCo
 from nwdaf.platform.models import to_wire
 from nwdaf.platform.models.openapi import SpecValidator
 from nwdaf.platform.sbi import ProblemError, SbiClient, create_sbi_app
+from nwdaf.platform.store import SubscriptionStore
 
 pytestmark = pytest.mark.contract
 
@@ -106,7 +107,7 @@ async def nwdaf(spec: SpecValidator) -> AsyncIterator[tuple[httpx.AsyncClient, E
     consumer = Consumer()
     client = SbiClient(transport=httpx.MockTransport(consumer.handler))
     processor = EventsSubscriptionProcessor(AnlfSettings(), FindingsState(timedelta(minutes=5), 100),
-                                            SubscriptionStore(None), client, spec, AnlfMetrics())
+                                            SubscriptionStore(None, LAYOUT), client, spec, AnlfMetrics())
     await processor.start()
     app = create_sbi_app("nwdaf", [
         (events_subscription.API_ROOT, events_subscription.create_router(processor)),

@@ -16,8 +16,9 @@ from nwdaf.nf.anlf.config import AnlfSettings
 from nwdaf.nf.anlf.metrics import AnlfMetrics
 from nwdaf.nf.anlf.processor import EventsSubscriptionProcessor
 from nwdaf.nf.anlf.state import FindingsState
-from nwdaf.nf.anlf.store import SubscriptionStore
+from nwdaf.nf.anlf.store import LAYOUT
 from nwdaf.platform.sbi import SbiClient
+from nwdaf.platform.store import SubscriptionStore
 
 pytestmark = pytest.mark.integration
 
@@ -36,7 +37,7 @@ async def test_two_thousand_periodic_subscriptions(until: Any, capsys: pytest.Ca
     client = SbiClient(transport=httpx.MockTransport(consumer))
     settings = AnlfSettings(max_concurrent_notifications=64)
     processor = EventsSubscriptionProcessor(settings, FindingsState(timedelta(minutes=5), 1000),
-                                            SubscriptionStore(None), client, None, AnlfMetrics())
+                                            SubscriptionStore(None, LAYOUT), client, None, AnlfMetrics())
     await processor.start()
     body = {"eventSubscriptions": [{"event": "ABNORMAL_BEHAVIOUR", "exptAnaType": "COMMUN", "tgtUe": {"anyUe": True},
                                     "notificationMethod": "PERIODIC", "repetitionPeriod": 1}],

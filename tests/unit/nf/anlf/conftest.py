@@ -14,10 +14,11 @@ from nwdaf.nf.anlf.config import AnlfSettings
 from nwdaf.nf.anlf.metrics import AnlfMetrics
 from nwdaf.nf.anlf.processor import EventsSubscriptionProcessor
 from nwdaf.nf.anlf.state import FindingsState
-from nwdaf.nf.anlf.store import SubscriptionStore
+from nwdaf.nf.anlf.store import LAYOUT
 from nwdaf.platform.events import AbnormalBehaviourResult, AnalyticsResult, UeCommunicationResult
 from nwdaf.platform.models.openapi import OpenApiUnavailable, SpecValidator
 from nwdaf.platform.sbi import SbiClient
+from nwdaf.platform.store import SubscriptionStore
 
 BOT = "imsi-001010000000001"
 OTHER = "imsi-001010000000002"
@@ -85,7 +86,7 @@ async def processor(settings: AnlfSettings, consumer: Consumer,
                     validator: SpecValidator | None) -> AsyncIterator[EventsSubscriptionProcessor]:
     client = SbiClient(transport=httpx.MockTransport(consumer.handler))
     proc = EventsSubscriptionProcessor(settings, FindingsState(timedelta(seconds=settings.finding_ttl_s), 10_000),
-                                       SubscriptionStore(None), client, validator, AnlfMetrics())
+                                       SubscriptionStore(None, LAYOUT), client, validator, AnlfMetrics())
     await proc.start()
     yield proc
     await proc.stop()
