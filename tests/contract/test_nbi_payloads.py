@@ -5,7 +5,6 @@ schemas accept unknown attributes and a misspelt one would otherwise pass (as se
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -15,6 +14,7 @@ import httpx
 import numpy as np
 import polars as pl
 import pytest
+from tests.support.polling import wait_until
 
 from nwdaf.nf.anlf.api import analytics_info, events_subscription
 from nwdaf.nf.anlf.config import AnlfSettings
@@ -119,14 +119,6 @@ async def nwdaf(spec: SpecValidator) -> AsyncIterator[tuple[httpx.AsyncClient, E
     await client.aclose()
 
 
-async def _wait_for(consumer: Consumer, count: int) -> None:
-    for _ in range(2000):
-        if len(consumer.bodies) >= count:
-            return
-        await asyncio.sleep(0.005)
-    raise AssertionError(f"expected {count} notifications, got {len(consumer.bodies)}")
-
-
 def test_smf_subscription_requests(spec: SpecValidator) -> None:
     for settings in (SmfSettings(), SmfSettings(notification_method="PERIODIC", repetition_period_s=1)):
         body = to_wire(subscription_request(settings, "http://smf.example/cb", "smf-1"))
@@ -149,7 +141,7 @@ async def test_create_response_update_and_notifications(nwdaf: Any, spec: SpecVa
     _check_notification(spec, {"subscriptionId": "x", "eventNotifications": body["eventNotifications"]})
 
     processor.on_result(_result(OTHER))
-    await _wait_for(consumer, 1)
+    await wait_until(lambda: len(consumer.bodies) >= 1, message=lambda: f"1 notification, got {consumer.bodies}")
     (threshold,) = consumer.bodies
     assert isinstance(threshold, list)
     assert len(threshold) == 1
@@ -173,7 +165,7 @@ async def test_periodic_and_ue_communication_notifications(nwdaf: Any, spec: Spe
          "notificationURI": "http://c.example/n", "evtReq": {"maxReportNbr": 1}},
     ):
         assert (await http.post(SUBS, json=body)).status_code == 201
-    await _wait_for(consumer, 2)
+    await wait_until(lambda: len(consumer.bodies) >= 2, message=lambda: f"2 notifications, got {consumer.bodies}")
     notes = [n for body in consumer.bodies for n in body]
     for notification in notes:
         _check_notification(spec, notification)
@@ -250,14 +242,9 @@ def _engine_results() -> list[AnalyticsResult]:
     return AbnormalBehaviourEngine(scorer=BotModel()).evaluate(batch)
 
 
-async def _wait_for_behaviours(consumer: Consumer, count: int) -> list[dict[str, Any]]:
-    for _ in range(2000):
-        found = [b for body in consumer.bodies for n in body for e in n["eventNotifications"]
-                 for b in e.get("abnorBehavrs", [])]
-        if len(found) >= count:
-            return found
-        await asyncio.sleep(0.005)
-    raise AssertionError(f"expected {count} abnormal behaviours, got {consumer.bodies}")
+def _behaviours(consumer: Consumer) -> list[dict[str, Any]]:
+    return [b for body in consumer.bodies for n in body for e in n["eventNotifications"]
+            for b in e.get("abnorBehavrs", [])]
 
 
 async def test_every_kind_of_engine_finding_is_a_valid_notification(nwdaf: Any, spec: SpecValidator) -> None:
@@ -270,7 +257,9 @@ async def test_every_kind_of_engine_finding_is_a_valid_notification(nwdaf: Any, 
     results = _engine_results()
     for result in results:
         processor.on_result(result)
-    behaviours = await _wait_for_behaviours(consumer, len(results))
+    await wait_until(lambda: len(_behaviours(consumer)) >= len(results),
+                     message=lambda: f"{len(results)} abnormal behaviours, got {consumer.bodies}")
+    behaviours = _behaviours(consumer)
     for notification in (n for body in consumer.bodies for n in body):
         _check_notification(spec, notification)
     kinds = {(b["supis"][0], b["excep"]["excepId"]): b for b in behaviours}

@@ -7,10 +7,10 @@ import json
 import statistics
 import time
 from datetime import timedelta
-from typing import Any
 
 import httpx
 import pytest
+from tests.support.polling import wait_until
 
 from nwdaf.nf.anlf.config import AnlfSettings
 from nwdaf.nf.anlf.metrics import AnlfMetrics
@@ -26,7 +26,7 @@ SUBSCRIPTIONS = 2_000
 REPORTS = 3
 
 
-async def test_two_thousand_periodic_subscriptions(until: Any, capsys: pytest.CaptureFixture[str]) -> None:
+async def test_two_thousand_periodic_subscriptions(capsys: pytest.CaptureFixture[str]) -> None:
     arrivals: dict[str, list[float]] = {}
 
     def consumer(request: httpx.Request) -> httpx.Response:
@@ -47,8 +47,10 @@ async def test_two_thousand_periodic_subscriptions(until: Any, capsys: pytest.Ca
         sub, _ = await processor.subscribe(body)
         anchors[sub.subscription_id] = sub.anchor
     try:
-        await until(lambda: sum(len(a) for a in arrivals.values()) >= SUBSCRIPTIONS * REPORTS, "every report")
-        await until(lambda: not processor.subscriptions, "every subscription to reach maxReportNbr")
+        await wait_until(lambda: sum(len(a) for a in arrivals.values()) >= SUBSCRIPTIONS * REPORTS,
+                         timeout_s=60, message="every report")
+        await wait_until(lambda: not processor.subscriptions,
+                         timeout_s=60, message="every subscription to reach maxReportNbr")
     finally:
         await processor.stop()
         await client.aclose()
