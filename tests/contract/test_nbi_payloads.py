@@ -1,7 +1,7 @@
 """Every payload of the NWDAF northbound interface and of its SMF consumer, checked against the 3GPP YAML:
 subscription requests and responses, notifications (THRESHOLD, PERIODIC, immediate, UE_COMMUNICATION),
 AnalyticsData and ProblemDetails. Attribute names are also checked against the schemas' property names, since the
-schemas accept unknown attributes and a misspelt one would otherwise pass (as seed 003's listings show)."""
+schemas accept unknown attributes and a misspelt one would otherwise pass (``exceptReques`` for ``excepRequs``)."""
 
 from __future__ import annotations
 
@@ -42,8 +42,8 @@ PROBLEM = "TS29571_CommonData.yaml#/components/schemas/ProblemDetails"
 SUBS = "/nnwdaf-eventssubscription/v1/subscriptions"
 BOT, OTHER = "imsi-001010000000001", "imsi-001010000000002"
 
-# Seed 003, Appendix C, as published (the attribute names are not TS 29.520's).
-LISTING_2 = {"event": "ABNORMAL_BEHAVIOUR",
+# A notification with misspelt attribute names (TS 29.520 says ``excep``/``excepId``): it must not pass.
+MISSPELT_NOTIFICATION = {"event": "ABNORMAL_BEHAVIOUR",
              "abnorBehavrs": [{"supis": ["10.42.0.2-2742"], "except": {"exceptId": "SUSPICION_OF_DDOS_ATTACK"}}]}
 
 
@@ -201,7 +201,7 @@ async def test_problem_details(nwdaf: Any, spec: SpecValidator) -> None:
 
 def test_seed_listing_2_is_rejected_and_its_correction_accepted(spec: SpecValidator) -> None:
     with pytest.raises(ProblemError) as exc:
-        parse_notifications([{"subscriptionId": "s", "eventNotifications": [LISTING_2]}], spec)
+        parse_notifications([{"subscriptionId": "s", "eventNotifications": [MISSPELT_NOTIFICATION]}], spec)
     assert any("excep" in p.param or "excep" in (p.reason or "") for p in exc.value.invalid_params)
     corrected = {"subscriptionId": "s", "eventNotifications": [{
         "event": "ABNORMAL_BEHAVIOUR",

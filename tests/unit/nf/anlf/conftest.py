@@ -94,7 +94,7 @@ async def processor(settings: AnlfSettings, consumer: Consumer,
 
 
 def abnormal_subscription(method: str = "THRESHOLD", **extra: Any) -> dict[str, Any]:
-    """Seed 003 Listing 1 as TS 29.520 spells it."""
+    """The SMF's ABNORMAL_BEHAVIOUR subscription as TS 29.520 spells it (``excepRequs``, ``tgtUe``)."""
     event: dict[str, Any] = {"event": "ABNORMAL_BEHAVIOUR", "excepRequs": [{"excepId": "SUSPICION_OF_DDOS_ATTACK"}],
                              "notificationMethod": method, "tgtUe": {"anyUe": True}}
     if method == "PERIODIC":

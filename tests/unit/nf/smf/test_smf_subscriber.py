@@ -1,4 +1,4 @@
-"""The SMF's NWDAF subscription: Listing 1 as TS 29.520 spells it, refresh, re-subscribe after a 404,
+"""The SMF's NWDAF subscription: ABNORMAL_BEHAVIOUR of any UE as TS 29.520 spells it, refresh, re-subscribe after a 404,
 immediate reports acted on."""
 
 from __future__ import annotations
@@ -77,7 +77,7 @@ async def nwdaf_client(nwdaf: FakeNwdaf) -> AsyncIterator[NnwdafEventsSubscripti
     await client.aclose()
 
 
-def test_request_is_listing_1_with_ts_29520_names(validator: SpecValidator | None) -> None:
+def test_request_uses_the_ts_29520_names(validator: SpecValidator | None) -> None:
     request = to_wire(subscription_request(SmfSettings(), "http://smf.example/cb", "smf-1"))
     assert request == {
         "eventSubscriptions": [{"event": "ABNORMAL_BEHAVIOUR",
