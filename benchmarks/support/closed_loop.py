@@ -2,7 +2,7 @@
 
 Each run is one ``nwdaf demo`` on embedded defaults with a fresh population seed. The collector's
 Nupf_EventExposure subscription (``repPeriod``) and the SMF's Nnwdaf_EventsSubscription (PERIODIC,
-``repetitionPeriod``) both use the period under test, as in seed 003's resource experiment; the detection window is
+``repetitionPeriod``) both use the period under test, so SBI and NBI share one interval; the detection window is
 ``max(10, 3 x period)`` seconds so that it always spans at least three reports. Times come from
 :class:`~nwdaf.app.demo.run.DemoOptions` ``exact_timing`` (the attack start is the first attack packet's second, at a
 random phase against the reporting tick). A bot that is never released counts as infinitely late in the
@@ -213,7 +213,7 @@ def stages_table(summaries: Sequence[PeriodSummary]) -> str:
 
 
 def plot(summaries: Sequence[PeriodSummary], path: Path) -> None:
-    """Stacked bars per period (seed 003 Fig. 8): attack -> first report, -> detection, -> release, with the
+    """Stacked bars per period: attack -> first report, -> detection, -> release, with the
     standard deviation of each cumulative time and the p50 target (1.5 periods) marked."""
     import matplotlib
 

@@ -104,7 +104,7 @@ def test_required_fields_match_yaml(spec: SpecValidator, model: type[WireModel])
 
 
 class DriftedThroughputStatistics(WireModel):
-    """The seed paper's spelling: 'dlPeakThroughput' (TS 29.564 says 'dlPeakThroughPut')."""
+    """A plausible misspelling: 'dlPeakThroughput' (TS 29.564 says 'dlPeakThroughPut')."""
 
     ulPeakThroughput: BitRate
     dlPeakThroughput: BitRate

@@ -1,11 +1,10 @@
 """Every payload of the NWDAF northbound interface and of its SMF consumer, checked against the 3GPP YAML:
 subscription requests and responses, notifications (THRESHOLD, PERIODIC, immediate, UE_COMMUNICATION),
 AnalyticsData and ProblemDetails. Attribute names are also checked against the schemas' property names, since the
-schemas accept unknown attributes and a misspelt one would otherwise pass (as seed 003's listings show)."""
+schemas accept unknown attributes and a misspelt one would otherwise pass (``exceptReques`` for ``excepRequs``)."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -15,13 +14,14 @@ import httpx
 import numpy as np
 import polars as pl
 import pytest
+from tests.support.polling import wait_until
 
 from nwdaf.nf.anlf.api import analytics_info, events_subscription
 from nwdaf.nf.anlf.config import AnlfSettings
 from nwdaf.nf.anlf.metrics import AnlfMetrics
 from nwdaf.nf.anlf.processor import EventsSubscriptionProcessor
 from nwdaf.nf.anlf.state import FindingsState
-from nwdaf.nf.anlf.store import SubscriptionStore
+from nwdaf.nf.anlf.store import LAYOUT
 from nwdaf.nf.engines import AbnormalBehaviourEngine
 from nwdaf.nf.smf.api.callbacks import parse_notifications
 from nwdaf.nf.smf.config import SmfSettings
@@ -30,6 +30,7 @@ from nwdaf.platform.events import AbnormalBehaviourResult, AnalyticsResult, UeCo
 from nwdaf.platform.models import to_wire
 from nwdaf.platform.models.openapi import SpecValidator
 from nwdaf.platform.sbi import ProblemError, SbiClient, create_sbi_app
+from nwdaf.platform.store import SubscriptionStore
 
 pytestmark = pytest.mark.contract
 
@@ -41,8 +42,8 @@ PROBLEM = "TS29571_CommonData.yaml#/components/schemas/ProblemDetails"
 SUBS = "/nnwdaf-eventssubscription/v1/subscriptions"
 BOT, OTHER = "imsi-001010000000001", "imsi-001010000000002"
 
-# Seed 003, Appendix C, as published (the attribute names are not TS 29.520's).
-LISTING_2 = {"event": "ABNORMAL_BEHAVIOUR",
+# A notification with misspelt attribute names (TS 29.520 says ``excep``/``excepId``): it must not pass.
+MISSPELT_NOTIFICATION = {"event": "ABNORMAL_BEHAVIOUR",
              "abnorBehavrs": [{"supis": ["10.42.0.2-2742"], "except": {"exceptId": "SUSPICION_OF_DDOS_ATTACK"}}]}
 
 
@@ -106,7 +107,7 @@ async def nwdaf(spec: SpecValidator) -> AsyncIterator[tuple[httpx.AsyncClient, E
     consumer = Consumer()
     client = SbiClient(transport=httpx.MockTransport(consumer.handler))
     processor = EventsSubscriptionProcessor(AnlfSettings(), FindingsState(timedelta(minutes=5), 100),
-                                            SubscriptionStore(None), client, spec, AnlfMetrics())
+                                            SubscriptionStore(None, LAYOUT), client, spec, AnlfMetrics())
     await processor.start()
     app = create_sbi_app("nwdaf", [
         (events_subscription.API_ROOT, events_subscription.create_router(processor)),
@@ -116,14 +117,6 @@ async def nwdaf(spec: SpecValidator) -> AsyncIterator[tuple[httpx.AsyncClient, E
         yield http, processor, consumer
     await processor.stop()
     await client.aclose()
-
-
-async def _wait_for(consumer: Consumer, count: int) -> None:
-    for _ in range(2000):
-        if len(consumer.bodies) >= count:
-            return
-        await asyncio.sleep(0.005)
-    raise AssertionError(f"expected {count} notifications, got {len(consumer.bodies)}")
 
 
 def test_smf_subscription_requests(spec: SpecValidator) -> None:
@@ -148,7 +141,7 @@ async def test_create_response_update_and_notifications(nwdaf: Any, spec: SpecVa
     _check_notification(spec, {"subscriptionId": "x", "eventNotifications": body["eventNotifications"]})
 
     processor.on_result(_result(OTHER))
-    await _wait_for(consumer, 1)
+    await wait_until(lambda: len(consumer.bodies) >= 1, message=lambda: f"1 notification, got {consumer.bodies}")
     (threshold,) = consumer.bodies
     assert isinstance(threshold, list)
     assert len(threshold) == 1
@@ -172,7 +165,7 @@ async def test_periodic_and_ue_communication_notifications(nwdaf: Any, spec: Spe
          "notificationURI": "http://c.example/n", "evtReq": {"maxReportNbr": 1}},
     ):
         assert (await http.post(SUBS, json=body)).status_code == 201
-    await _wait_for(consumer, 2)
+    await wait_until(lambda: len(consumer.bodies) >= 2, message=lambda: f"2 notifications, got {consumer.bodies}")
     notes = [n for body in consumer.bodies for n in body]
     for notification in notes:
         _check_notification(spec, notification)
@@ -208,7 +201,7 @@ async def test_problem_details(nwdaf: Any, spec: SpecValidator) -> None:
 
 def test_seed_listing_2_is_rejected_and_its_correction_accepted(spec: SpecValidator) -> None:
     with pytest.raises(ProblemError) as exc:
-        parse_notifications([{"subscriptionId": "s", "eventNotifications": [LISTING_2]}], spec)
+        parse_notifications([{"subscriptionId": "s", "eventNotifications": [MISSPELT_NOTIFICATION]}], spec)
     assert any("excep" in p.param or "excep" in (p.reason or "") for p in exc.value.invalid_params)
     corrected = {"subscriptionId": "s", "eventNotifications": [{
         "event": "ABNORMAL_BEHAVIOUR",
@@ -249,14 +242,9 @@ def _engine_results() -> list[AnalyticsResult]:
     return AbnormalBehaviourEngine(scorer=BotModel()).evaluate(batch)
 
 
-async def _wait_for_behaviours(consumer: Consumer, count: int) -> list[dict[str, Any]]:
-    for _ in range(2000):
-        found = [b for body in consumer.bodies for n in body for e in n["eventNotifications"]
-                 for b in e.get("abnorBehavrs", [])]
-        if len(found) >= count:
-            return found
-        await asyncio.sleep(0.005)
-    raise AssertionError(f"expected {count} abnormal behaviours, got {consumer.bodies}")
+def _behaviours(consumer: Consumer) -> list[dict[str, Any]]:
+    return [b for body in consumer.bodies for n in body for e in n["eventNotifications"]
+            for b in e.get("abnorBehavrs", [])]
 
 
 async def test_every_kind_of_engine_finding_is_a_valid_notification(nwdaf: Any, spec: SpecValidator) -> None:
@@ -269,7 +257,9 @@ async def test_every_kind_of_engine_finding_is_a_valid_notification(nwdaf: Any, 
     results = _engine_results()
     for result in results:
         processor.on_result(result)
-    behaviours = await _wait_for_behaviours(consumer, len(results))
+    await wait_until(lambda: len(_behaviours(consumer)) >= len(results),
+                     message=lambda: f"{len(results)} abnormal behaviours, got {consumer.bodies}")
+    behaviours = _behaviours(consumer)
     for notification in (n for body in consumer.bodies for n in body):
         _check_notification(spec, notification)
     kinds = {(b["supis"][0], b["excep"]["excepId"]): b for b in behaviours}

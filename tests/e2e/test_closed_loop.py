@@ -22,7 +22,7 @@ pytestmark = pytest.mark.e2e
 PERIOD_S = 1
 WINDOW_S = 10.0
 BOUND_PERIODS = 6
-"""Attack start -> release must stay within this many reporting periods (seed 003 reports "a few seconds")."""
+"""Attack start -> release must stay within this many reporting periods (a closed loop reacts within seconds)."""
 
 
 def _run(tmp_path: Path, **base: Any) -> dict[str, Any]:

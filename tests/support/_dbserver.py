@@ -1,30 +1,39 @@
 """Process control of real ClickHouse and InfluxDB servers on 127.0.0.1 (used through :mod:`tests.support.servers`).
 
-The one implementation behind ``scripts/services/clickhouse`` and ``scripts/services/influxdb``, which load this
-file by path, so it runs before any virtualenv exists: standard library only, no ``nwdaf`` imports.
+The one implementation behind ``scripts/services/clickhouse`` and ``scripts/services/influxdb``, which import it
+before any virtualenv exists: standard library only, no ``nwdaf`` imports.
 
 ``start`` installs the Debian package when its binary is missing, writes a minimal config into a fresh temp dir
-(loopback only, free ports), starts the server binary directly in its own session (no init system needed), waits
-until it answers a real query, and records PID, ports and dir in a state file. ``stop`` ends it by that PID
-(SIGTERM, then SIGKILL) and removes the dir.
+(loopback only, free ports), starts the server binary directly (no init system needed), waits until it answers a
+real query, and records PID, ports and dir in a state file. ``stop`` ends it by that PID (SIGTERM, then SIGKILL)
+and removes the dir. The process handling is :mod:`tests.support.lifecycle`'s.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
-import signal
-import socket
 import subprocess
-import sys
-import tempfile
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+
+from tests.support.lifecycle import (
+    ServerError,
+    State,
+    free_port,
+    in_fresh_dir,
+    launch,
+    owns,
+    read_state,
+    say,
+    stop_recorded,
+    wait_ready,
+    write_state,
+)
 
 START_TIMEOUT_S = 20.0
 
@@ -80,10 +89,6 @@ bind-address = "127.0.0.1:{rpc_port}"
 """
 
 
-class ServerError(RuntimeError):
-    """A server could not be installed, started, reached or stopped; the message says why."""
-
-
 @dataclass(frozen=True)
 class Kind:
     """What differs between the two servers."""
@@ -127,10 +132,6 @@ class ServerInfo:
         return [*lines, f"{prefix}_PID={self.pid}"] if self.pid is not None else lines
 
 
-def log(kind: str, msg: str) -> None:
-    print(f"{kind}: {msg}", file=sys.stderr, flush=True)
-
-
 # --- install -------------------------------------------------------------------------------------------------------
 
 
@@ -143,10 +144,10 @@ def ensure_installed(kind: Kind) -> str:
     # RUNLEVEL=1: the package's postinst must not start a system-wide server (no init system here anyway).
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive", "RUNLEVEL": "1"}
     install = ["apt-get", "install", "-y", "-q", kind.package]
-    log(kind.name, f"installing Debian package {kind.package} ...")
+    say(kind.name, f"installing Debian package {kind.package} ...")
     proc = subprocess.run(install, capture_output=True, text=True, env=env, check=False)
     if proc.returncode != 0:
-        log(kind.name, "install failed; running apt-get update and retrying")
+        say(kind.name, "install failed; running apt-get update and retrying")
         subprocess.run(["apt-get", "update", "-q"], capture_output=True, text=True, env=env, check=False)
         proc = subprocess.run(install, capture_output=True, text=True, env=env, check=False)
     if proc.returncode != 0 or not os.access(kind.binary, os.X_OK):
@@ -183,74 +184,6 @@ def influx_create_database(http_url: str, database: str) -> None:
         raise ServerError(f"CREATE DATABASE {database} failed: {errors}")
 
 
-# --- state and processes -------------------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def read_state(path: Path) -> dict[str, object] | None:
-    try:
-        state: dict[str, object] = json.loads(path.read_text())
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError) as exc:
-        raise ServerError(f"unreadable state file {path}: {exc}") from exc
-    return state
-
-
-def pid_is_ours(pid: int, directory: str) -> bool:
-    """True if ``pid`` is alive and is the server started for ``directory`` (guards against PID reuse)."""
-    try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
-    except OSError:
-        return False
-    return directory in cmdline and _alive(pid)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        if os.waitpid(pid, os.WNOHANG)[0] == pid:  # reaps it when this process is the parent
-            return False
-    except ChildProcessError:
-        pass
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
-
-
-def terminate(kind: str, pid: int, grace: float) -> bool:
-    """SIGTERM, then SIGKILL after ``grace`` seconds; True once the process is gone."""
-    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 5.0)):
-        try:
-            os.kill(pid, sig)
-        except ProcessLookupError:
-            return True
-        deadline = time.monotonic() + wait
-        while time.monotonic() < deadline:
-            if not _alive(pid):
-                return True
-            time.sleep(0.05)
-        if sig == signal.SIGTERM:
-            log(kind, f"pid {pid} still alive {grace:.0f}s after SIGTERM; sending SIGKILL")
-    return False
-
-
-def log_tail(directory: Path, lines: int = 30) -> str:
-    parts = []
-    for name in ("server.err.log", "server.log", "stdout.log"):
-        path = directory / name
-        if path.is_file() and path.stat().st_size:
-            text = "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-            parts.append(f"--- {path}\n{text}")
-    return "\n".join(parts) or "(no log output)"
-
-
 # --- start / stop / status -----------------------------------------------------------------------------------------
 
 
@@ -272,82 +205,49 @@ def _ports(kind: str) -> dict[str, int]:
     return {"port": free_port(), second: free_port()}
 
 
-def _launch(kind: str, directory: Path, timeout: float) -> dict[str, object]:
+def _boot(kind: str, directory: Path, timeout: float) -> State:
     ports = _ports(kind)
     cmd = _write_config(kind, directory, ports)
-    with (directory / "stdout.log").open("ab") as out:
-        # Own session: the server outlives this script and is stopped later by PID (`stop`).
-        proc = subprocess.Popen(cmd, cwd=directory, stdout=out, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, start_new_session=True)
+    proc = launch(cmd, directory / "stdout.log", cwd=directory)
     http_port = ports["http_port"] if kind == "clickhouse" else ports["port"]
     http_url = f"http://127.0.0.1:{http_port}"
-    deadline = time.monotonic() + timeout
-    while True:
-        if proc.poll() is not None:
-            raise ServerError(f"{kind} exited with code {proc.returncode} during start-up; log tail:\n"
-                              f"{log_tail(directory)}")
-        try:
-            version = probe(kind, http_url)
-            break
-        except (OSError, ValueError, ServerError):
-            if time.monotonic() > deadline:
-                terminate(kind, proc.pid, 5.0)
-                raise ServerError(f"{kind} did not answer a query at {http_url} within {timeout:.0f}s; log tail:\n"
-                                  f"{log_tail(directory)}") from None
-            time.sleep(0.1)
+    version = wait_ready(proc, lambda: probe(kind, http_url), name=kind, awaiting=f"a query at {http_url}",
+                         timeout_s=timeout, interval_s=0.1, logs=_logs(directory))
     return {"pid": proc.pid, **ports, "http_url": http_url, "version": version, "dir": str(directory)}
+
+
+def _logs(directory: Path) -> list[Path]:
+    return [directory / name for name in ("server.err.log", "server.log", "stdout.log")]
+
+
+def _ours(state: State) -> bool:
+    return owns(int(str(state["pid"])), str(state["dir"]))
 
 
 def start(kind: str, state_file: Path, timeout: float = START_TIMEOUT_S) -> ServerInfo:
     """Start a private server (or report the one ``state_file`` names if it is still running)."""
     state = read_state(state_file)
-    if state is not None and pid_is_ours(int(str(state["pid"])), str(state["dir"])):
-        log(kind, f"already running (pid {state['pid']}, state {state_file}); not starting another")
+    if state is not None and _ours(state):
+        say(kind, f"already running (pid {state['pid']}, state {state_file}); not starting another")
         return info_from_state(kind, state)
     began = time.monotonic()
-    state = _launch_with_retries(kind, timeout)
+    state = in_fresh_dir(kind, lambda directory: _boot(kind, directory, timeout),
+                         clash=lambda exc, _: "already in use" in str(exc).lower())
     info = info_from_state(kind, state)
     if kind == "influxdb":
         influx_create_database(info.http_url, KINDS[kind].database)
-    state_file.parent.mkdir(parents=True, exist_ok=True)
-    state_file.write_text(json.dumps({**state, "url": info.url}, indent=2) + "\n")
-    log(kind, f"{info.version} up at {info.url} (pid {info.pid}) in {time.monotonic() - began:.1f}s")
+    write_state(state_file, {**state, "url": info.url})
+    say(kind, f"{info.version} up at {info.url} (pid {info.pid}) in {time.monotonic() - began:.1f}s")
     return info
 
 
-def _launch_with_retries(kind: str, timeout: float) -> dict[str, object]:
-    for attempt in range(3):  # a probed free port can be taken before the server binds it: retry with new ones
-        directory = Path(tempfile.mkdtemp(prefix=f"nwdaf-{kind}-"))
-        try:
-            return _launch(kind, directory, timeout)
-        except ServerError as exc:
-            shutil.rmtree(directory, ignore_errors=True)
-            if "already in use" not in str(exc).lower() or attempt == 2:
-                raise
-            log(kind, "port clash; retrying with new ports")
-    raise AssertionError("unreachable")
-
-
-def info_from_state(kind: str, state: dict[str, object]) -> ServerInfo:
+def info_from_state(kind: str, state: State) -> ServerInfo:
     url = f"{kind}://127.0.0.1:{state['port']}/{KINDS[kind].database}"
     return ServerInfo(kind, url, str(state["http_url"]), str(state["version"]), int(str(state["pid"])), True)
 
 
 def stop(kind: str, state_file: Path, grace: float = 10.0) -> None:
-    state = read_state(state_file)
-    if state is None:
-        log(kind, f"not running (no state file {state_file})")
-        return
-    pid, directory = int(str(state["pid"])), str(state["dir"])
-    if pid_is_ours(pid, directory):
-        began = time.monotonic()
-        if not terminate(kind, pid, grace):
-            raise ServerError(f"could not stop {kind} pid {pid}")
-        log(kind, f"stopped pid {pid} in {time.monotonic() - began:.1f}s")
-    else:
-        log(kind, f"pid {pid} is not running (or is not our server); cleaning up")
-    shutil.rmtree(directory, ignore_errors=True)
-    state_file.unlink(missing_ok=True)
+    stop_recorded(kind, state_file, grace, _ours)
 
 
 def status(kind: str, state_file: Path) -> int:
@@ -356,12 +256,12 @@ def status(kind: str, state_file: Path) -> int:
     if state is None:
         print(f"not running (no state file {state_file})")
         return 3
-    alive = pid_is_ours(int(str(state["pid"])), str(state["dir"]))
+    running = _ours(state)
     try:
-        answering = alive and bool(probe(kind, str(state["http_url"])))
+        answering = running and bool(probe(kind, str(state["http_url"])))
     except (OSError, ValueError, ServerError):
         answering = False
-    print(json.dumps({**state, "alive": alive, "answering": answering}, indent=2))
+    print(json.dumps({**state, "alive": running, "answering": answering}, indent=2))
     return 0 if answering else 1
 
 
@@ -391,6 +291,6 @@ def main(kind: str, argv: list[str]) -> int:
         else:
             return status(kind, state_file)
     except ServerError as exc:
-        log(kind, f"error: {exc}")
+        say(kind, f"error: {exc}")
         return 1
     return 0

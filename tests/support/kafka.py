@@ -1,24 +1,23 @@
 """A real Apache Kafka broker for tests and benchmarks, run by ``scripts/services/kafka``.
 
-:class:`KafkaServer` starts a private broker (its own state file, temp dir and free port) and stops it by PID;
-:func:`broker_from_env` adopts one already started (``KAFKA_BOOTSTRAP``, as the Makefile exports it).
+:class:`KafkaServer` starts a private broker (its own state file, temp dir and free port) and stops it by PID
+(:mod:`tests.support.lifecycle`); :func:`broker_from_env` adopts one already started (``KAFKA_BOOTSTRAP``, as the
+Makefile exports it).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
-import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
 
-_REPO_ROOT = Path(__file__).resolve().parents[2]
+from tests.support.lifecycle import ScriptServer, ServerError
+from tests.support.lifecycle import service_script as lifecycle_script
 
 
-class KafkaServerError(RuntimeError):
+class KafkaServerError(ServerError):
     """The broker could not be fetched, started, reached or stopped; the message says why."""
 
 
@@ -38,10 +37,7 @@ class KafkaBroker:
 
 def service_script() -> Path:
     """``scripts/services/kafka`` of this checkout (``NWDAF_KAFKA_SCRIPT`` overrides)."""
-    script = Path(os.environ.get("NWDAF_KAFKA_SCRIPT", _REPO_ROOT / "scripts" / "services" / "kafka"))
-    if not script.is_file():
-        raise KafkaServerError(f"broker script {script} not found (set NWDAF_KAFKA_SCRIPT)")
-    return script
+    return lifecycle_script("kafka", "NWDAF_KAFKA_SCRIPT", KafkaServerError)
 
 
 def check_answers(bootstrap: str, timeout_s: float = 10.0) -> int:
@@ -80,64 +76,27 @@ def _version_from_state(bootstrap: str) -> str | None:
     return str(state["version"]) if state.get("bootstrap") == bootstrap else None
 
 
-class KafkaServer:
-    """Context manager around ``scripts/services/kafka start``/``stop`` with a private state file."""
+class KafkaServer(ScriptServer[KafkaBroker]):
+    """A private broker: ``scripts/services/kafka start``/``stop`` with its own state file (a context manager)."""
+
+    error = KafkaServerError
 
     def __init__(self, *, timeout_s: float = 600.0) -> None:
-        self._timeout_s = timeout_s  # covers a first-time fetch of the jars, not only the start
-        self._state_dir: tempfile.TemporaryDirectory[str] | None = None
-        self.broker: KafkaBroker | None = None
+        super().__init__("kafka", timeout_s=timeout_s)  # covers a first-time fetch of the jars, not only the start
+
+    @property
+    def broker(self) -> KafkaBroker | None:
+        return self.running
 
     @property
     def bootstrap(self) -> str:
-        if self.broker is None:
+        if self.running is None:
             raise KafkaServerError("KafkaServer is not started")
-        return self.broker.bootstrap
+        return self.running.bootstrap
 
-    def _run(self, *args: str) -> str:
-        assert self._state_dir is not None
-        cmd = [sys.executable, str(service_script()), "--state", str(Path(self._state_dir.name) / "kafka.json"), *args]
-        try:
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=self._timeout_s, check=False)
-        except subprocess.TimeoutExpired as exc:
-            raise KafkaServerError(f"{' '.join(args)} did not finish within {self._timeout_s:.0f}s") from exc
-        if proc.returncode != 0:
-            raise KafkaServerError(f"scripts/services/kafka {' '.join(args)} failed:\n{proc.stderr.strip()}")
-        return proc.stdout
+    def script(self) -> Path:
+        return service_script()
 
-    def start(self) -> KafkaBroker:
-        if self.broker is not None:
-            return self.broker
-        self._state_dir = tempfile.TemporaryDirectory(prefix="nwdaf-kafka-state-")
-        try:
-            out = self._run("start")
-        except KafkaServerError:
-            self._state_dir.cleanup()
-            self._state_dir = None
-            raise
-        values = dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
-        self.broker = KafkaBroker(
-            bootstrap=values["KAFKA_BOOTSTRAP"],
-            version=values["KAFKA_VERSION"],
-            pid=int(values["KAFKA_PID"]),
-            started_here=True,
-        )
-        return self.broker
-
-    def stop(self) -> None:
-        if self._state_dir is None:
-            return
-        try:
-            self._run("stop")
-        finally:
-            self._state_dir.cleanup()
-            self._state_dir = None
-            self.broker = None
-
-    def __enter__(self) -> KafkaBroker:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
+    def parse(self, values: Mapping[str, str]) -> KafkaBroker:
+        return KafkaBroker(bootstrap=values["KAFKA_BOOTSTRAP"], version=values["KAFKA_VERSION"],
+                           pid=int(values["KAFKA_PID"]), started_here=True)

@@ -2,7 +2,7 @@
 
 UEs browse the DN servers with curl; after a random delay one UE runs nmap scans. The UPF captures live in its
 namespace; on release it drops the bot in the data plane and installs an nftables drop rule, so the bot's ping
-fails while benign UEs keep working (seed 003's Fig. 8 used the same ping test).
+fails while benign UEs keep working (the demo's proof that the release took effect).
 """
 
 from __future__ import annotations

@@ -4,8 +4,8 @@ Traffic is generated per UE per 1-second tick from a generator seeded with
 ``(seed, ue index, tick)``, so any time window is reproducible whatever the window boundaries are
 (a live loop can pull "the next second" and get the same packets as a bulk export).
 Benign profiles: ``web``, ``video``, ``iot``. Attacks (ground-truth labels): ``scan`` (nmap
-http-open-proxy sweep of the DN servers on ports 8080/3128/80, as in the closed-loop experiment of
-the source paper), ``cnc`` beaconing, ``spam``, ``udp_flood``, ``icmp_flood``, ``syn_flood``.
+http-open-proxy sweep of the DN servers on ports 8080/3128/80, as the testbed's bot runs it), ``cnc``
+beaconing, ``spam``, ``udp_flood``, ``icmp_flood``, ``syn_flood``.
 """
 
 from __future__ import annotations

@@ -1,16 +1,17 @@
 """Per-host, per-window features of the directed communication graph: the bot-detection features of BotChase.
 
-The closed-loop NWDAF paper (Shafiee Ardestani et al., seed 003) trains its bot detector on per-UE graph features
-"inspired by BotChase" (Abou Daya et al., IEEE TNSM 17(1), 2020): in/out degree, weighted in/out degree and
-betweenness centrality; BotChase adds the local clustering coefficient. Per tumbling window of ``start_ts``:
+The ``host_window`` bot-detection model (trained by the MTLF, scored by the ABNORMAL_BEHAVIOUR engine) uses these
+per-host graph features as BotChase defines them (Abou Daya et al., IEEE TNSM 17(1), 2020): in/out degree,
+weighted in/out degree, betweenness centrality and the local clustering coefficient. Per tumbling window of
+``start_ts``:
 
 * nodes are IP addresses; an edge ``a -> b`` exists when at least one flow went from ``a`` to ``b``. Self-loops
   (``src_ip == dst_ip``) are dropped, so a host seen only in such flows has no row.
 * ``in_degree``/``out_degree``: distinct predecessors / successors.
 * ``in_weight``/``out_weight``: packets (``pkts_total``, both directions of a flow) summed over the in / out
   edges; flows without a packet count are ignored.
-* ``betweenness``: directed betweenness on hop-count shortest paths, as BotChase defines it (the seed says
-  "weighted" but defines no weight; packet counts are not distances). **Normalised** by ``(n-1)(n-2)``, the number
+* ``betweenness``: directed betweenness on hop-count shortest paths, as BotChase defines it (packet counts are not
+  distances, so they are not used as weights). **Normalised** by ``(n-1)(n-2)``, the number
   of ordered pairs excluding the node, so values in [0, 1] compare across windows of different size; 0 for n < 3.
 * ``local_clustering``: BotChase's directed local clustering coefficient, computed on the directed graph, **not**
   on the undirected projection: with ``N(v)`` the nodes linked to ``v`` in either direction and ``k = |N(v)|``,

@@ -43,7 +43,7 @@ def _browse_loop(tb: Testbed, ue: UeInfo, pause_s: float) -> list[str]:
 
 def _scan_loop(tb: Testbed, ports: str, rate: int) -> list[str]:
     targets = " ".join(tb.server_addresses)
-    # TCP connect scan, no host discovery, no DNS, bounded rate: a recognisable bot pattern (seed 003 uses nmap).
+    # TCP connect scan, no host discovery, no DNS, bounded rate: a recognisable bot pattern.
     nmap = f"nmap -n -Pn -sT --max-retries 0 --max-rate {rate} -p {ports} {targets}"
     return ["sh", "-c", f"while :; do {nmap} >/dev/null 2>&1; sleep 1; done"]
 
@@ -88,7 +88,7 @@ def reachable(ue: UeInfo, url: str, timeout_s: float = 1.0) -> bool:
 
 
 def ping(ue: UeInfo, address: str, timeout_s: float = 0.5) -> bool:
-    """One ICMP echo from ``ue`` (seed 003 uses a 0.5 s ping timeout to see the UE banned)."""
+    """One ICMP echo from ``ue``; a 0.5 s timeout tells a banned UE from a working one within a report period."""
     try:
         proc = ns_run(ue.ns, ["ping", "-c", "1", "-W", str(timeout_s), address], check=False, timeout=timeout_s + 5)
     except TestbedError:

@@ -22,7 +22,7 @@ from nwdaf.nf.anlf.notifier import Delivery, Notifier
 from nwdaf.nf.anlf.reports import event_notification
 from nwdaf.nf.anlf.scheduler import PeriodicScheduler
 from nwdaf.nf.anlf.state import Finding, FindingsState, Update
-from nwdaf.nf.anlf.store import StoredSubscription, SubscriptionStore
+from nwdaf.nf.anlf.store import StoredSubscription, progress
 from nwdaf.nf.anlf.subscription import EventPlan, Subscription, ThresholdIndex, accept, admit
 from nwdaf.platform.events import AnalyticsResult
 from nwdaf.platform.models import (
@@ -37,6 +37,7 @@ from nwdaf.platform.models import (
 from nwdaf.platform.models.openapi import SpecValidator
 from nwdaf.platform.sbi import ProblemError, SbiClient
 from nwdaf.platform.sbi.callback import CallbackClient
+from nwdaf.platform.store import SubscriptionStore
 
 log = logging.getLogger("nwdaf.anlf")
 
@@ -52,7 +53,7 @@ def _not_found(subscription_id: str) -> ProblemError:
 class EventsSubscriptionProcessor:
     """Owns the subscriptions: validation, persistence, scheduling, THRESHOLD matching and notification."""
 
-    def __init__(self, settings: AnlfSettings, findings: FindingsState, store: SubscriptionStore,
+    def __init__(self, settings: AnlfSettings, findings: FindingsState, store: SubscriptionStore[StoredSubscription],
                  client: SbiClient, validator: SpecValidator | None, metrics: AnlfMetrics,
                  clock: Callable[[], float] = time.time, callbacks: CallbackClient | None = None) -> None:
         self.settings = settings
@@ -315,7 +316,7 @@ class EventsSubscriptionProcessor:
         dirty, self._dirty = self._dirty, set()
         counts = {sid: self.subscriptions[sid].reports_sent for sid in dirty if sid in self.subscriptions}
         try:
-            await self.store.save_progress(counts)
+            await self.store.update_many(progress(counts))
         except BaseException:
             self._dirty |= dirty
             raise

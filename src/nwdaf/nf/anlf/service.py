@@ -14,11 +14,12 @@ from nwdaf.nf.anlf.config import AnlfSettings
 from nwdaf.nf.anlf.metrics import AnlfMetrics
 from nwdaf.nf.anlf.processor import EventsSubscriptionProcessor
 from nwdaf.nf.anlf.state import FindingsState
-from nwdaf.nf.anlf.store import SubscriptionStore
+from nwdaf.nf.anlf.store import LAYOUT
 from nwdaf.platform.bus import EnvelopeError, EventBus, Message, Subscription, decode, topics
 from nwdaf.platform.events import ANALYTICS_RESULT, AnalyticsResult
 from nwdaf.platform.nf import ServiceContext
 from nwdaf.platform.sbi.callback import CallbackClient
+from nwdaf.platform.store import SubscriptionStore
 
 log = logging.getLogger("nwdaf.anlf")
 
@@ -77,6 +78,7 @@ def build_anlf(ctx: ServiceContext, settings: AnlfSettings) -> AnlfService:
     """Runtime builder, configured by the ``anlf`` section."""
     path = None if settings.store_file == ":memory:" else ctx.settings.data_dir / settings.store_file
     findings = FindingsState(timedelta(seconds=settings.finding_ttl_s), settings.max_findings)
-    processor = EventsSubscriptionProcessor(settings, findings, SubscriptionStore(path), ctx.client, ctx.validator,
-                                            AnlfMetrics(), callbacks=_callback_client(ctx, settings))
+    store = SubscriptionStore(path, LAYOUT)
+    processor = EventsSubscriptionProcessor(settings, findings, store, ctx.client, ctx.validator, AnlfMetrics(),
+                                            callbacks=_callback_client(ctx, settings))
     return AnlfService(processor, ctx.bus, f"{ctx.settings.instance_id}.anlf")

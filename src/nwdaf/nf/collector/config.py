@@ -15,7 +15,7 @@ class UpfEeTarget(BaseModel):
     api_root: str = ""
     """UPF API root (``http://host:port``); empty = the UPF served by this process (``nwdaf run all``)."""
     rep_period_s: int = Field(2, ge=1)
-    """Reporting period (``repPeriod``); seed 003 used 1, 3 and 5 s."""
+    """Reporting period (``repPeriod``); the closed-loop benchmark runs 1, 3 and 5 s."""
     event_types: list[Literal["USER_DATA_USAGE_MEASURES", "USER_DATA_USAGE_TRENDS"]] = ["USER_DATA_USAGE_MEASURES"]
     measurement_types: list[Literal["VOLUME_MEASUREMENT", "THROUGHPUT_MEASUREMENT"]] = ["VOLUME_MEASUREMENT"]
     granularity: Literal["PER_FLOW", "PER_SESSION", "PER_APPLICATION"] = "PER_FLOW"

@@ -22,7 +22,7 @@ from urllib.parse import quote
 from nwdaf.lib.ml.bundle import sha256_hex
 from nwdaf.nf.mtlf.matching import accuracy, best_match, expired
 from nwdaf.nf.mtlf.registry import ModelRegistry, ModelVersionInfo, RegistryConflictError, RegistryError
-from nwdaf.nf.mtlf.store import StoredSubscription, SubscriptionStore
+from nwdaf.nf.mtlf.store import ProvisionSubscriptions, StoredSubscription
 from nwdaf.platform.models.common import to_wire_list
 from nwdaf.platform.models.events_subscription import NwdafEvent
 from nwdaf.platform.models.ml_provision import (
@@ -58,7 +58,7 @@ class ProvisionStats:
 class ModelProvision:
     """The NWDAF containing MTLF's provisioning procedures over the registry and the subscription store."""
 
-    store: SubscriptionStore
+    store: ProvisionSubscriptions
     registry: ModelRegistry
     client: SbiClient
     api_root: Callable[[], str]
@@ -73,23 +73,23 @@ class ModelProvision:
 
     async def subscribe(self, body: NwdafMLModelProvSubsc) -> tuple[str, NwdafMLModelProvSubsc]:
         request = body.model_copy(update={"mLEventNotifs": None, "failEventReports": None})
-        sub = self.store.create(request)
+        sub = await self.store.create(request)
         log.info("ML model provision subscription created", extra={"subscription_id": sub.id})
         return sub.id, await self._answer(sub)
 
     async def update(self, sub_id: str, body: NwdafMLModelProvSubsc) -> NwdafMLModelProvSubsc:
         request = body.model_copy(update={"mLEventNotifs": None, "failEventReports": None})
-        sub = self.store.replace(sub_id, request)
+        sub = await self.store.replace(sub_id, request)
         if sub is None:
             raise _not_found(sub_id)
         return await self._answer(sub)
 
     async def unsubscribe(self, sub_id: str) -> None:
-        if not self.store.delete(sub_id):
+        if not await self.store.delete(sub_id):
             raise _not_found(sub_id)
 
-    def get(self, sub_id: str) -> StoredSubscription:
-        sub = self.store.get(sub_id)
+    async def get(self, sub_id: str) -> StoredSubscription:
+        sub = await self.store.get(sub_id)
         if sub is None:
             raise _not_found(sub_id)
         return sub
@@ -100,7 +100,7 @@ class ModelProvision:
         immediate = bool(sub.body.eventReq and sub.body.eventReq.immRep)
         if immediate:
             for model in chosen:
-                self.store.mark_notified(sub.id, model.name, model.version)
+                await self.store.mark_notified(sub.id, model.name, model.version)
         elif notifs:
             self._spawn(self._notify_one(sub.id))
         return sub.body.model_copy(update={
@@ -152,7 +152,7 @@ class ModelProvision:
             self.stats.checks += 1
             champions = await asyncio.to_thread(lambda: list(self.registry.champions().values()))
             sent = 0
-            for sub in self.store.all():
+            for sub in await self.store.all():
                 sent += await self._notify_changed(sub, champions)
             return sent
 
@@ -160,7 +160,7 @@ class ModelProvision:
         """The first notification of a new subscription, under the same lock as the registry checks, so a check
         running at the same time cannot send it twice."""
         async with self._check_lock:
-            sub = self.store.get(sub_id)
+            sub = await self.store.get(sub_id)
             if sub is not None:
                 champions = await asyncio.to_thread(lambda: list(self.registry.champions().values()))
                 await self._notify_changed(sub, champions)
@@ -183,7 +183,7 @@ class ModelProvision:
             else:
                 if resp.status_code < 300:
                     for m in models:
-                        self.store.mark_notified(sub_id, m.name, m.version)
+                        await self.store.mark_notified(sub_id, m.name, m.version)
                     self.stats.delivered += 1
                     return 1
                 reason = f"HTTP {resp.status_code}"

@@ -16,9 +16,10 @@ from nwdaf.nf.mtlf.api import admin, ml_model_provision
 from nwdaf.nf.mtlf.config import MtlfConfig, MtlfSettings
 from nwdaf.nf.mtlf.processor import ModelProvision
 from nwdaf.nf.mtlf.registry import ModelRegistry
-from nwdaf.nf.mtlf.store import SubscriptionStore
+from nwdaf.nf.mtlf.store import LAYOUT, ProvisionSubscriptions
 from nwdaf.platform.models.openapi import SpecValidator
 from nwdaf.platform.nf import ServiceContext
+from nwdaf.platform.store import SubscriptionStore
 
 log = logging.getLogger("nwdaf.mtlf")
 
@@ -44,6 +45,7 @@ class MtlfService:
         ]
 
     async def start(self) -> None:
+        await self.provision.store.open()
         self._watcher = asyncio.get_running_loop().create_task(self._watch(), name="mtlf-registry-watcher")
 
     async def stop(self) -> None:
@@ -53,7 +55,7 @@ class MtlfService:
                 await self._watcher
             self._watcher = None
         await self.provision.drain()
-        self.provision.store.close()
+        await self.provision.store.close()
 
     async def _watch(self) -> None:
         while True:
@@ -73,8 +75,9 @@ def build_mtlf(ctx: ServiceContext, config: MtlfSettings | None = None) -> MtlfS
     def api_root() -> str:
         return endpoint.api_root or ctx.base_urls.get("nwdaf") or endpoint.base_url()
 
+    store = ProvisionSubscriptions(SubscriptionStore(cfg.store_path, LAYOUT))
     provision = ModelProvision(
-        store=SubscriptionStore(cfg.store_path), registry=registry, client=ctx.client, api_root=api_root,
+        store=store, registry=registry, client=ctx.client, api_root=api_root,
         artifact_cache=cfg.artifact_cache, attempts=cfg.notify_attempts, backoff_s=cfg.notify_backoff_s,
     )
     return MtlfService(provision, cfg, ctx.validator)

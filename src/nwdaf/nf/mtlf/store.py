@@ -1,30 +1,19 @@
 """Persistent Nnwdaf_MLModelProvision subscriptions (SQLite under ``data_dir``), so they survive a restart.
 
 Each row keeps the subscription as received (wire JSON) and, per subscribed event, the model version last
-notified, so a restarted MTLF neither re-notifies what was delivered nor forgets what was not.
+notified, so a restarted MTLF neither re-notifies what was delivered nor forgets what was not. The rows live in a
+:class:`~nwdaf.platform.store.SubscriptionStore`; :class:`ProvisionSubscriptions` adds the MTLF's operations.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
-import threading
 import uuid
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 
 from nwdaf.platform.models.common import from_wire, to_wire
 from nwdaf.platform.models.ml_provision import NwdafMLModelProvSubsc
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS subscriptions (
-    id TEXT PRIMARY KEY,
-    body TEXT NOT NULL,
-    notified TEXT NOT NULL DEFAULT '{}',
-    created TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
-)
-"""
+from nwdaf.platform.store import RecordLayout, Row, SubscriptionStore
 
 
 @dataclass
@@ -36,60 +25,77 @@ class StoredSubscription:
     notified: dict[str, str] = field(default_factory=dict)
 
 
-class SubscriptionStore:
-    """Thread-safe SQLite store; ``path=":memory:"`` keeps nothing across restarts (tests)."""
-
-    def __init__(self, path: Path | str) -> None:
-        if str(path) != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute(_SCHEMA)
-        self._lock = threading.Lock()
-
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
-
-    def create(self, body: NwdafMLModelProvSubsc) -> StoredSubscription:
-        sub = StoredSubscription(uuid.uuid4().hex, body)
-        with self._lock:
-            self._db.execute("INSERT INTO subscriptions (id, body) VALUES (?, ?)", (sub.id, _dump(body)))
-        return sub
-
-    def get(self, sub_id: str) -> StoredSubscription | None:
-        with self._lock:
-            row = self._db.execute("SELECT id, body, notified FROM subscriptions WHERE id = ?", (sub_id,)).fetchone()
-        return None if row is None else _load(row)
-
-    def all(self) -> list[StoredSubscription]:
-        with self._lock:
-            rows = self._db.execute("SELECT id, body, notified FROM subscriptions ORDER BY created").fetchall()
-        return [_load(r) for r in rows]
-
-    def replace(self, sub_id: str, body: NwdafMLModelProvSubsc) -> StoredSubscription | None:
-        """New body for an existing subscription; what was notified is forgotten (the request may differ)."""
-        with self._lock:
-            cur = self._db.execute("UPDATE subscriptions SET body = ?, notified = '{}' WHERE id = ?",
-                                   (_dump(body), sub_id))
-        return StoredSubscription(sub_id, body) if cur.rowcount else None
-
-    def mark_notified(self, sub_id: str, model: str, version: str) -> None:
-        with self._lock:
-            row = self._db.execute("SELECT notified FROM subscriptions WHERE id = ?", (sub_id,)).fetchone()
-            if row is None:
-                return
-            notified = json.loads(row[0]) | {model: version}
-            self._db.execute("UPDATE subscriptions SET notified = ? WHERE id = ?", (json.dumps(notified), sub_id))
-
-    def delete(self, sub_id: str) -> bool:
-        with self._lock:
-            return self._db.execute("DELETE FROM subscriptions WHERE id = ?", (sub_id,)).rowcount > 0
-
-
 def _dump(body: NwdafMLModelProvSubsc) -> str:
     return json.dumps(to_wire(body))
 
 
-def _load(row: Any) -> StoredSubscription:
-    return StoredSubscription(row[0], from_wire(NwdafMLModelProvSubsc, row[1]), json.loads(row[2]))
+def _encode(sub: StoredSubscription) -> tuple[str, Row]:
+    return sub.id, {"body": _dump(sub.body), "notified": json.dumps(sub.notified)}
+
+
+def _decode(row: Row) -> StoredSubscription:
+    return StoredSubscription(row["id"], from_wire(NwdafMLModelProvSubsc, row["body"]), json.loads(row["notified"]))
+
+
+LAYOUT: RecordLayout[StoredSubscription] = RecordLayout(
+    key="id",
+    columns={"body": "TEXT NOT NULL", "notified": "TEXT NOT NULL DEFAULT '{}'",
+             "created": "TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))"},
+    order_by="created",
+    encode=_encode,
+    decode=_decode,
+)
+"""The table of earlier releases, unchanged: their files are read as they are."""
+
+
+class ProvisionSubscriptions:
+    """The MTLF's operations on its subscription store. The store is opened on first use too (the routers may be
+    served without :meth:`MtlfService.start <nwdaf.nf.mtlf.service.MtlfService.start>`), but not after a close."""
+
+    def __init__(self, store: SubscriptionStore[StoredSubscription]) -> None:
+        self.store = store
+        self._closed = False
+
+    async def open(self) -> None:
+        self._closed = False
+        await self.store.open()
+
+    async def close(self) -> None:
+        self._closed = True
+        await self.store.close()
+
+    async def _ready(self) -> None:
+        if not self._closed and not self.store.is_open:
+            await self.store.open()
+
+    async def create(self, body: NwdafMLModelProvSubsc) -> StoredSubscription:
+        sub = StoredSubscription(uuid.uuid4().hex, body)
+        await self._ready()
+        await self.store.put(sub)
+        return sub
+
+    async def get(self, sub_id: str) -> StoredSubscription | None:
+        await self._ready()
+        return await self.store.get(sub_id)
+
+    async def all(self) -> list[StoredSubscription]:
+        """Every subscription, oldest first."""
+        await self._ready()
+        return await self.store.load_all()
+
+    async def replace(self, sub_id: str, body: NwdafMLModelProvSubsc) -> StoredSubscription | None:
+        """New body for an existing subscription; what was notified is forgotten (the request may differ)."""
+        await self._ready()
+        found = await self.store.update(sub_id, {"body": _dump(body), "notified": "{}"})
+        return StoredSubscription(sub_id, body) if found else None
+
+    async def mark_notified(self, sub_id: str, model: str, version: str) -> None:
+        def merge(row: Row) -> Row:
+            return {"notified": json.dumps(json.loads(row["notified"]) | {model: version})}
+
+        await self._ready()
+        await self.store.modify(sub_id, merge)
+
+    async def delete(self, sub_id: str) -> bool:
+        await self._ready()
+        return await self.store.delete(sub_id)

@@ -11,7 +11,8 @@ class ProcessorSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     window_s: float = Field(10.0, gt=0)
-    """Length of the sliding window the features are computed over (seed 003 used 30 s)."""
+    """Length of the sliding window the features are computed over (the closed-loop benchmark uses
+    ``max(10, 3 x repPeriod)`` s, so that a window spans at least three reports)."""
     hop_s: float = Field(0.0, ge=0)
     """Minimum report-time advance between two windows; 0 = a window per report period (fastest reaction)."""
     slice_features: bool = True

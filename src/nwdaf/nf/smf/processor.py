@@ -18,7 +18,7 @@ from typing import Any
 
 from nwdaf.nf.smf.audit import AuditEntry, AuditLog, Decision
 from nwdaf.nf.smf.config import SmfSettings
-from nwdaf.nf.smf.consumer.upf_n4 import PduSession, UpfError, UpfN4Client
+from nwdaf.nf.smf.consumer.upf_n4 import N4PduSession, UpfError, UpfN4Client
 from nwdaf.nf.smf.state import NwdafSubscriptionState, ReleaseRateLimiter
 from nwdaf.platform.models import (
     AbnormalBehaviour,
@@ -150,7 +150,7 @@ class PolicyProcessor:
                                f"{self.limiter.per_minute} releases in the last minute already", seids)
         return await self._release(report, active)
 
-    async def _release(self, report: Report, sessions: Sequence[PduSession]) -> AuditEntry:
+    async def _release(self, report: Report, sessions: Sequence[N4PduSession]) -> AuditEntry:
         released = []
         try:
             for session in sessions:

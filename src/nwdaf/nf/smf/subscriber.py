@@ -1,7 +1,8 @@
-"""Keeps the SMF subscribed to NWDAF abnormal-behaviour analytics (seed 003, Listing 1, as TS 29.520 has it).
+"""Keeps the SMF subscribed to NWDAF abnormal-behaviour analytics (Nnwdaf_EventsSubscription, TS 29.520).
 
-Listing 1 of the seed misspells the attributes (``exceptReques``/``exceptId``) and omits the target UEs; the
-request built here uses the TS 29.520 names: ``excepRequs: [{excepId}]`` and ``tgtUe: {anyUe: true}``. The
+The request asks for ABNORMAL_BEHAVIOUR of any UE with the TS 29.520 names: ``excepRequs: [{excepId}]`` (not
+the often seen ``exceptReques``/``exceptId``, which the schemas would silently ignore) and ``tgtUe: {anyUe: true}``
+(required for UE-related analytics, TS 29.520 clause 5.1.6.2.3). The
 subscription is created at start (retrying while the NWDAF is unreachable), refreshed with PUT every
 ``resubscribe_check_s``, and recreated when the NWDAF answers 404 (it lost or terminated it).
 """
@@ -35,7 +36,7 @@ log = logging.getLogger("nwdaf.smf")
 
 
 def subscription_request(settings: SmfSettings, notification_uri: str, notif_corr_id: str) -> NnwdafEventsSubscription:
-    """The Nnwdaf_EventsSubscription request of the SMF (Listing 1, corrected)."""
+    """The Nnwdaf_EventsSubscription request of the SMF."""
     periodic = settings.notification_method == "PERIODIC"
     event = EventSubscription(
         event=NwdafEvent.ABNORMAL_BEHAVIOUR,

@@ -23,7 +23,7 @@ from nwdaf.lib.dataplane.sessions import Snssai as DpSnssai
 from nwdaf.nf.upf.filters import FilterError, RowFilter, app_id_set, compile_traffic_filters
 from nwdaf.nf.upf.jsonpatch import JsonPatchError, apply_patch
 from nwdaf.nf.upf.reports import EventSpec
-from nwdaf.nf.upf.state import EeSubscription, UpfContext
+from nwdaf.nf.upf.state import ReportingSubscription, UpfContext
 from nwdaf.nf.upf.usage import Level, Window
 from nwdaf.platform.models.common import (
     DateTime,
@@ -136,7 +136,7 @@ def _levels(events: Sequence[EventSpec]) -> set[Level]:
 
 
 def build_subscription(ctx: UpfContext, subscription_id: str, sub: UpfEventSubscription,
-                       previous: EeSubscription | None = None) -> EeSubscription:
+                       previous: ReportingSubscription | None = None) -> ReportingSubscription:
     """Validate a subscription and make its reporting state (keeping the open window across a Modify)."""
     _check_target(sub)
     period, expiry = _check_mode(ctx, sub)
@@ -149,8 +149,8 @@ def build_subscription(ctx: UpfContext, subscription_id: str, sub: UpfEventSubsc
         ctx.clock.now_ns(), _levels(events))
     # Reports are due after whole reporting ticks, so every subscription's period is counted on one clock.
     ticks = 1 if period is None else max(1, round(period / ctx.config.report_tick_s))
-    state = EeSubscription(subscription_id, sub, events, period, ticks, sub.eventReportingMode.maxReports, expiry,
-                           muted, window)
+    state = ReportingSubscription(subscription_id, sub, events, period, ticks, sub.eventReportingMode.maxReports,
+                                  expiry, muted, window)
     if previous is not None:
         state.reports, state.notifications = previous.reports, previous.notifications
     return state
@@ -171,7 +171,7 @@ async def create_subscription(ctx: UpfContext, body: CreateEventSubscription) ->
                                     supportedFeatures=body.supportedFeatures)
 
 
-def _lookup(ctx: UpfContext, subscription_id: str) -> EeSubscription:
+def _lookup(ctx: UpfContext, subscription_id: str) -> ReportingSubscription:
     state = ctx.subscriptions.get(subscription_id)
     if state is None:
         raise ProblemError(404, "Not Found", f"no subscription {subscription_id!r}", "SUBSCRIPTION_NOT_FOUND")

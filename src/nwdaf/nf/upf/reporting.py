@@ -12,14 +12,14 @@ import logging
 from datetime import UTC, datetime
 
 from nwdaf.nf.upf.reports import ReportContext, event_items, pack
-from nwdaf.nf.upf.state import EeSubscription, UpfContext, targets
+from nwdaf.nf.upf.state import ReportingSubscription, UpfContext, targets
 from nwdaf.nf.upf.usage import Window
 from nwdaf.platform.models.common import to_wire
 
 log = logging.getLogger("nwdaf.upf.reporting")
 
 
-def build_notifications(sub: EeSubscription, window: Window, ctx: UpfContext) -> list[dict[str, object]]:
+def build_notifications(sub: ReportingSubscription, window: Window, ctx: UpfContext) -> list[dict[str, object]]:
     """The wire bodies of one report of ``sub`` over ``window`` (empty when nothing is to be reported)."""
     if window.start_ns is None or window.end_ns is None:
         return []
@@ -32,7 +32,7 @@ def build_notifications(sub: EeSubscription, window: Window, ctx: UpfContext) ->
     return [to_wire(n) for n in pack(items, sub.correlation_id, limit)]
 
 
-async def _report(ctx: UpfContext, sub: EeSubscription, window: Window) -> None:
+async def _report(ctx: UpfContext, sub: ReportingSubscription, window: Window) -> None:
     bodies = await asyncio.to_thread(build_notifications, sub, window, ctx)
     current = ctx.subscriptions.get(sub.subscription_id)
     channel = ctx.notifier.channels.get(sub.subscription_id)
@@ -47,7 +47,7 @@ async def _report(ctx: UpfContext, sub: EeSubscription, window: Window) -> None:
     current.notifications += len(bodies)
 
 
-def _end(ctx: UpfContext, sub: EeSubscription, why: str) -> None:
+def _end(ctx: UpfContext, sub: ReportingSubscription, why: str) -> None:
     if ctx.subscriptions.get(sub.subscription_id) is not sub:
         return
     del ctx.subscriptions[sub.subscription_id]

@@ -53,7 +53,7 @@ class DataClock:
 
 
 @dataclass
-class EeSubscription:
+class ReportingSubscription:
     """An accepted Nupf_EventExposure subscription and its reporting state."""
 
     subscription_id: str
@@ -136,7 +136,7 @@ class UpfContext:
     notifier: Notifier
     enforcer: Enforcer
     clock: DataClock
-    subscriptions: dict[str, EeSubscription] = field(default_factory=dict)
+    subscriptions: dict[str, ReportingSubscription] = field(default_factory=dict)
     pump: PumpStats = field(default_factory=PumpStats)
     app_info: DomainObserver | None = None
     """nDPI application detection (``app_detection``): enables APPLICATION_RELATED_INFO."""

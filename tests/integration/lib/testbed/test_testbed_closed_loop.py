@@ -10,14 +10,14 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from fastapi import APIRouter, Request, Response
+from tests.support.polling import wait_until
 
 from nwdaf.lib.testbed import traffic
 from nwdaf.lib.testbed.netns import list_namespaces, netns_permitted, nft_blocked
@@ -62,7 +62,6 @@ class FlowLog:
     def __init__(self) -> None:
         self.ports: dict[str, set[int]] = {}
         self.notes = 0
-        self.arrived = asyncio.Event()
 
     def add(self, note: dict[str, Any]) -> None:
         self.notes += 1
@@ -71,17 +70,6 @@ class FlowLog:
                 words = m["flowInfo"]["flowDescription"].split()
                 if len(words) == 9:  # permit out PROTO from REMOTE PORT to UE PORT
                     self.ports.setdefault(item["ueIpv4Addr"], set()).add(int(words[5]))
-        self.arrived.set()
-
-    async def wait_for(self, check: Callable[[], bool], deadline_s: float, what: str) -> None:
-        end = time.monotonic() + deadline_s
-        while not check():
-            assert time.monotonic() < end, f"gave up waiting {deadline_s} s for {what}"
-            self.arrived.clear()
-            try:
-                await asyncio.wait_for(self.arrived.wait(), 1.0)
-            except TimeoutError:
-                continue
 
 
 @pytest.fixture
@@ -133,7 +121,8 @@ async def _run(tb: Testbed, svc: Any, api: httpx.AsyncClient, log: FlowLog, cons
     bot, benign = tb.ues[-1], tb.ues[0]
     url = f"http://{tb.servers[0][0]}:{tb.servers[0][1]}/"
 
-    await log.wait_for(lambda: len(log.ports.get(bot.ipv4, ())) >= 100, 40, "the scan in the flow reports")
+    await wait_until(lambda: len(log.ports.get(bot.ipv4, ())) >= 100,
+                     timeout_s=40, message="the scan in the flow reports")
     assert len(log.ports.get(benign.ipv4, set())) <= len(tb.spec.server_ports), "browsers use the server ports"
 
     assert (await api.delete(f"{N4}/{seids[bot.index]}")).status_code == 204
@@ -144,7 +133,7 @@ async def _run(tb: Testbed, svc: Any, api: httpx.AsyncClient, log: FlowLog, cons
 
     first = {k: (await api.get(f"{N4}/{seids[k]}")).json() for k in (bot.index, benign.index)}
     notes = log.notes
-    await log.wait_for(lambda: log.notes >= notes + 3, 30, "three more reports")
+    await wait_until(lambda: log.notes >= notes + 3, message="three more reports")
     then = {k: (await api.get(f"{N4}/{seids[k]}")).json() for k in (bot.index, benign.index)}
     assert then[bot.index]["forwardedPackets"] == first[bot.index]["forwardedPackets"], "the bot is not forwarded"
     assert then[bot.index]["droppedPackets"] > first[bot.index]["droppedPackets"], "its attempts are dropped"

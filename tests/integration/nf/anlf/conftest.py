@@ -3,8 +3,7 @@ engine results on the in-process bus."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,22 +14,6 @@ from fastapi import FastAPI, Request, Response
 from nwdaf.platform.bus import encode
 from nwdaf.platform.events import ANALYTICS_RESULT, AbnormalBehaviourResult, AnalyticsResult
 from nwdaf.platform.sbi import RunningServer, start_server
-
-Until = Callable[[Callable[[], object], str], Awaitable[None]]
-
-
-async def _until(predicate: Callable[[], object], what: str) -> None:
-    """Deadline polling (count-based tests never assert on timing; the deadline only stops a hung test)."""
-    for _ in range(6000):
-        if predicate():
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-@pytest.fixture
-def until() -> Until:
-    return _until
 
 
 class Recorder:

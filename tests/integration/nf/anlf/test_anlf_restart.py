@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+from tests.support.polling import wait_until
 
 from nwdaf.app.config import Settings
 from nwdaf.nf.anlf.config import AnlfSettings
@@ -52,7 +53,7 @@ def _body(callback: str, method: str, **evt_req: Any) -> dict[str, Any]:
     return body
 
 
-async def test_subscriptions_and_notifications_resume_after_restart(tmp_path: Path, recorder: Any, until: Any,
+async def test_subscriptions_and_notifications_resume_after_restart(tmp_path: Path, recorder: Any,
                                                                     make_bot_result: Any) -> None:
     rec, callback_server = recorder
     callback = callback_server.url + "/callback"
@@ -65,19 +66,22 @@ async def test_subscriptions_and_notifications_resume_after_restart(tmp_path: Pa
             resp = await http.post(SUBS, json=body)
             assert resp.status_code == 201, resp.text
             created[name] = resp.headers["location"].rsplit("/", 1)[-1]
-        await until(lambda: rec.count(created["limited"]) >= 1, "a first periodic report")
+        await wait_until(lambda: rec.count(created["limited"]) >= 1, timeout_s=60, message="a first periodic report")
         assert set(first.processor.subscriptions) == set(created.values())
     before = rec.count(created["periodic"])
 
     async with nwdaf(tmp_path, InMemoryBus()) as (second, url), httpx.AsyncClient(base_url=url) as http:
         assert set(second.processor.subscriptions) == set(created.values())
-        await until(lambda: created["limited"] not in second.processor.subscriptions, "maxReportNbr to end it")
-        await until(lambda: rec.count(created["limited"]) >= 3, "the last report to arrive")
-        await until(lambda: rec.count(created["periodic"]) >= before + 3, "periodic reports after the restart")
+        await wait_until(lambda: created["limited"] not in second.processor.subscriptions,
+                         timeout_s=60, message="maxReportNbr to end it")
+        await wait_until(lambda: rec.count(created["limited"]) >= 3, timeout_s=60, message="the last report to arrive")
+        await wait_until(lambda: rec.count(created["periodic"]) >= before + 3,
+                         timeout_s=60, message="periodic reports after the restart")
         assert rec.count(created["limited"]) == 3  # counted across both instances, none after the last
 
         await second.bus.publish(topics.ANALYTICS_RESULTS, make_bot_result(BOT), key=BOT.encode())
-        await until(lambda: rec.count(created["threshold"]) == 1, "the THRESHOLD notification")
+        await wait_until(lambda: rec.count(created["threshold"]) == 1,
+                         timeout_s=60, message="the THRESHOLD notification")
         (note,) = [n for n in rec.received if n["subscriptionId"] == created["threshold"]]
         assert note["eventNotifications"][0]["abnorBehavrs"][0]["supis"] == [BOT]
         assert note["notifCorrId"] == "THRESHOLD"

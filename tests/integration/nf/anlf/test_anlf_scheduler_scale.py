@@ -11,15 +11,17 @@ from typing import Any
 
 import httpx
 import pytest
+from tests.support.polling import wait_until
 
 from nwdaf.nf.anlf.config import AnlfSettings
 from nwdaf.nf.anlf.metrics import AnlfMetrics
 from nwdaf.nf.anlf.processor import EventsSubscriptionProcessor
 from nwdaf.nf.anlf.state import FindingsState
-from nwdaf.nf.anlf.store import SubscriptionStore
+from nwdaf.nf.anlf.store import LAYOUT
 from nwdaf.nf.anlf.subscription import parse_request
 from nwdaf.platform.models import NnwdafEventsSubscription
 from nwdaf.platform.sbi import SbiClient
+from nwdaf.platform.store import SubscriptionStore
 
 pytestmark = pytest.mark.integration
 
@@ -32,7 +34,7 @@ def parsed(processor: EventsSubscriptionProcessor, body: Any) -> tuple[dict[str,
     return parse_request(body, processor.validator)
 
 
-async def test_two_thousand_periodic_subscriptions(until: Any, capsys: pytest.CaptureFixture[str]) -> None:
+async def test_two_thousand_periodic_subscriptions(capsys: pytest.CaptureFixture[str]) -> None:
     arrivals: dict[str, list[float]] = {}
 
     def consumer(request: httpx.Request) -> httpx.Response:
@@ -43,7 +45,7 @@ async def test_two_thousand_periodic_subscriptions(until: Any, capsys: pytest.Ca
     client = SbiClient(transport=httpx.MockTransport(consumer))
     settings = AnlfSettings(max_concurrent_notifications=64)
     processor = EventsSubscriptionProcessor(settings, FindingsState(timedelta(minutes=5), 1000),
-                                            SubscriptionStore(None), client, None, AnlfMetrics())
+                                            SubscriptionStore(None, LAYOUT), client, None, AnlfMetrics())
     await processor.start()
     body = {"eventSubscriptions": [{"event": "ABNORMAL_BEHAVIOUR", "exptAnaType": "COMMUN", "tgtUe": {"anyUe": True},
                                     "notificationMethod": "PERIODIC", "repetitionPeriod": 1}],
@@ -53,8 +55,10 @@ async def test_two_thousand_periodic_subscriptions(until: Any, capsys: pytest.Ca
         sub, _ = await processor.subscribe(*parsed(processor, body))
         anchors[sub.subscription_id] = sub.anchor
     try:
-        await until(lambda: sum(len(a) for a in arrivals.values()) >= SUBSCRIPTIONS * REPORTS, "every report")
-        await until(lambda: not processor.subscriptions, "every subscription to reach maxReportNbr")
+        await wait_until(lambda: sum(len(a) for a in arrivals.values()) >= SUBSCRIPTIONS * REPORTS,
+                         timeout_s=60, message="every report")
+        await wait_until(lambda: not processor.subscriptions,
+                         timeout_s=60, message="every subscription to reach maxReportNbr")
     finally:
         await processor.stop()
         await client.aclose()

@@ -4,7 +4,6 @@ SUPI with the same finding keeps its session."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from pathlib import Path
@@ -12,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+from tests.support.polling import wait_until
 
 from nwdaf.app.config import Settings
 from nwdaf.nf.anlf.config import AnlfSettings
@@ -51,24 +51,25 @@ async def loop_stack(tmp_path: Path, fake_upf: Any) -> AsyncIterator[tuple[InMem
 
 
 async def test_bot_is_released_friend_is_not(loop_stack: tuple[InMemoryBus, SmfService, str], fake_upf: Any,
-                                              make_bot_result: Any, until: Any) -> None:
+                                              make_bot_result: Any) -> None:
     bus, smf, smf_url = loop_stack
     fake_upf.add(1, BOT)
     fake_upf.add(2, FRIEND)
     assert smf.subscriber is not None
-    await until(smf.subscriber.subscribed.is_set, "the SMF to subscribe at the NWDAF")
+    await wait_until(smf.subscriber.subscribed.is_set, timeout_s=60, message="the SMF to subscribe at the NWDAF")
 
     for supi in (BOT, FRIEND):
         await bus.publish(topics.ANALYTICS_RESULTS, make_bot_result(supi), key=supi.encode())
 
+    audited: list[dict[str, Any]] = []
     async with httpx.AsyncClient(base_url=smf_url) as http:
-        for _ in range(3000):  # deadline polling of the SMF's audit over HTTP
-            entries = (await http.get(AUDIT)).json()["entries"]
-            if len(entries) >= 2:
-                break
-            await asyncio.sleep(0.01)
-        else:
-            raise AssertionError(f"the SMF audited {entries}, expected two decisions")
+
+        async def two_decisions() -> list[dict[str, Any]]:
+            audited[:] = (await http.get(AUDIT)).json()["entries"]
+            return list(audited) if len(audited) >= 2 else []
+
+        entries = await wait_until(two_decisions, timeout_s=30,
+                                   message=lambda: f"two decisions in the SMF's audit, got {audited}")
     decisions = {e["supi"]: e["decision"] for e in entries}
     assert decisions == {BOT: "released", FRIEND: "skipped-allowlist"}
     assert fake_upf.deleted == [1]

@@ -9,10 +9,9 @@ does to its subscriptions.
 
 from __future__ import annotations
 
-import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +20,7 @@ import httpx
 import pytest
 from fastapi import APIRouter, BackgroundTasks, Request, Response
 from fastapi.responses import JSONResponse
+from tests.support.polling import wait_until
 
 from nwdaf.app.config import Settings, load_settings
 from nwdaf.app.runtime import Runtime, start_runtime
@@ -162,14 +162,6 @@ async def producers(spec: SpecValidator) -> AsyncIterator[dict[str, EeProducer]]
         await peer.client.aclose()
 
 
-async def _until(check: Callable[[], bool], what: str, deadline_s: float = 30.0) -> None:
-    end = time.monotonic() + deadline_s
-    while not check():
-        if time.monotonic() > end:
-            raise AssertionError(f"gave up after {deadline_s} s waiting for {what}")
-        await asyncio.sleep(0.05)
-
-
 def _collector(rt: Runtime) -> CollectorService:
     return next(s for s in rt.services if isinstance(s, CollectorService))
 
@@ -196,7 +188,8 @@ async def test_subscribe_notify_resubscribe_and_unsubscribe(producers: dict[str,
         receiver_url = rt.servers["nwdaf"].url + "/nnwdaf-datareceiver/v1/notifications/"
         sub = await rt.context.bus.subscribe(list(received), "test", handler)
         stack.push_async_callback(sub.stop)
-        await _until(lambda: all(len(v) == 1 for v in received.values()), "one notification per feed on the bus")
+        await wait_until(lambda: all(len(v) == 1 for v in received.values()),
+                         message="one notification per feed on the bus")
 
         assert smf.created[0]["notifUri"] == receiver_url + "smf-ee"
         assert amf.created[0]["subscription"]["eventNotifyUri"] == receiver_url + "amf-ee"
@@ -204,8 +197,9 @@ async def test_subscribe_notify_resubscribe_and_unsubscribe(producers: dict[str,
             msg = received[topic][0]
             assert msg.key == SUPI.encode()
             assert decode(msg.value, NfNotification).payload.ue_key == SUPI
-            await _until(lambda peer=peer: peer.notify_status == [204], f"{peer.kind} notification acknowledged")
-        await _until(lambda: amf.refreshes >= 2, "the AMF subscription's expiry refreshed")
+            await wait_until(lambda peer=peer: peer.notify_status == [204],
+                             message=f"{peer.kind} notification acknowledged")
+        await wait_until(lambda: amf.refreshes >= 2, message="the AMF subscription's expiry refreshed")
 
         smf_sub, amf_sub = _collector(rt).subscriptions
         assert isinstance(smf_sub, SmfEeSubscription)
@@ -213,8 +207,10 @@ async def test_subscribe_notify_resubscribe_and_unsubscribe(producers: dict[str,
         assert (smf_sub.resubscriptions, amf_sub.resubscriptions) == (0, 0)
         smf.forget()
         amf.forget()
-        await _until(lambda: len(smf.created) == 2 and len(amf.created) == 2, "both subscriptions re-created")
-        await _until(lambda: all(len(v) == 2 for v in received.values()), "notifications resumed on the bus")
+        await wait_until(lambda: len(smf.created) == 2 and len(amf.created) == 2,
+                         message="both subscriptions re-created")
+        await wait_until(lambda: all(len(v) == 2 for v in received.values()),
+                         message="notifications resumed on the bus")
         assert (smf_sub.resubscriptions, amf_sub.resubscriptions) == (1, 1)
         assert len(smf.subscriptions) == len(amf.subscriptions) == 1
         current = {"smf": next(iter(smf.subscriptions)), "amf": next(iter(amf.subscriptions))}

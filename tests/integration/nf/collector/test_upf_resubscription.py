@@ -8,13 +8,12 @@ so the collector sees the loss as silence (``resubscribe_after_periods``) and su
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 
 import pytest
+from tests.support.polling import wait_until
 
 from nwdaf.app.config import load_settings
 from nwdaf.app.runtime import start_runtime
@@ -60,14 +59,6 @@ async def upfs() -> AsyncIterator[list[RunningUpf]]:
             await upf.stop()
 
 
-async def _until(check: Callable[[], bool], what: str, deadline_s: float = 60.0) -> None:
-    end = time.monotonic() + deadline_s
-    while not check():
-        if time.monotonic() > end:
-            raise AssertionError(f"gave up after {deadline_s} s waiting for {what}")
-        await asyncio.sleep(0.05)
-
-
 async def test_collector_resubscribes_after_a_upf_restart(upfs: list[RunningUpf]) -> None:
     upfs.append(await _start_upf())
     first = upfs[0]
@@ -87,7 +78,7 @@ async def test_collector_resubscribes_after_a_upf_restart(upfs: list[RunningUpf]
         bus_sub = await rt.context.bus.subscribe([topics.UPF_EE_NOTIFICATIONS], "test", handler)
         stack.push_async_callback(bus_sub.stop)
         assert list(first.service.ctx.subscriptions) != []
-        await _until(lambda: len(notes) >= 2, "reports of the first UPF on the bus")
+        await wait_until(lambda: len(notes) >= 2, timeout_s=60, message="reports of the first UPF on the bus")
         first_resource = sub.resource_uri
 
         await first.stop()
@@ -97,8 +88,10 @@ async def test_collector_resubscribes_after_a_upf_restart(upfs: list[RunningUpf]
         assert second.service.ctx.subscriptions == {}, "a restarted UPF starts without subscriptions"
         before = len(notes)
 
-        await _until(lambda: len(second.service.ctx.subscriptions) == 1, "the collector's new subscription")
-        await _until(lambda: len(notes) >= before + 2, "reports of the restarted UPF on the bus")
+        await wait_until(lambda: len(second.service.ctx.subscriptions) == 1,
+                         timeout_s=60, message="the collector's new subscription")
+        await wait_until(lambda: len(notes) >= before + 2,
+                         timeout_s=60, message="reports of the restarted UPF on the bus")
         assert sub.resubscriptions == 1
         assert sub.resource_uri != first_resource
         held = next(iter(second.service.ctx.subscriptions.values()))

@@ -17,6 +17,7 @@ import httpx
 import pytest
 from tests.support.mlflow_server import TrackingBackend as Tracking
 from tests.support.mtlf_data import labelled_flows
+from tests.support.polling import wait_until
 from typer.testing import CliRunner
 
 from nwdaf.app.cli import app
@@ -92,12 +93,8 @@ async def cli(tracking: Tracking, tmp: Path, *args: str) -> str:
 
 
 async def provisioned(model_holder: ModelHolder, expected: TrainResult, swaps: int) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + WAIT_S
-    while model_holder.swaps < swaps:
-        if loop.time() > deadline:
-            pytest.fail(f"no notification of v{expected.version} within {WAIT_S} s of polling every {POLL_S} s")
-        await asyncio.sleep(POLL_S / 2)
+    await wait_until(lambda: model_holder.swaps >= swaps, timeout_s=WAIT_S, interval_s=POLL_S / 2,
+                     message=f"the notification of v{expected.version} (the registry is polled every {POLL_S} s)")
     current = model_holder.current
     assert current is not None
     assert (current.version, current.sha256) == (expected.version, expected.sha256)

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -19,6 +19,7 @@ import pytest
 import yaml
 from tests.support import storage_data as data
 from tests.support.kafka import KafkaBroker
+from tests.support.polling import wait_until_sync
 from tests.support.servers import ServerInfo
 
 from nwdaf.platform.bus import topics
@@ -120,15 +121,18 @@ async def publish_all(bootstrap: str, namespace: str) -> None:
         await bus.close()
 
 
-def wait_for(check: object, what: str, timeout_s: float, process: SinkProcess) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not check():  # type: ignore[operator]
+def wait_for(check: Callable[[], bool], what: str, timeout_s: float, process: SinkProcess) -> None:
+    """Wait for ``check``, failing at once if the sink process exits meanwhile."""
+
+    def holds() -> bool:
+        if check():
+            return True
         if not process.alive():
             pytest.fail(f"the sink process exited while waiting for {what}; see {process.log}:\n"
                         + process.log.read_text()[-3000:])
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
-        time.sleep(0.02)
+        return False
+
+    wait_until_sync(holds, timeout_s=timeout_s, interval_s=0.02, message=what)
 
 
 def test_sink_killed_mid_stream_stores_every_record_exactly_once(

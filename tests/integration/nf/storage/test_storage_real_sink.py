@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
 from tests.support import storage_data as data
+from tests.support.polling import wait_until
 from tests.support.servers import ServerInfo
 
 from nwdaf.lib.storage.backends import RecordQuery
@@ -19,14 +19,6 @@ from nwdaf.platform.bus import InMemoryBus, topics
 from nwdaf.platform.sbi import create_sbi_app
 
 pytestmark = pytest.mark.integration
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], what: str, timeout_s: float = 30.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout_s
-    while not await check():
-        if asyncio.get_running_loop().time() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 @pytest.fixture
@@ -68,7 +60,7 @@ async def test_bus_to_real_storage_and_back_through_the_relay(bus: InMemoryBus, 
 
     async def stored() -> bool:
         return service.sink.stats.messages == 8 and bus.stats.delivered >= 8
-    await eventually(stored, "8 messages stored and committed")
+    await wait_until(stored, interval_s=0.05, message="8 messages stored and committed")
 
     query = RecordQuery(supi=data.SUPI, limit=1000)
     points = await service.storage.timeseries.query("upf_usage", query)

@@ -6,16 +6,15 @@ Nothing is timed: the test waits for each outcome with a generous deadline that 
 
 from __future__ import annotations
 
-import asyncio
 import struct
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from fastapi import APIRouter, Request, Response
+from tests.support.polling import wait_until
 
 from nwdaf.lib.dataplane.synthetic import Scenario
 from nwdaf.nf.upf.config import UpfConfig
@@ -56,14 +55,6 @@ def _damaged(tmp_path: Path, how: str) -> tuple[Path, Scenario, int, int]:
         data[at + 8:at + 12] = struct.pack("<I", 0xFFFF_FFF0)  # an impossible captured length
     path.write_bytes(bytes(data))
     return path, sc, k, at
-
-
-async def _until(check: Callable[[], Awaitable[bool]], what: str, deadline_s: float = 30) -> None:
-    end = time.monotonic() + deadline_s
-    while not await check():
-        if time.monotonic() > end:
-            raise AssertionError(f"gave up after {deadline_s} s waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 @pytest.fixture
@@ -119,7 +110,7 @@ async def test_a_damaged_pcap_is_reported_and_the_upf_keeps_serving(
             async def failed() -> bool:
                 return (await api.get(STATS)).json()["pump"]["source_error"] is not None
 
-            await _until(failed, "the source error in the OAM stats")
+            await wait_until(failed, interval_s=0.05, message="the source error in the OAM stats")
             stats = (await api.get(STATS)).json()
             assert f"{message} {offset}" in stats["pump"]["source_error"]
             assert (stats["pump"]["packets"], stats["dataplane"]["packetsForwarded"]) == (before, before)
@@ -130,7 +121,7 @@ async def test_a_damaged_pcap_is_reported_and_the_upf_keeps_serving(
             async def all_reported() -> bool:
                 return _packets(received.get("before", [])) == before
 
-            await _until(all_reported, "reports carrying every packet before the damage")
+            await wait_until(all_reported, interval_s=0.05, message="reports carrying every packet before the damage")
             assert svc.ctx.pump.packets == before, "nothing after the damage was read"
 
             new_ue = {**sessions[0], "supi": "imsi-001010000000077", "ueIpv4Addr": "10.99.0.1"}
@@ -141,7 +132,7 @@ async def test_a_damaged_pcap_is_reported_and_the_upf_keeps_serving(
                 notes = received.get("after", [])
                 return bool(notes) and any(i["ueIpv4Addr"] == "10.99.0.1" for i in notes[-1]["notificationItems"])
 
-            await _until(reported_after, "a report to a subscription made after the fault")
+            await wait_until(reported_after, interval_s=0.05, message="a report to a subscription made after the fault")
     finally:
         await svc.stop()
         await server.stop()

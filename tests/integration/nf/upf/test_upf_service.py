@@ -8,7 +8,6 @@ sends about three. Deadlines are generous and only bound how long a failing test
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import APIRouter, Request, Response
+from tests.support.polling import wait_until
 
 from nwdaf.lib.dataplane.synthetic import Scenario
 from nwdaf.nf.upf.config import UpfConfig
@@ -37,21 +37,9 @@ class Consumer:
 
     server: RunningServer | None = None
     received: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    arrived: asyncio.Event = field(default_factory=asyncio.Event)
 
     def count(self, name: str) -> int:
         return len(self.received.get(name, []))
-
-    async def wait_for(self, check: Callable[[], bool], deadline_s: float, what: str) -> None:
-        end = time.monotonic() + deadline_s
-        while not check():
-            if time.monotonic() > end:
-                raise AssertionError(f"gave up after {deadline_s} s waiting for {what}; got {self.summary()}")
-            self.arrived.clear()
-            try:
-                await asyncio.wait_for(self.arrived.wait(), 1.0)
-            except TimeoutError:
-                continue
 
     def summary(self) -> dict[str, int]:
         return {k: len(v) for k, v in self.received.items()}
@@ -65,7 +53,6 @@ async def consumer() -> AsyncIterator[Consumer]:
     @router.post("/notify/{name}")
     async def notify(name: str, request: Request) -> Response:
         c.received.setdefault(name, []).append(await request.json())
-        c.arrived.set()
         return Response(status_code=204)
 
     c.server = await start_server(create_sbi_app("consumer", [("", router)]), "127.0.0.1", 0, name="consumer")
@@ -137,19 +124,22 @@ async def test_periodic_reports_patch_delete_and_release(
             ids[name] = resp.json()["subscriptionId"]
         await svc.start()
 
-        await consumer.wait_for(lambda: consumer.count("patched") >= 2, 30, "two reports at 1 s")
+        await wait_until(lambda: consumer.count("patched") >= 2,
+                         message=lambda: f"two reports at 1 s; got {consumer.summary()}")
         patch = [{"op": "replace", "path": "/eventReportingMode/repPeriod", "value": 3}]
         resp = await api.patch(f"{EE}/{ids['patched']}", json=patch,
                                headers={"content-type": "application/json-patch+json"})
         assert resp.status_code == 204, resp.text
         ref0, patched0 = consumer.count("ref"), consumer.count("patched")
-        await consumer.wait_for(lambda: consumer.count("ref") >= ref0 + 9, 40, "nine reference reports")
+        await wait_until(lambda: consumer.count("ref") >= ref0 + 9,
+                         timeout_s=40, message=lambda: f"nine reference reports; got {consumer.summary()}")
         after = consumer.count("patched") - patched0
         assert 2 <= after <= 4, f"a 3 s period sends ~3 reports while a 1 s one sends 9, got {after}"
 
         assert (await api.delete(f"{EE}/{ids['patched']}")).status_code == 204
         frozen, ref1 = consumer.count("patched"), consumer.count("ref")
-        await consumer.wait_for(lambda: consumer.count("ref") >= ref1 + 3, 30, "three more reference reports")
+        await wait_until(lambda: consumer.count("ref") >= ref1 + 3,
+                         message=lambda: f"three more reference reports; got {consumer.summary()}")
         assert consumer.count("patched") == frozen, "no report after Unsubscribe"
 
         bot = next(ue for ue in sc.ues if ue.attack == "scan")
@@ -157,10 +147,12 @@ async def test_periodic_reports_patch_delete_and_release(
         assert before["forwardedPackets"] > 0
         assert (await api.delete(f"{N4}/{seids[bot.ip]}")).status_code == 204
         ref2 = consumer.count("ref")
-        await consumer.wait_for(lambda: consumer.count("ref") >= ref2 + 3, 30, "reports after the release")
+        await wait_until(lambda: consumer.count("ref") >= ref2 + 3,
+                         message=lambda: f"reports after the release; got {consumer.summary()}")
         during = (await api.get(f"{N4}/{seids[bot.ip]}")).json()
         ref3 = consumer.count("ref")
-        await consumer.wait_for(lambda: consumer.count("ref") >= ref3 + 2, 30, "two more reports")
+        await wait_until(lambda: consumer.count("ref") >= ref3 + 2,
+                         message=lambda: f"two more reports; got {consumer.summary()}")
         later = (await api.get(f"{N4}/{seids[bot.ip]}")).json()
         assert later["state"] == "RELEASED"
         assert later["forwardedPackets"] == during["forwardedPackets"], "a released UE is no longer forwarded"
@@ -205,9 +197,11 @@ async def test_a_stuck_subscriber_never_stalls_packets_or_other_subscribers(
             bad = await api.post(EE, json=_subscription(f"{stuck_server.url}/stuck", "stuck"))
             assert (good.status_code, bad.status_code) == (201, 201)
             await svc.start()
-            await consumer.wait_for(lambda: consumer.count("good") >= 2, 30, "reports to the healthy subscriber")
+            await wait_until(lambda: consumer.count("good") >= 2,
+                             message=lambda: f"reports to the healthy subscriber; got {consumer.summary()}")
             packets0 = svc.ctx.pump.packets
-            await consumer.wait_for(lambda: consumer.count("good") >= 8, 40, "more reports")
+            await wait_until(lambda: consumer.count("good") >= 8,
+                             timeout_s=40, message=lambda: f"more reports; got {consumer.summary()}")
             assert svc.ctx.pump.packets > packets0, "the pump kept going"
             stats = (await api.get("/nupf-oam/v1/stats")).json()
             stuck_stats = stats["subscriptions"][bad.json()["subscriptionId"]]["delivery"]

@@ -6,26 +6,17 @@ Waits poll for the expected state with a deadline; nothing sleeps a fixed time a
 from __future__ import annotations
 
 import asyncio
-import time
 from collections import Counter, defaultdict
-from collections.abc import Callable
 from datetime import UTC, datetime
+
+from tests.support.polling import wait_until
 
 from nwdaf.platform.bus import EventBus, Message, SubscribeOptions, Subscription, decode, encode
 from nwdaf.platform.bus.namespace import NamespacedBus
 from nwdaf.platform.events import NF_NOTIFICATION, NfNotification
 
-DEADLINE_S = 30.0
 PARTITIONS = 4  # the bus fixture's partitions per topic
 FAST_RETRY = SubscribeOptions(retry_backoff_s=0.01, max_retry_backoff_s=0.1)
-
-
-async def wait_until(condition: Callable[[], bool], what: str, timeout_s: float = DEADLINE_S) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout_s:.0f}s waiting for: {what}")
-        await asyncio.sleep(0.02)
 
 
 class Recorder:
@@ -83,7 +74,7 @@ async def test_order_per_key_with_interleaved_keys(bus: EventBus, topic: str, gr
     published = await publish_interleaved(bus, topic, keys, per_key=60)
     rec = Recorder()
     sub = await bus.subscribe([topic], group, rec)
-    await wait_until(lambda: len(rec.handled) >= len(published), f"{len(published)} messages handled")
+    await wait_until(lambda: len(rec.handled) >= len(published), message=f"{len(published)} messages handled")
     await sub.stop()
 
     assert by_key(rec.handled) == expected_by_key(published)
@@ -109,9 +100,9 @@ async def test_group_members_split_partitions_and_handle_each_message_once(
         a, b = set(sub_a.assignment), set(sub_b.assignment)  # type: ignore[attr-defined]
         return bool(a) and bool(b) and not (a & b) and (a | b) == every
 
-    await wait_until(split, "both members of the group own partitions")
+    await wait_until(split, message="both members of the group own partitions")
     published = await publish_interleaved(bus, topic, [f"ue-{i}" for i in range(50)], per_key=4)
-    await wait_until(lambda: len(rec_a.handled) + len(rec_b.handled) >= len(published), "all messages handled")
+    await wait_until(lambda: len(rec_a.handled) + len(rec_b.handled) >= len(published), message="all messages handled")
 
     assert Counter(rec_a.values + rec_b.values) == Counter(published)
     assert rec_a.handled
@@ -128,7 +119,7 @@ async def test_two_groups_each_receive_everything(bus: EventBus, topic: str, gro
     subs = [await bus.subscribe([topic], group + "-1", rec_1), await bus.subscribe([topic], group + "-2", rec_2)]
     await wait_until(
         lambda: len(rec_1.handled) >= len(published) and len(rec_2.handled) >= len(published),
-        "both groups handled every message",
+        message="both groups handled every message",
     )
     for sub in subs:
         await sub.stop()
@@ -141,7 +132,7 @@ async def test_failed_handler_gets_the_same_message_again_in_order(bus: EventBus
     once, thrice = value("k1", 5), value("k2", 0)
     rec = Recorder(fail={once: 1, thrice: 3})
     sub = await bus.subscribe([topic], group, rec, FAST_RETRY)
-    await wait_until(lambda: len(rec.handled) >= len(published), "every message handled after the retries")
+    await wait_until(lambda: len(rec.handled) >= len(published), message="every message handled after the retries")
     await sub.stop()
 
     assert rec.attempts[once] == 2
@@ -154,7 +145,7 @@ async def test_restart_in_same_group_resumes_after_committed(bus: EventBus, topi
     rec_a = Recorder()
     rec_a.hold_at = 20
     sub_a = await bus.subscribe([topic], group, rec_a)
-    await wait_until(rec_a.holding.is_set, "the first member reached its 20th message")
+    await wait_until(rec_a.holding.is_set, message="the first member reached its 20th message")
     stopping = asyncio.create_task(sub_a.stop())
     await asyncio.sleep(0)  # let stop() begin, so the held message is the last this member handles
     rec_a.release.set()
@@ -166,7 +157,7 @@ async def test_restart_in_same_group_resumes_after_committed(bus: EventBus, topi
     rec_b = Recorder()
     sub_b = await bus.subscribe([topic], group, rec_b)
     everything = set(first + second)
-    await wait_until(lambda: handled_a | set(rec_b.values) >= everything, "the rest handled after the restart")
+    await wait_until(lambda: handled_a | set(rec_b.values) >= everything, message="the rest handled after the restart")
     await sub_b.stop()
 
     assert not handled_a & set(rec_b.values), "committed messages were delivered again"
@@ -180,13 +171,13 @@ async def test_message_whose_handler_failed_is_not_committed(bus: EventBus, topi
     poisoned = value("ue", 4)
     rec_a = Recorder(fail={poisoned: 10_000})
     sub_a = await bus.subscribe([topic], group, rec_a, FAST_RETRY)
-    await wait_until(lambda: rec_a.attempts[poisoned] >= 2, "the failed message was redelivered")
+    await wait_until(lambda: rec_a.attempts[poisoned] >= 2, message="the failed message was redelivered")
     await sub_a.stop()
     assert rec_a.values == published[:4]
 
     rec_b = Recorder()
     sub_b = await bus.subscribe([topic], group, rec_b)
-    await wait_until(lambda: len(rec_b.handled) >= 6, "the next member handled the rest")
+    await wait_until(lambda: len(rec_b.handled) >= 6, message="the next member handled the rest")
     await sub_b.stop()
     assert rec_b.values == published[4:]
 
@@ -203,7 +194,7 @@ async def test_envelope_and_headers_survive_the_bus(bus: EventBus, topic: str, g
     await bus.publish(topic, raw, key=b"imsi-001010000000001", headers=headers)
     rec = Recorder()
     sub: Subscription = await bus.subscribe([topic], group, rec)
-    await wait_until(lambda: len(rec.handled) >= 1, "the envelope arrived")
+    await wait_until(lambda: len(rec.handled) >= 1, message="the envelope arrived")
     await sub.stop()
 
     msg = rec.handled[0]
@@ -220,13 +211,14 @@ async def test_member_leaving_hands_its_partitions_to_the_rest(bus: EventBus, to
     rec_a, rec_b = Recorder(), Recorder()
     sub_a = await bus.subscribe([topic], group, rec_a)
     sub_b = await bus.subscribe([topic], group, rec_b)
-    await wait_until(lambda: bool(sub_a.assignment) and bool(sub_b.assignment), "both members own partitions")  # type: ignore[attr-defined]
+    await wait_until(lambda: bool(sub_a.assignment) and bool(sub_b.assignment),  # type: ignore[attr-defined]
+                     message="both members own partitions")
     first = await publish_interleaved(bus, topic, [f"ue-{i}" for i in range(20)], per_key=3)
-    await wait_until(lambda: len(rec_a.handled) + len(rec_b.handled) >= len(first), "first batch handled")
+    await wait_until(lambda: len(rec_a.handled) + len(rec_b.handled) >= len(first), message="first batch handled")
     await sub_b.stop()
 
     second = await publish_interleaved(bus, topic, [f"ue-{i}" for i in range(20)], per_key=3, start=3)
-    await wait_until(lambda: set(second) <= set(rec_a.values), "the remaining member handled the second batch")
+    await wait_until(lambda: set(second) <= set(rec_a.values), message="the remaining member handled the second batch")
     await sub_a.stop()
     assert Counter(rec_a.values + rec_b.values) == Counter(first + second)
 
@@ -237,7 +229,8 @@ async def test_namespaces_on_one_backend_never_see_each_other(bus: EventBus, top
     published_b = await publish_interleaved(lab_b, topic, ["x"], per_key=7, start=100)
     rec_a, rec_b = Recorder(), Recorder()
     subs = [await lab_a.subscribe([topic], group, rec_a), await lab_b.subscribe([topic], group, rec_b)]
-    await wait_until(lambda: len(rec_a.handled) >= 20 and len(rec_b.handled) >= 7, "each namespace handled its own")
+    await wait_until(lambda: len(rec_a.handled) >= 20 and len(rec_b.handled) >= 7,
+                     message="each namespace handled its own")
     await asyncio.sleep(0.3)  # room for a leak from the other namespace to show up
     for sub in subs:
         await sub.stop()

@@ -10,6 +10,7 @@ from contextlib import AsyncExitStack
 
 import httpx
 import pytest
+from tests.support.polling import wait_until
 
 from nwdaf.app.config import load_settings
 from nwdaf.app.runtime import Runtime, start_runtime
@@ -104,10 +105,7 @@ async def test_accepted_notification_is_on_the_bus_keyed_by_ue(runtime: Runtime)
     async with httpx.AsyncClient() as client:
         resp = await client.post(url, json=NOTIFICATION)
     assert resp.status_code == 204
-    for _ in range(200):
-        if got:
-            break
-        await asyncio.sleep(0.01)
+    await wait_until(lambda: got, message="the notification on the bus")
     await sub.stop()
     assert got[0].key == b"10.45.0.2"
     env = decode(got[0].value, NfNotification)

@@ -14,10 +14,11 @@ from nwdaf.nf.anlf.config import AnlfSettings
 from nwdaf.nf.anlf.metrics import AnlfMetrics
 from nwdaf.nf.anlf.processor import EventsSubscriptionProcessor
 from nwdaf.nf.anlf.state import FindingsState
-from nwdaf.nf.anlf.store import SubscriptionStore
+from nwdaf.nf.anlf.store import LAYOUT
 from nwdaf.platform.events import AbnormalBehaviourResult, AnalyticsResult, UeCommunicationResult
 from nwdaf.platform.models.openapi import OpenApiUnavailable, SpecValidator
 from nwdaf.platform.sbi import SbiClient
+from nwdaf.platform.store import SubscriptionStore
 
 BOT = "imsi-001010000000001"
 OTHER = "imsi-001010000000002"
@@ -85,7 +86,7 @@ async def processor(settings: AnlfSettings, consumer: Consumer,
                     validator: SpecValidator | None) -> AsyncIterator[EventsSubscriptionProcessor]:
     client = SbiClient(transport=httpx.MockTransport(consumer.handler))
     proc = EventsSubscriptionProcessor(settings, FindingsState(timedelta(seconds=settings.finding_ttl_s), 10_000),
-                                       SubscriptionStore(None), client, validator, AnlfMetrics())
+                                       SubscriptionStore(None, LAYOUT), client, validator, AnlfMetrics())
     await proc.start()
     yield proc
     await proc.stop()
@@ -93,7 +94,7 @@ async def processor(settings: AnlfSettings, consumer: Consumer,
 
 
 def abnormal_subscription(method: str = "THRESHOLD", **extra: Any) -> dict[str, Any]:
-    """Seed 003 Listing 1 as TS 29.520 spells it."""
+    """The SMF's ABNORMAL_BEHAVIOUR subscription as TS 29.520 spells it (``excepRequs``, ``tgtUe``)."""
     event: dict[str, Any] = {"event": "ABNORMAL_BEHAVIOUR", "excepRequs": [{"excepId": "SUSPICION_OF_DDOS_ATTACK"}],
                              "notificationMethod": method, "tgtUe": {"anyUe": True}}
     if method == "PERIODIC":

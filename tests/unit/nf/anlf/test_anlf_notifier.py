@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
+from tests.support.polling import wait_until
 
 from nwdaf.nf.anlf.config import AnlfSettings
 from nwdaf.nf.anlf.metrics import AnlfMetrics
@@ -19,14 +20,6 @@ pytestmark = pytest.mark.unit
 
 def _delivery(sid: str, n: int, host: str = "live.example") -> Delivery:
     return Delivery(sid, f"http://{host}/cb", [{"subscriptionId": sid, "n": n}])
-
-
-async def _until(predicate: Any, what: str) -> None:
-    for _ in range(2000):
-        if predicate():
-            return
-        await asyncio.sleep(0.005)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 class Peer:
@@ -78,7 +71,7 @@ async def test_in_order_per_subscription_and_bounded_overall() -> None:
     for n in range(20):
         for sid in ("s1", "s2", "s3", "s4", "s5", "s6"):
             notifier.submit(_delivery(sid, n))
-    await _until(lambda: len(peer.received) == 120, "120 deliveries")
+    await wait_until(lambda: len(peer.received) == 120, message="120 deliveries")
     for sid in ("s1", "s2", "s3", "s4", "s5", "s6"):
         assert [b["n"] for b in peer.received if b["subscriptionId"] == sid] == list(range(20))
     assert peer.max_in_flight <= 4
@@ -91,7 +84,7 @@ async def test_retries_a_busy_consumer_then_delivers() -> None:
     peer.script["live.example"] = [503, 500]
     notifier, metrics = _notifier(peer, dead)
     notifier.submit(_delivery("s1", 1))
-    await _until(lambda: len(peer.received) == 1, "the retried delivery")
+    await wait_until(lambda: len(peer.received) == 1, message="the retried delivery")
     assert dead == []
     assert _count(metrics, "failed") == 0
     await notifier.close()
@@ -103,10 +96,10 @@ async def test_client_error_is_not_retried() -> None:
     notifier, metrics = _notifier(peer, dead, failures_before_termination=5)
     notifier.submit(_delivery("s1", 1))
     notifier.submit(_delivery("s1", 2))
-    await _until(lambda: _count(metrics, "failed") == 2, "two failures")
+    await wait_until(lambda: _count(metrics, "failed") == 2, message="two failures")
     assert peer.script["live.example"] == []  # each 400 was used by exactly one attempt
     notifier.submit(_delivery("s1", 3))
-    await _until(lambda: len(peer.received) == 1, "the third notification")
+    await wait_until(lambda: len(peer.received) == 1, message="the third notification")
     await notifier.close()
 
 
@@ -117,10 +110,10 @@ async def test_dead_consumer_is_terminated_without_blocking_others() -> None:
     for n in range(5):
         notifier.submit(_delivery("dead", n, host="dead.example"))
         notifier.submit(_delivery("live", n))
-    await _until(lambda: dead and len(peer.received) == 5, "termination and live deliveries")
+    await wait_until(lambda: dead and len(peer.received) == 5, message="termination and live deliveries")
     assert dead == [("dead", "2 consecutive notifications undeliverable")]
     assert [b["n"] for b in peer.received] == [0, 1, 2, 3, 4]
-    await _until(lambda: notifier.pending == 0, "queues to empty")
+    await wait_until(lambda: notifier.pending == 0, message="queues to empty")
     assert _count(metrics, "failed") == 2
     await notifier.close()
 
@@ -130,7 +123,7 @@ async def test_full_queue_drops_oldest_and_counts_it() -> None:
     notifier, metrics = _notifier(peer, dead, max_queued_per_subscription=2)
     for n in range(5):
         notifier.submit(_delivery("s1", n))
-    await _until(lambda: notifier.pending == 0, "queue to drain")
+    await wait_until(lambda: notifier.pending == 0, message="queue to drain")
     # submit() never yields, so the worker starts only after all five were queued: the oldest three went.
     assert _count(metrics, "dropped") == 3
     assert [b["n"] for b in peer.received] == [3, 4]
@@ -143,6 +136,6 @@ async def test_forget_discards_queued_notifications() -> None:
     for n in range(5):
         notifier.submit(_delivery("s1", n))
     notifier.forget("s1")
-    await _until(lambda: notifier.pending == 0, "queue to drain")
+    await wait_until(lambda: notifier.pending == 0, message="queue to drain")
     assert len(peer.received) <= 1  # at most the one already in flight
     await notifier.close()

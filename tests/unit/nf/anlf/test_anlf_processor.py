@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from tests.support.polling import wait_until
 
 from nwdaf.nf.anlf.processor import EventsSubscriptionProcessor
 from nwdaf.nf.anlf.subscription import parse_request
@@ -24,14 +25,6 @@ def parsed(processor: EventsSubscriptionProcessor, body: Any) -> tuple[dict[str,
     return parse_request(body, processor.validator)
 
 
-async def _until(predicate: Any, what: str) -> None:
-    for _ in range(2000):
-        if predicate():
-            return
-        await asyncio.sleep(0.005)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def _supis(notification: dict[str, Any]) -> list[str]:
     return [s for note in notification["eventNotifications"] for b in note.get("abnorBehavrs", [])
             for s in b["supis"]]
@@ -43,7 +36,7 @@ async def test_threshold_notifies_a_new_finding_once(processor: EventsSubscripti
     assert "eventNotifications" not in body
     processor.on_result(make_result(BOT))
     processor.on_result(make_result(OTHER, excep="WRONG_DESTINATION_ADDRESS"))  # not requested
-    await _until(lambda: consumer.received, "the notification")
+    await wait_until(lambda: consumer.received, message="the notification")
     processor.on_result(make_result(BOT))  # same finding again, still valid: nothing new
     await asyncio.sleep(0.05)
     (note,) = consumer.for_subscription(sub.subscription_id)
@@ -64,7 +57,7 @@ async def test_findings_of_one_burst_share_one_notification(processor: EventsSub
     sub, _ = await processor.subscribe(*parsed(processor, subscription_body()))
     for n in range(5):
         processor.on_result(make_result(f"imsi-00101000000010{n}"))
-    await _until(lambda: consumer.received, "the notification")
+    await wait_until(lambda: consumer.received, message="the notification")
     (note,) = consumer.for_subscription(sub.subscription_id)
     assert len(_supis(note)) == 5
 
@@ -77,7 +70,7 @@ async def test_threshold_level_must_be_reached_then_crossing_is_reported(
     await asyncio.sleep(0.05)
     assert consumer.received == []
     processor.on_result(make_result(BOT, level=7, ended_s_ago=1))
-    await _until(lambda: consumer.received, "the crossing")
+    await wait_until(lambda: consumer.received, message="the crossing")
     processor.on_result(make_result(BOT, level=9))
     await asyncio.sleep(0.05)
     (note,) = consumer.for_subscription(sub.subscription_id)
@@ -90,7 +83,7 @@ async def test_target_supis_restrict_reports(processor: EventsSubscriptionProces
     await processor.subscribe(*parsed(processor, subscription_body(event={"tgtUe": {"supis": [OTHER]}})))
     processor.on_result(make_result(BOT))
     processor.on_result(make_result(OTHER))
-    await _until(lambda: consumer.received, "the notification")
+    await wait_until(lambda: consumer.received, message="the notification")
     assert _supis(consumer.received[0][1][0]) == [OTHER]
 
 
@@ -103,7 +96,7 @@ async def test_immediate_report_in_the_response_counts_as_a_report(
     assert [b["supis"] for b in event["abnorBehavrs"]] == [[BOT]]
     assert sub.reports_sent == 1
     processor.on_result(make_result(OTHER))
-    await _until(lambda: consumer.received, "the second report")
+    await wait_until(lambda: consumer.received, message="the second report")
     assert sub.subscription_id not in processor.subscriptions  # maxReportNbr reached
     processor.on_result(make_result("imsi-001010000000003"))
     await asyncio.sleep(0.05)
@@ -126,8 +119,8 @@ async def test_periodic_reports_every_period_and_stops_at_max(
         processor: EventsSubscriptionProcessor, consumer: Any, subscription_body: Any, make_result: Any) -> None:
     processor.on_result(make_result(BOT))
     sub, _ = await processor.subscribe(*parsed(processor, subscription_body("PERIODIC", evtReq={"maxReportNbr": 2})))
-    await _until(lambda: len(consumer.for_subscription(sub.subscription_id)) == 2, "two periodic reports")
-    await _until(lambda: sub.subscription_id not in processor.subscriptions, "the subscription to end")
+    await wait_until(lambda: len(consumer.for_subscription(sub.subscription_id)) == 2, message="two periodic reports")
+    await wait_until(lambda: sub.subscription_id not in processor.subscriptions, message="the subscription to end")
     reports = consumer.for_subscription(sub.subscription_id)
     assert [_supis(r) for r in reports] == [[BOT], [BOT]]
     assert processor.metrics.registry.get_sample_value("nwdaf_anlf_periodic_report_lateness_seconds_count") == 2
@@ -136,7 +129,7 @@ async def test_periodic_reports_every_period_and_stops_at_max(
 async def test_periodic_report_without_findings_still_reports_the_event(
         processor: EventsSubscriptionProcessor, consumer: Any, subscription_body: Any) -> None:
     sub, _ = await processor.subscribe(*parsed(processor, subscription_body("PERIODIC", evtReq={"maxReportNbr": 1})))
-    await _until(lambda: consumer.for_subscription(sub.subscription_id), "the periodic report")
+    await wait_until(lambda: consumer.for_subscription(sub.subscription_id), message="the periodic report")
     (event,) = consumer.for_subscription(sub.subscription_id)[0]["eventNotifications"]
     assert event["event"] == "ABNORMAL_BEHAVIOUR"
     assert "abnorBehavrs" not in event
@@ -151,7 +144,7 @@ async def test_update_replaces_and_unknown_ids_are_404(processor: EventsSubscrip
     assert body["eventSubscriptions"][0]["tgtUe"] == {"supis": [OTHER]}
     processor.on_result(make_result(BOT))
     processor.on_result(make_result(OTHER))
-    await _until(lambda: consumer.received, "the notification")
+    await wait_until(lambda: consumer.received, message="the notification")
     assert _supis(consumer.received[0][1][0]) == [OTHER]
     for call in (processor.update("nope", *parsed(processor, subscription_body())), processor.unsubscribe("nope")):
         with pytest.raises(ProblemError) as exc:
@@ -176,7 +169,7 @@ async def test_dead_consumer_subscription_is_terminated(processor: EventsSubscri
     for n in range(3):
         processor.on_result(make_result(f"imsi-00101000000020{n}"))
         await asyncio.sleep(0.02)
-    await _until(lambda: dead.subscription_id not in processor.subscriptions, "termination")
+    await wait_until(lambda: dead.subscription_id not in processor.subscriptions, message="termination")
     assert live.subscription_id in processor.subscriptions
     assert len(consumer.for_subscription(live.subscription_id)) == 3
     assert processor.metrics.registry.get_sample_value(
@@ -195,7 +188,7 @@ async def test_monitoring_duration_ends_the_subscription(processor: EventsSubscr
                                                          subscription_body: Any) -> None:
     end = (datetime.now(UTC) + timedelta(seconds=0.2)).isoformat().replace("+00:00", "Z")
     sub, _ = await processor.subscribe(*parsed(processor, subscription_body(evtReq={"monDur": end})))
-    await _until(lambda: sub.subscription_id not in processor.subscriptions, "monDur to pass")
+    await wait_until(lambda: sub.subscription_id not in processor.subscriptions, message="monDur to pass")
     assert processor.metrics.registry.get_sample_value(
         "nwdaf_anlf_subscriptions_terminated_total", {"reason": "monitoring-duration-ended"}) == 1
 

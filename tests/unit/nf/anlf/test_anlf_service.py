@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.support.polling import wait_until
 
 from nwdaf.app.config import Settings
 from nwdaf.nf.anlf.service import build_anlf
@@ -29,10 +29,7 @@ async def test_consumes_results_and_skips_garbage(tmp_path: Path, make_result: A
         await bus.publish(topics.ANALYTICS_RESULTS, b"not an envelope")
         await bus.publish(topics.ANALYTICS_RESULTS, encode(make_result(), type_="SomethingElse"))
         await bus.publish(topics.ANALYTICS_RESULTS, encode(make_result(), type_=ANALYTICS_RESULT), key=b"imsi")
-        for _ in range(1000):
-            if len(svc.processor.findings) == 1:
-                break
-            await asyncio.sleep(0.005)
+        await wait_until(lambda: len(svc.processor.findings) == 1, message="the valid result as a finding")
         registry = svc.processor.metrics.registry
         assert registry.get_sample_value("nwdaf_anlf_analytics_results_total", {"outcome": "invalid"}) == 2
         assert registry.get_sample_value("nwdaf_anlf_analytics_results_total", {"outcome": "accepted"}) == 1

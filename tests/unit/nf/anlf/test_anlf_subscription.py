@@ -49,7 +49,7 @@ def test_evt_req_periodic_applies_when_the_event_names_no_method(validator: Spec
     assert "UNEXPECTED_UE_LOCATION" not in plan.selector.exceptions
 
 
-def test_seed_listing_1_as_published_is_rejected(validator: SpecValidator | None) -> None:
+def test_misspelt_abnormal_behaviour_request_is_rejected(validator: SpecValidator | None) -> None:
     broken = {"notificationURI": "http://smf-nsmf/notification",
               "eventSubscriptions": [{"event": "ABNORMAL_BEHAVIOUR",
                                       "exceptReques": [{"exceptId": "SUSPICION_OF_DDOS_ATTACK"}],

@@ -3,12 +3,12 @@ keyed by the UE's SUPI; a violation is a 400 ProblemDetails naming every bad att
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
+from tests.support.polling import wait_until
 
 from nwdaf.nf.collector.api.data_receiver import API_ROOT, create_router
 from nwdaf.nf.collector.processor import DataReceiver, ue_key_of
@@ -63,10 +63,7 @@ async def _published(bus: InMemoryBus, topic: str) -> list[Message]:
         got.append(msg)
 
     sub = await bus.subscribe([topic], "test", handler)
-    for _ in range(200):
-        if got:
-            break
-        await asyncio.sleep(0.01)
+    await wait_until(lambda: got, message=f"a message on {topic}")
     await sub.stop()
     return got
 

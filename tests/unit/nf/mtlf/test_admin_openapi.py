@@ -34,7 +34,7 @@ async def service(tmp_path: Path) -> AsyncIterator[MtlfService]:
     client = SbiClient()
     mtlf = build_mtlf(ServiceContext(settings, create_bus("memory://"), client, None), settings.mtlf)
     yield mtlf
-    mtlf.provision.store.close()
+    await mtlf.provision.store.close()
     await client.aclose()
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import polars as pl
 import pytest
+from tests.support.polling import wait_until
 
 from nwdaf.lib.features.host import recent_host_features, unanswered_out_share
 from nwdaf.lib.flows.convert import (
@@ -164,10 +165,7 @@ async def test_a_window_flow_records_go_out_in_bounded_messages() -> None:
     proc = Processor(bus, ProcessorSettings(window_s=10, flow_records_per_message=7))
     flows, _ = await _collect(bus)
     await proc.on_message(_scan_and_web_message())
-    for _ in range(100):
-        if sum(b.rows for b in flows) >= 60:
-            break
-        await asyncio.sleep(0.01)
+    await wait_until(lambda: sum(b.rows for b in flows) >= 60, message="the window's 60 flow records")
     await bus.close()
     assert sorted(b.rows for b in flows) == [4] + [7] * 8
     ports = [p for b in flows for p in b.columns["dst_port"]]
@@ -186,10 +184,7 @@ async def test_a_report_split_over_notifications_updates_the_features_and_stores
                                                                     10, 10, 1, 1, 0)])]}
         note = NfNotification(source="upf-ee", received_at=datetime.now(UTC), body=body)
         await proc.on_message(Message(topics.UPF_EE_NOTIFICATIONS, encode(note, type_=NF_NOTIFICATION)))
-    for _ in range(100):
-        if len(feats) == 2 and flows:
-            break
-        await asyncio.sleep(0.01)
+    await wait_until(lambda: len(feats) == 2 and flows, message="two feature batches and the flow records")
     await bus.close()
     assert [sorted(f.columns["supi"]) for f in feats] == [["imsi-0"], ["imsi-0", "imsi-1"]]
     assert [b.rows for b in flows] == [1]  # the window's records went out when it closed; no second copy
@@ -203,10 +198,7 @@ async def test_processor_publishes_flows_and_ue_features_once() -> None:
     msg = _scan_and_web_message()
     await proc.on_message(msg)
     await proc.on_message(msg)  # redelivery of the same envelope
-    for _ in range(100):
-        if flows and feats:
-            break
-        await asyncio.sleep(0.01)
+    await wait_until(lambda: flows and feats, message="flow records and features")
     await bus.close()
     assert proc.stats.duplicates == 1
     assert flows[0].rows == 60
@@ -277,10 +269,10 @@ async def _slice_batches(settings: ProcessorSettings, bodies: list[dict[str, Any
     for body in bodies:
         note = NfNotification(source="upf-ee", received_at=datetime.now(UTC), body=body)
         await proc.on_message(Message(topics.UPF_EE_NOTIFICATIONS, encode(note, type_=NF_NOTIFICATION)))
-    for _ in range(100):
-        if len(got) >= proc.stats.windows:
-            break
-        await asyncio.sleep(0.01)
+    if settings.slice_features:
+        await wait_until(lambda: len(got) >= proc.stats.windows, message="slice features of every window")
+    else:
+        await asyncio.sleep(1.0)  # room for a batch published against the settings to show up
     await bus.close()
     return proc, sorted(got, key=lambda env: env.payload.window_start)  # unkeyed: partitions do not keep order
 

@@ -1,4 +1,4 @@
-"""The SMF's NWDAF subscription: Listing 1 as TS 29.520 spells it, refresh, re-subscribe after a 404,
+"""The SMF's NWDAF subscription: ABNORMAL_BEHAVIOUR of any UE as TS 29.520 spells it, refresh, re-subscribe after a 404,
 immediate reports acted on."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import httpx
 import orjson
 import pytest
 from fastapi import FastAPI, Request, Response
+from tests.support.polling import wait_until
 
 from nwdaf.nf.smf.audit import Decision
 from nwdaf.nf.smf.config import SmfSettings
@@ -76,15 +77,7 @@ async def nwdaf_client(nwdaf: FakeNwdaf) -> AsyncIterator[NnwdafEventsSubscripti
     await client.aclose()
 
 
-async def _until(predicate: Any, what: str) -> None:
-    for _ in range(2000):
-        if predicate():
-            return
-        await asyncio.sleep(0.005)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def test_request_is_listing_1_with_ts_29520_names(validator: SpecValidator | None) -> None:
+def test_request_uses_the_ts_29520_names(validator: SpecValidator | None) -> None:
     request = to_wire(subscription_request(SmfSettings(), "http://smf.example/cb", "smf-1"))
     assert request == {
         "eventSubscriptions": [{"event": "ABNORMAL_BEHAVIOUR",
@@ -116,7 +109,7 @@ async def test_subscribes_refreshes_and_resubscribes_after_404(policy: Any, upf:
     request = subscription_request(settings, "http://smf.example/cb", "smf-1")
     subscriber = NwdafSubscriber(settings, nwdaf_client, processor.subscription, processor, request)
     subscriber.start()
-    await _until(lambda: any(m == "PUT" for m, _, _ in nwdaf.requests), "a refresh")
+    await wait_until(lambda: any(m == "PUT" for m, _, _ in nwdaf.requests), message="a refresh")
     first = processor.subscription.subscription_id
     assert first in nwdaf.known
     await processor.idle()
@@ -125,7 +118,7 @@ async def test_subscribes_refreshes_and_resubscribes_after_404(policy: Any, upf:
     assert "immRep" not in put.get("evtReq", {})  # a refresh does not ask for another immediate report
 
     nwdaf.known.clear()  # the NWDAF loses the subscription
-    await _until(lambda: processor.subscription.subscription_id not in (None, first), "a new subscription")
+    await wait_until(lambda: processor.subscription.subscription_id not in (None, first), message="a new subscription")
     assert processor.subscription.accepts(first)  # late notifications of the old one are still taken
     await subscriber.stop()
     assert nwdaf.requests[-1][0] == "DELETE"
@@ -140,7 +133,7 @@ async def test_keeps_retrying_while_refused(policy: Any, nwdaf: FakeNwdaf,
     subscriber = NwdafSubscriber(settings, nwdaf_client, processor.subscription, processor,
                                  subscription_request(settings, "http://smf.example/cb", "smf-1"))
     subscriber.start()
-    await _until(lambda: len(nwdaf.requests) >= 3, "three attempts")
+    await wait_until(lambda: len(nwdaf.requests) >= 3, message="three attempts")
     assert "403" in (processor.subscription.last_error or "")
     nwdaf.refuse = False
     await asyncio.wait_for(subscriber.subscribed.wait(), timeout=10)

@@ -12,6 +12,7 @@ import orjson
 import pytest
 from fastapi import FastAPI
 from tests.support import storage_data as data
+from tests.support.polling import wait_until
 
 from nwdaf.lib.storage.backends import RecordQuery, StorageError
 from nwdaf.lib.storage.backends.mergetree import MergeTreeBackend
@@ -131,20 +132,12 @@ def sse_events(text: str) -> list[tuple[str, Any]]:
     return events
 
 
-async def wait_for_clients(stream: AnalyticsStream, n: int) -> None:
-    for _ in range(500):
-        if stream.client_count >= n:
-            return
-        await asyncio.sleep(0.01)
-    pytest.fail(f"{n} stream client(s) never connected")
-
-
 async def test_stream_delivers_new_matching_results_only(
     bus: InMemoryBus, stream: AnalyticsStream, client: httpx.AsyncClient
 ) -> None:
     request = asyncio.create_task(client.get(f"{API_ROOT}/analytics-results/stream",
                                              params={"supi": "imsi-001010000000009", "limit": 2}))
-    await wait_for_clients(stream, 1)
+    await wait_until(lambda: stream.client_count >= 1, message="a stream client to connect")
     for supi in ("imsi-001010000000009", "imsi-001010000000001", "imsi-001010000000009"):
         await bus.publish(topics.ANALYTICS_RESULTS, data.analytics_message(AT, supi=supi), key=supi.encode())
     resp = await asyncio.wait_for(request, 20)
@@ -161,10 +154,7 @@ async def test_history_is_not_replayed_on_the_stream(bus: InMemoryBus) -> None:
     hub = AnalyticsStream(bus, instance_id="late")
     await hub.start()
     try:
-        for _ in range(500):
-            if hub.stats.skipped_history:
-                break
-            await asyncio.sleep(0.01)
+        await wait_until(lambda: hub.stats.skipped_history, message="the old message to be skipped")
         assert hub.stats.skipped_history == 1
         assert hub.stats.delivered == 0
     finally:
@@ -174,7 +164,7 @@ async def test_history_is_not_replayed_on_the_stream(bus: InMemoryBus) -> None:
 async def test_a_client_that_falls_behind_gets_an_error_event(stream: AnalyticsStream) -> None:
     events = stream.events(StreamFilter())
     first = asyncio.create_task(anext(events))
-    await wait_for_clients(stream, 1)
+    await wait_until(lambda: stream.client_count >= 1, message="a stream client to connect")
     assert await first is None  # keepalive tick while idle
     for i in range(5):  # queue holds 3
         stream.publish({**analytics_row(data.analytics_result(AT)), "n": i})
@@ -191,7 +181,7 @@ async def test_stream_over_a_real_http_server(bus: InMemoryBus, stream: Analytic
         async with httpx.AsyncClient(base_url=server.url, timeout=20) as c, c.stream(
             "GET", f"{API_ROOT}/analytics-results/stream", params={"event": "ABNORMAL_BEHAVIOUR"}
         ) as resp:
-            await wait_for_clients(stream, 1)
+            await wait_until(lambda: stream.client_count >= 1, message="a stream client to connect")
             await bus.publish(topics.ANALYTICS_RESULTS, data.analytics_message(AT))
             text = ""
             async for chunk in resp.aiter_text():
@@ -207,7 +197,7 @@ async def test_sse_client_that_falls_behind_gets_an_error_event_and_the_stream_e
     stream: AnalyticsStream, client: httpx.AsyncClient
 ) -> None:
     request = asyncio.create_task(client.get(f"{API_ROOT}/analytics-results/stream"))
-    await wait_for_clients(stream, 1)
+    await wait_until(lambda: stream.client_count >= 1, message="a stream client to connect")
     for _ in range(5):  # the client's queue holds 3; nothing is read in between
         stream.publish(analytics_row(data.analytics_result(AT)))
     resp = await asyncio.wait_for(request, 20)

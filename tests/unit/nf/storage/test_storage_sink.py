@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from tests.support import storage_data as data
+from tests.support.polling import wait_until
 
 from nwdaf.lib.storage import schema
 from nwdaf.lib.storage.backends import RecordQuery
@@ -19,15 +20,6 @@ from nwdaf.nf.storage.sink import StorageSink
 from nwdaf.platform.bus import InMemoryBus, Message, topics
 
 pytestmark = pytest.mark.unit
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], what: str, timeout_s: float = 20.0) -> None:
-    """Poll ``check`` until it holds; fail naming ``what`` after ``timeout_s`` (a deadline, not a speed test)."""
-    deadline = asyncio.get_running_loop().time() + timeout_s
-    while not await check():
-        if asyncio.get_running_loop().time() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
-        await asyncio.sleep(0.02)
 
 
 async def rows(backend: MergeTreeBackend, table: str, **kw: Any) -> list[dict[str, Any]]:
@@ -59,7 +51,7 @@ async def test_every_topic_lands_in_its_table(bus: InMemoryBus, chdb: MergeTreeB
 
     async def landed() -> bool:
         return sink.stats.messages == 4 and bus.stats.delivered == 4
-    await eventually(landed, "4 messages handled and committed")
+    await wait_until(landed, interval_s=0.02, message="4 messages handled and committed")
 
     assert len(await rows(chdb, "upf_usage", supi=data.SUPI)) == 2
     reports = await rows(chdb, "upf_usage_reports", snssai=data.SNSSAI_KEY)
@@ -95,7 +87,7 @@ async def test_undecodable_messages_are_rejected_and_counted_without_blocking(
 
     async def done() -> bool:
         return sink.stats.rejected == 3 and sink.stats.messages == 1
-    await eventually(done, "3 rejected and 1 stored message")
+    await wait_until(done, interval_s=0.02, message="3 rejected and 1 stored message")
     assert len(await rows(chdb, "flow_records")) == 2
     assert await rows(chdb, "upf_usage_reports") == []
 
@@ -119,7 +111,7 @@ async def test_each_row_is_encoded_once(bus: InMemoryBus, chdb: MergeTreeBackend
 
         async def stored() -> bool:
             return agent.stats.messages == 2
-        await eventually(stored, "2 messages stored")
+        await wait_until(stored, interval_s=0.02, message="2 messages stored")
     finally:
         await agent.stop()
     assert sorted(calls) == ["flow_records"] * 3 + ["upf_usage"] * 2 + ["upf_usage_reports"] * 2
@@ -150,7 +142,7 @@ async def test_a_failed_write_is_redelivered_and_stored_once(bus: InMemoryBus, c
 
         async def committed() -> bool:
             return bus.stats.delivered == 1
-        await eventually(committed, "the message to be committed after the outage")
+        await wait_until(committed, interval_s=0.02, message="the message to be committed after the outage")
     finally:
         await agent.stop()
     assert bus.stats.handler_failures == 2
@@ -201,7 +193,7 @@ async def test_sustained_load_keeps_batches_full(chdb: MergeTreeBackend) -> None
 
         async def all_committed() -> bool:
             return bus.stats.delivered == 30
-        await eventually(all_committed, "30 messages committed")
+        await wait_until(all_committed, interval_s=0.02, message="30 messages committed")
         # Each write waits for one message of every member (the 30 s timer never fires): 10 writes of 3.
         assert agent.stats.flushes == 10
     finally:

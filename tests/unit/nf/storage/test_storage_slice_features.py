@@ -3,13 +3,12 @@ and the whole path from a UPF notification through the processor and the sink.""
 
 from __future__ import annotations
 
-import asyncio
 import math
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from tests.support.polling import wait_until
 
 from nwdaf.lib.storage.backends import RecordQuery
 from nwdaf.lib.storage.backends.mergetree import MergeTreeBackend
@@ -52,14 +51,6 @@ def test_rows_without_scope_or_with_text_features_are_refused() -> None:
         slice_feature_rows(_batch(scope=["snssai", None, "dnn"]))
     with pytest.raises(ValueError, match=r"'flows' .* is not numeric"):
         slice_feature_rows(_batch(flows=["3", 2.0, 2.0]))
-
-
-async def _eventually(check: Callable[[], Awaitable[bool]], what: str, timeout_s: float = 20.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout_s
-    while not await check():
-        if asyncio.get_running_loop().time() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
-        await asyncio.sleep(0.02)
 
 
 async def test_sink_stores_slice_features_once_and_reads_them_back(chdb: MergeTreeBackend) -> None:
@@ -112,7 +103,7 @@ async def test_processor_to_warehouse(chdb: MergeTreeBackend) -> None:
     async def stored() -> bool:
         return sink.stats.rows.get("slice_features", 0) == proc.stats.slice_feature_rows > 0
 
-    await _eventually(stored, "the window's slice features in the warehouse")
+    await wait_until(stored, interval_s=0.02, message="the window's slice features in the warehouse")
     await sink.stop()
     await bus.close()
     rows = {(r["scope"], r["dnn"]): r for r in await chdb.query("slice_features", RecordQuery(limit=100))}

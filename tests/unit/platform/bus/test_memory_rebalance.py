@@ -3,21 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Callable
 
 import pytest
+from tests.support.polling import wait_until
 
 from nwdaf.platform.bus import InMemoryBus, Message
 
 pytestmark = pytest.mark.unit
-
-
-async def wait_until(condition: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + 10
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for: {what}"
-        await asyncio.sleep(0.005)
 
 
 async def test_late_commit_of_a_revoked_partition_does_not_replay_the_new_owners_work() -> None:
@@ -40,13 +32,13 @@ async def test_late_commit_of_a_revoked_partition_does_not_replay_the_new_owners
         handled_b.append(msg.value)
 
     sub_a = await bus.subscribe([topic], "g", slow_a)
-    await wait_until(holding.is_set, "the first member holds message 0")
+    await wait_until(holding.is_set, message="the first member holds message 0")
     sub_b = await bus.subscribe([topic], "g", fast_b)  # partition 1 moves to the new member
-    await wait_until(lambda: len(handled_b) >= 10, "the new owner handled the partition")
+    await wait_until(lambda: len(handled_b) >= 10, message="the new owner handled the partition")
     release.set()
-    await wait_until(lambda: handled_a == [b"0"], "the first member finished its message")
+    await wait_until(lambda: handled_a == [b"0"], message="the first member finished its message")
     await bus.publish(topic, b"10", key=key)
-    await wait_until(lambda: b"10" in handled_b, "the new owner handled the next message")
+    await wait_until(lambda: b"10" in handled_b, message="the new owner handled the next message")
     await sub_a.stop()
     await sub_b.stop()
 

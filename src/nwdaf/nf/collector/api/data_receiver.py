@@ -1,8 +1,8 @@
 """Data Receiver: NFs POST their notifications here; each is validated and published to the bus.
 
 Mounted at ``/nnwdaf-datareceiver/v1``. Not a 3GPP service: it is the callback target the collector gives other
-NFs (``eventNotifyUri`` for Nupf_EventExposure, ``notifUri`` for Nsmf/Namf event exposure), and the open door of
-seed 000's pipeline for any NF that pushes data.
+NFs (``eventNotifyUri`` for Nupf_EventExposure, ``notifUri`` for Nsmf/Namf event exposure), and the way into
+this NWDAF's data pipeline (bus, processor, storage) for any NF that pushes data.
 """
 
 from __future__ import annotations

@@ -90,7 +90,7 @@ def create_router(provision: ModelProvision) -> APIRouter:
     @router.get("/subscriptions", summary="Nnwdaf_MLModelProvision subscriptions and the versions notified")
     async def list_subscriptions() -> list[dict[str, Any]]:
         return [{"subscriptionId": s.id, "subscription": to_wire(s.body), "notified": s.notified}
-                for s in provision.store.all()]
+                for s in await provision.store.all()]
 
     @router.get("/stats", summary="Notifications delivered and failed, registry checks")
     async def stats() -> dict[str, int]:

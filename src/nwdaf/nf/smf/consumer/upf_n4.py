@@ -1,7 +1,7 @@
 """Client of the UPF's N4-like session API (ours, not 3GPP: PFCP is not an SBI; this stands in for N4 Session
 Deletion, TS 29.244 clause 7.5.6).
 
-Contract: ``GET {apiRoot}/nupf-n4/v1/pdu-sessions?supi=SUPI`` answers 200 with a JSON list of :class:`PduSession`;
+Contract: ``GET {apiRoot}/nupf-n4/v1/pdu-sessions?supi=SUPI`` answers 200 with a JSON list of :class:`N4PduSession`;
 ``DELETE {apiRoot}/nupf-n4/v1/pdu-sessions/{seid}`` answers 204 (idempotent) or 404 for an unknown SEID.
 """
 
@@ -20,7 +20,7 @@ class UpfError(RuntimeError):
     """The UPF could not be reached or answered something this client cannot use."""
 
 
-class PduSession(BaseModel):
+class N4PduSession(BaseModel):
     """One PDU session as the UPF reports it."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
@@ -34,7 +34,7 @@ class PduSession(BaseModel):
     state: Literal["ACTIVE", "RELEASED"]
 
 
-_SESSIONS = TypeAdapter(list[PduSession])
+_SESSIONS = TypeAdapter(list[N4PduSession])
 
 
 class UpfN4Client:
@@ -44,7 +44,7 @@ class UpfN4Client:
         self._client = client
         self._base = f"{api_root.rstrip('/')}/{API_NAME}"
 
-    async def sessions_of(self, supi: str) -> list[PduSession]:
+    async def sessions_of(self, supi: str) -> list[N4PduSession]:
         url = f"{self._base}/pdu-sessions"
         try:
             resp = await self._client.get(url, params={"supi": supi})

@@ -1,8 +1,8 @@
 """Data Relay: processed data and inference results, read back from storage or streamed live.
 
-Mounted at ``/nnwdaf-datarelay/v1``. Not a 3GPP service: it is the read side of seed 000's storage layer, for
-dashboards, the ML training pipeline and operators. Times in the answers are epoch seconds (UTC); rows come newest
-first. Live analytics results are Server-Sent Events (``text/event-stream``).
+Mounted at ``/nnwdaf-datarelay/v1``. Not a 3GPP service: it is the read side of this NWDAF's storage (the
+sink writes, the relay reads), for dashboards, the ML training pipeline and operators. Times in the answers are
+epoch seconds (UTC); rows come newest first. Live analytics results are Server-Sent Events (``text/event-stream``).
 """
 
 from __future__ import annotations
