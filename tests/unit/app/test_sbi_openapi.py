@@ -51,10 +51,13 @@ def apps(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, FastAPI
         "smf": [build_smf(ctx, settings.smf)],
     }
     yield {nf: create_sbi_app(nf, [r for s in svcs for r in s.routers()]) for nf, svcs in services.items()}
-    for svc in services["nwdaf"]:
-        if isinstance(svc, MtlfService):
-            svc.provision.store.close()
-    asyncio.run(client.aclose())
+    async def close() -> None:
+        for svc in services["nwdaf"]:
+            if isinstance(svc, MtlfService):
+                await svc.provision.store.close()
+        await client.aclose()
+
+    asyncio.run(close())
 
 
 @pytest.fixture(scope="module")
