@@ -58,6 +58,25 @@ def create_router(provision: ModelProvision) -> APIRouter:
     async def list_runs(limit: int = 50) -> list[dict[str, Any]]:
         return list(await call(registry.runs, limit))
 
+    _transition_routes(router, provision, call)
+
+    @router.get("/subscriptions", summary="Nnwdaf_MLModelProvision subscriptions and the versions notified")
+    async def list_subscriptions() -> list[dict[str, Any]]:
+        return [{"subscriptionId": s.id, "subscription": to_wire(s.body), "notified": s.notified}
+                for s in await provision.store.all()]
+
+    @router.get("/stats", summary="Notifications delivered and failed, registry checks")
+    async def stats() -> dict[str, int]:
+        return {"delivered": provision.stats.delivered, "failed": provision.stats.failed,
+                "checks": provision.stats.checks}
+
+    return router
+
+
+def _transition_routes(router: APIRouter, provision: ModelProvision, call: Any) -> None:
+    """Challenger, promotion and rollback: the registry changes that notify Nnwdaf_MLModelProvision subscribers."""
+    registry = provision.registry
+
     @router.post("/models/{name}/versions/{version}/challenger", summary="Mark a version as challenger",
                  **route_docs(404))
     async def set_challenger(name: str, version: str) -> dict[str, Any]:
@@ -86,15 +105,3 @@ def create_router(provision: ModelProvision) -> APIRouter:
         except RegistryError as exc:
             raise registry_problem(exc) from exc
         return TransitionResult(name=name, champion=info.version, notified=provision.stats.delivered - before)
-
-    @router.get("/subscriptions", summary="Nnwdaf_MLModelProvision subscriptions and the versions notified")
-    async def list_subscriptions() -> list[dict[str, Any]]:
-        return [{"subscriptionId": s.id, "subscription": to_wire(s.body), "notified": s.notified}
-                for s in await provision.store.all()]
-
-    @router.get("/stats", summary="Notifications delivered and failed, registry checks")
-    async def stats() -> dict[str, int]:
-        return {"delivered": provision.stats.delivered, "failed": provision.stats.failed,
-                "checks": provision.stats.checks}
-
-    return router

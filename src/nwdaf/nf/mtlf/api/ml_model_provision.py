@@ -69,6 +69,13 @@ def create_router(provision: ModelProvision, validator: SchemaValidator | None) 
         await provision.unsubscribe(subscriptionId)
         return Response(status_code=204)
 
+    _artifact_route(router, provision)
+    return router
+
+
+def _artifact_route(router: APIRouter, provision: ModelProvision) -> None:
+    """``GET .../artifact``: the model file an ``mLModelUrl`` points at."""
+
     @router.get(
         "/models/{name}/versions/{version}/artifact",
         summary="Download a provisioned ML model file (mLModelUrl target, not a 3GPP resource)",
@@ -90,5 +97,3 @@ def create_router(provision: ModelProvision, validator: SchemaValidator | None) 
                    VERSION_HEADER: info.version, "ETag": f'"{info.sha256}"',
                    "Content-Disposition": f'attachment; filename="{info.name}-{info.version}.skops"'}
         return Response(data, media_type="application/octet-stream", headers=headers)
-
-    return router
