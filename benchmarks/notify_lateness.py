@@ -14,6 +14,12 @@ runs this as its part 2.
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+# Run as a script: the repo root holds benchmarks.support (not shipped in the wheel).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
 import argparse
 import asyncio
 import json
@@ -21,18 +27,16 @@ import math
 import os
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 from contextlib import AsyncExitStack
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any, ClassVar
 
 import httpx
+from benchmarks.support import closed_loop as bench
 
 from nwdaf.app.config import Settings, load_settings
-from nwdaf.app.demo import bench
 from nwdaf.nf.anlf.config import AnlfSettings
 from nwdaf.nf.anlf.notifier import Delivery, Notifier
 from nwdaf.nf.anlf.processor import EventsSubscriptionProcessor
