@@ -1,4 +1,5 @@
-"""AnlfService wiring: routers, bus consumption of AnalyticsResult envelopes, malformed messages skipped."""
+"""AnlfService wiring: routers, bus consumption of AnalyticsResult envelopes, malformed messages skipped, the
+notifications through the SBI client's transport."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from nwdaf.app.config import Settings
@@ -40,3 +42,31 @@ async def test_consumes_results_and_skips_garbage(tmp_path: Path, make_result: A
         await svc.stop()
         await client.aclose()
     assert (tmp_path / "anlf-subscriptions.sqlite3").exists()
+
+
+async def test_an_injected_transport_carries_the_notifications_of_the_runtime_built_anlf(
+    tmp_path: Path, make_result: Any, consumer: Any, subscription_body: Any
+) -> None:
+    """The production wiring (``notification_client: http1``, an ``http://`` callback) with a transport injected
+    into the SBI client: the notifications go through the production notifier and client into that transport."""
+    settings = Settings(data_dir=tmp_path, anlf={"store_file": ":memory:"})
+    assert settings.anlf.notification_client == "http1"
+    bus, client = InMemoryBus(), SbiClient(transport=httpx.MockTransport(consumer.handler))
+    svc = build_anlf(ServiceContext(settings, bus, client, None), settings.anlf)
+    await svc.start()
+    try:
+        sub, _ = await svc.processor.subscribe(subscription_body())
+        await bus.publish(topics.ANALYTICS_RESULTS, encode(make_result(), type_=ANALYTICS_RESULT), key=b"imsi")
+        for _ in range(1000):
+            if consumer.received:
+                break
+            await asyncio.sleep(0.005)
+    finally:
+        await svc.stop()
+        await client.aclose()
+    (uri, body), = consumer.received
+    assert uri == "http://smf.example/cb"
+    assert [n["subscriptionId"] for n in body] == [sub.subscription_id]
+    delivered = svc.processor.metrics.registry.get_sample_value("nwdaf_anlf_notifications_total",
+                                                                {"outcome": "delivered"})
+    assert delivered == 1
