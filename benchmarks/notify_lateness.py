@@ -6,13 +6,19 @@
 
 The NBI (the ``anlf`` service as the runtime builds it: sqlite store, OpenAPI validation, the product's notifier
 and scheduler) runs here; the consumer's callback server runs in a child process on 127.0.0.1 so each has a core.
-``--client`` picks the notifier's HTTP client (the product default ``http1``: :mod:`nwdaf.platform.sbi.callback`; or
-``httpx``, the shared SBI client), ``--receiver`` the callback server (Hypercorn with a bare ASGI app, as our SMF
-serves; or a raw asyncio protocol answering 204, to see the NWDAF's own ceiling). ``benchmarks/closed_loop.py``
-runs this as its part 2.
+``--client`` picks the notifications' transport under the SBI client (``anlf.notification_client``: the product
+default ``http1``, :mod:`nwdaf.platform.sbi.callback`; or ``httpx``), ``--receiver`` the callback server (Hypercorn
+with a bare ASGI app, as our SMF serves; or a raw asyncio protocol answering 204, to see the NWDAF's own ceiling).
+``benchmarks/closed_loop.py`` runs this as its part 2.
 """
 
 from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# Run as a script: the repo root holds benchmarks.support (not shipped in the wheel).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import argparse
 import asyncio
@@ -21,20 +27,18 @@ import math
 import os
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 from contextlib import AsyncExitStack
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any, ClassVar
 
 import httpx
+from benchmarks.support import closed_loop as bench
 
 from nwdaf.app.config import Settings, load_settings
-from nwdaf.app.demo import bench
 from nwdaf.nf.anlf.config import AnlfSettings
-from nwdaf.nf.anlf.notifier import Delivery, Notifier
+from nwdaf.nf.anlf.notifier import AnalyticsNotifier, Delivery
 from nwdaf.nf.anlf.processor import EventsSubscriptionProcessor
 from nwdaf.nf.anlf.service import build_anlf
 from nwdaf.nf.smf.config import SmfSettings
@@ -43,12 +47,12 @@ from nwdaf.platform.bus import create_bus
 from nwdaf.platform.models import to_wire
 from nwdaf.platform.nf import ServiceContext, load_validator
 from nwdaf.platform.sbi import SbiClient, create_sbi_app, start_server
-from nwdaf.platform.sbi.callback import CallbackClient
+from nwdaf.platform.sbi.retry import Reply
 
 PERIOD_S = 1
 
 
-class TimedNotifier(Notifier):
+class TimedNotifier(AnalyticsNotifier):
     """The AnLF's notifier, recording when the first attempt of each PERIODIC report leaves and naming the report
     ("subscriptionId due") in a header for the receiver."""
 
@@ -60,10 +64,10 @@ class TimedNotifier(Notifier):
             headers["x-bench-key"] = f"{delivery.subscription_id} {delivery.due!r}"
         return headers
 
-    async def _post(self, delivery: Delivery) -> None:
+    async def _post(self, delivery: Delivery) -> Reply:
         if delivery.due is not None:
             self.sent.setdefault(f"{delivery.subscription_id} {delivery.due!r}", time.time())
-        await super()._post(delivery)
+        return await super()._post(delivery)
 
 
 class AsgiReceiver:
@@ -187,12 +191,12 @@ class NotifyVariant:
     client: str = AnlfSettings().notification_client
     receiver: str = "hypercorn"
 
-    def transport(self) -> httpx.AsyncHTTPTransport:
+    def sbi_client(self, settings: Settings) -> SbiClient:
+        """The product's SBI client; for ``httpx``, over an httpx transport with the what-if keep-alive limit."""
+        if self.client == "http1":
+            return SbiClient(settings.sbi_client, max_idle_per_origin=self.concurrency)
         limits = httpx.Limits(max_connections=100, max_keepalive_connections=self.keepalive or 20)
-        return httpx.AsyncHTTPTransport(http2=True, http1=not self.h2c, limits=limits)
-
-    def callbacks(self) -> CallbackClient | None:
-        return CallbackClient(max_idle_per_origin=self.concurrency) if self.client == "http1" else None
+        return SbiClient(settings.sbi_client, httpx.AsyncHTTPTransport(http2=True, http1=not self.h2c, limits=limits))
 
 
 def lateness(n_subs: int, periods: int, tmp: Path, variant: NotifyVariant) -> dict[str, Any]:
@@ -203,7 +207,8 @@ def lateness(n_subs: int, periods: int, tmp: Path, variant: NotifyVariant) -> di
         callback = f"http://127.0.0.1:{wait_for_file(port_file, receiver)}"
         settings = load_settings(None, data_dir=str(tmp / f"nwdaf-{n_subs}-{time.monotonic_ns()}"),
                                  sbi_client={"h2c_prior_knowledge": variant.h2c},
-                                 anlf={"max_concurrent_notifications": variant.concurrency})
+                                 anlf={"max_concurrent_notifications": variant.concurrency,
+                                       "notification_client": variant.client})
         settings.data_dir.mkdir()
         result = asyncio.run(_lateness(settings, n_subs, periods, callback, variant))
     finally:
@@ -217,7 +222,7 @@ async def _start_nbi(stack: AsyncExitStack, settings: Settings,
     bus = create_bus(settings.bus.url)
     await bus.start()
     stack.push_async_callback(bus.close)
-    client = SbiClient(settings.sbi_client, variant.transport())
+    client = variant.sbi_client(settings)
     stack.push_async_callback(client.aclose)
     anlf = build_anlf(ServiceContext(settings, bus, client, load_validator()), settings.anlf)
     p = anlf.processor
@@ -225,7 +230,7 @@ async def _start_nbi(stack: AsyncExitStack, settings: Settings,
     async def on_dead(sid: str, reason: str) -> None:
         print(f"consumer of {sid} considered dead: {reason}")
 
-    notifier = p.notifier = TimedNotifier(client, p.settings, p.metrics, on_dead, callbacks=variant.callbacks())
+    notifier = p.notifier = TimedNotifier(client, p.settings, p.metrics, on_dead)
     notifier.sent = {}
     server = await start_server(create_sbi_app("nwdaf", anlf.routers()), "127.0.0.1", 0, name="nwdaf")
     stack.push_async_callback(server.stop)

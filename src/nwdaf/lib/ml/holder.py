@@ -12,24 +12,20 @@ import asyncio
 import base64
 import logging
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
-from fastapi import APIRouter, Request, Response
-from pydantic import ValidationError
 
 from nwdaf.lib.ml.bundle import BundleError, ModelBundle, ModelMeta, feature_matrix, sha256_hex
 from nwdaf.platform.models.common import from_wire
-from nwdaf.platform.models.ml_provision import NwdafMLModelProvNotif, NwdafMLModelProvSubsc
+from nwdaf.platform.models.ml_provision import NwdafMLModelProvNotif
 from nwdaf.platform.sbi.client import SbiClient
-from nwdaf.platform.sbi.problem import ProblemError
 
 log = logging.getLogger("nwdaf.anlf.inference")
-PROVISION_ROOT = "/nnwdaf-mlmodelprovision/v1"
 _REPR_DIGEST = re.compile(r"sha-256=:([A-Za-z0-9+/=]+):")
 
 
@@ -88,42 +84,6 @@ class ModelHolder:
                 if event_notif.event.value == self._event and addr is not None and addr.mLModelUrl:
                     loaded = await self.load_url(addr.mLModelUrl)
         return loaded
-
-    async def subscribe(
-        self, mtlf_api_root: str, notif_uri: str, *, exception_ids: Sequence[str] = ("SUSPICION_OF_DDOS_ATTACK",),
-        dnns: Sequence[str] = (), notif_corre_id: str | None = None,
-    ) -> str:
-        """Nnwdaf_MLModelProvision_Subscribe at the MTLF with immediate reporting; loads the model of the 201
-        when there is one. Returns the subscription's URI (``Location``), to PUT or DELETE later."""
-        flt: dict[str, Any] = {"excepIds": list(exception_ids)} | ({"dnns": list(dnns)} if dnns else {})
-        body: dict[str, Any] = {"mLEventSubscs": [{"mLEvent": self._event, "mLEventFilter": flt}],
-                                "notifUri": notif_uri, "eventReq": {"immRep": True}}
-        if notif_corre_id:
-            body["notifCorreId"] = notif_corre_id
-        resp = await self._client.post(f"{mtlf_api_root.rstrip('/')}{PROVISION_ROOT}/subscriptions", json=body)
-        if resp.status_code != 201:
-            raise BundleError(f"ML model subscription refused: HTTP {resp.status_code} {resp.text[:300]}")
-        answer = from_wire(NwdafMLModelProvSubsc, resp.content)
-        for notif in answer.mLEventNotifs or []:
-            if notif.event.value == self._event and notif.mLFileAddr and notif.mLFileAddr.mLModelUrl:
-                await self.load_url(notif.mLFileAddr.mLModelUrl)
-                break
-        return resp.headers["location"]
-
-    def callback_router(self) -> APIRouter:
-        """``POST /ml-model-notify``: the ``notifUri`` target; 204 once the notified model is loaded (a model that
-        fails its checks is a 400, and the MTLF retries on its next registry check)."""
-        router = APIRouter(tags=["ML model notifications"])
-
-        @router.post("/ml-model-notify", status_code=204, summary="NwdafMLModelProvNotif callback")
-        async def notify(request: Request) -> Response:
-            try:
-                await self.on_notification(await request.json())
-            except (BundleError, ValidationError, ValueError) as exc:
-                raise ProblemError(400, "Invalid request", str(exc)[:500], "INVALID_MSG_FORMAT") from exc
-            return Response(status_code=204)
-
-        return router
 
     async def load_url(self, url: str, expected_sha256: str | None = None) -> LoadedModel:
         """Download, verify and load a model artifact, then swap it in."""

@@ -35,7 +35,8 @@ class AnlfSettings(BaseModel):
     min_repetition_period_s: int = Field(1, ge=1)
     """Shortest ``repetitionPeriod`` accepted for PERIODIC subscriptions."""
     notification_client: Literal["http1", "httpx"] = "http1"
-    """``http1``: notifications to ``http://`` callbacks go over the lean pooled HTTP/1.1 client
-    (:mod:`nwdaf.platform.sbi.callback`, several times httpx's throughput); ``httpx``: every notification goes
-    through the shared SBI client (HTTP/2 with ``sbi_client.h2c_prior_knowledge``). ``https://`` callbacks always
-    use httpx."""
+    """How the SBI client carries this NF's notifications (``SbiClient.send_notification``): ``http1`` sends those
+    to ``http://`` callbacks over the lean pooled HTTP/1.1 client (:mod:`nwdaf.platform.sbi.callback`, several
+    times httpx's throughput); ``httpx`` sends every notification over httpx (HTTP/2 with
+    ``sbi_client.h2c_prior_knowledge``). ``https://`` callbacks always use httpx; a transport injected into the SBI
+    client (tests) carries them all."""

@@ -1,8 +1,10 @@
 """Delivery of Nnwdaf_EventsSubscription notifications to consumers' ``notificationURI``.
 
 Each subscription has its own FIFO and at most one delivery in flight, so its notifications arrive in order; a
-global semaphore bounds the POSTs in flight across subscriptions. Retries back off *outside* the semaphore, so a
-dead consumer holds a slot only while a request to it is actually open and never starves the others. After
+global semaphore bounds the POSTs in flight across subscriptions. Retries follow the SBI retry policy
+(:mod:`nwdaf.platform.sbi.retry`) and back off *outside* the semaphore, so a dead consumer holds a slot only while
+a request to it is actually open and never starves the others. The POSTs go through
+:meth:`~nwdaf.platform.sbi.SbiClient.send_notification` (``anlf.notification_client`` picks its transport). After
 ``failures_before_termination`` consecutive undeliverable notifications the subscription is handed to
 ``on_dead``, which terminates it (TS 29.520 has no termination cause for an unreachable consumer, and a
 termination request could not reach it anyway; the consumer learns of it from the 404 on its next update).
@@ -19,13 +21,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
-
 from nwdaf.nf.anlf.config import AnlfSettings
 from nwdaf.nf.anlf.metrics import AnlfMetrics
 from nwdaf.platform.sbi import SbiCallError, SbiClient
-from nwdaf.platform.sbi.callback import CallbackClient, CallbackError
-from nwdaf.platform.sbi.observability import request_id_var
+from nwdaf.platform.sbi.retry import Reply, RetryPolicy, with_retries
 
 log = logging.getLogger("nwdaf.anlf.notifier")
 
@@ -44,18 +43,15 @@ class Delivery:
     due: float | None = None
 
 
-class _Permanent(Exception):  # noqa: N818 - internal control flow, not an error type
-    """The consumer answered with a status that a retry will not change (4xx other than 429)."""
-
-
-class Notifier:
-    """Ordered per subscription, bounded overall, with retries and dead-consumer detection."""
+class AnalyticsNotifier:
+    """Nnwdaf_EventsSubscription_Notify delivery: ordered per subscription, bounded overall, with retries and
+    dead-consumer detection."""
 
     def __init__(self, client: SbiClient, settings: AnlfSettings, metrics: AnlfMetrics, on_dead: OnDead,
-                 clock: Callable[[], float] = time.time, callbacks: CallbackClient | None = None) -> None:
+                 clock: Callable[[], float] = time.time) -> None:
         self._client = client
-        self._callbacks = callbacks
         self._settings = settings
+        self._policy = RetryPolicy(settings.notify_attempts, settings.notify_backoff_s)
         self._metrics = metrics
         self._on_dead = on_dead
         self._clock = clock
@@ -99,8 +95,6 @@ class Notifier:
                     await task
         self._queues.clear()
         self._workers.clear()
-        if self._callbacks is not None:
-            await self._callbacks.aclose()
 
     async def _work(self, sid: str) -> None:
         try:
@@ -121,48 +115,31 @@ class Notifier:
                 self._queues.pop(sid, None)
 
     async def _deliver(self, delivery: Delivery) -> bool:
-        backoff = self._settings.notify_backoff_s
-        reason = ""
-        for attempt in range(self._settings.notify_attempts):
-            if attempt:
-                await asyncio.sleep(backoff * 2 ** (attempt - 1))
+        async def attempt(n: int) -> Reply:
             async with self._sem:
-                if attempt == 0 and delivery.due is not None:
+                if n == 0 and delivery.due is not None:
                     self._metrics.lateness.observe(max(0.0, self._clock() - delivery.due))
-                try:
-                    await self._post(delivery)
-                except _Permanent as exc:
-                    reason = str(exc)
-                    break
-                except SbiCallError as exc:
-                    reason = str(exc)
-                    continue
-            self._metrics.notifications.labels("delivered").inc()
-            return True
+                return await self._post(delivery)
+
+        try:
+            reply = await with_retries(self._policy, attempt)
+        except SbiCallError as exc:
+            reason = str(exc)
+        else:
+            if 200 <= reply.status_code < 300:
+                self._metrics.notifications.labels("delivered").inc()
+                return True
+            reason = f"POST {delivery.uri} answered {reply.status_code}"
         self._metrics.notifications.labels("failed").inc()
         log.warning("notification undeliverable: %s", reason, extra={"subscription_id": delivery.subscription_id})
         return False
 
     def headers(self, delivery: Delivery) -> dict[str, str]:
-        """Extra request headers of a delivery (the request ID of the context that queued it, if any)."""
-        rid = request_id_var.get()
-        return {} if rid == "-" else {"x-request-id": rid}
+        """Extra request headers of a delivery: none here (the SBI client adds the request ID of the context that
+        queued it, if any)."""
+        return {}
 
-    async def _post(self, delivery: Delivery) -> None:
-        # TS 29.500 clause 6.10.9: a consumer may redirect its callback with 307/308; both clients follow those.
-        callbacks = self._callbacks
-        if callbacks is not None and callbacks.supports(delivery.uri):
-            try:
-                resp = await callbacks.post_json(delivery.uri, orjson.dumps(delivery.body), self.headers(delivery))
-            except CallbackError as exc:
-                raise SbiCallError("POST", delivery.uri, None, str(exc)) from exc
-            status = resp.status
-        else:
-            status = (await self._client.post(delivery.uri, json=delivery.body, retries=0, follow_redirects=True,
-                                              headers=self.headers(delivery))).status_code
-        if 200 <= status < 300:
-            return
-        detail = f"POST {delivery.uri} answered {status}"
-        if status >= 500 or status == 429:
-            raise SbiCallError("POST", delivery.uri, status, detail)
-        raise _Permanent(detail)
+    async def _post(self, delivery: Delivery) -> Reply:
+        """One attempt (TS 29.500 clause 6.10.9: a consumer may redirect its callback with 307/308; followed)."""
+        return await self._client.send_notification(delivery.uri, delivery.body, headers=self.headers(delivery),
+                                                    via=self._settings.notification_client)

@@ -18,7 +18,7 @@ from typing import Any
 
 from nwdaf.nf.anlf.config import AnlfSettings
 from nwdaf.nf.anlf.metrics import AnlfMetrics
-from nwdaf.nf.anlf.notifier import Delivery, Notifier
+from nwdaf.nf.anlf.notifier import AnalyticsNotifier, Delivery
 from nwdaf.nf.anlf.reports import event_notification
 from nwdaf.nf.anlf.scheduler import PeriodicScheduler
 from nwdaf.nf.anlf.state import Finding, FindingsState, Update
@@ -36,7 +36,6 @@ from nwdaf.platform.models import (
 )
 from nwdaf.platform.models.openapi import SpecValidator
 from nwdaf.platform.sbi import ProblemError, SbiClient
-from nwdaf.platform.sbi.callback import CallbackClient
 from nwdaf.platform.store import SubscriptionStore
 
 log = logging.getLogger("nwdaf.anlf")
@@ -55,14 +54,14 @@ class EventsSubscriptionProcessor:
 
     def __init__(self, settings: AnlfSettings, findings: FindingsState, store: SubscriptionStore[StoredSubscription],
                  client: SbiClient, validator: SpecValidator | None, metrics: AnlfMetrics,
-                 clock: Callable[[], float] = time.time, callbacks: CallbackClient | None = None) -> None:
+                 clock: Callable[[], float] = time.time) -> None:
         self.settings = settings
         self.findings = findings
         self.store = store
         self.validator = validator
         self.metrics = metrics
         self._clock = clock
-        self.notifier = Notifier(client, settings, metrics, self._on_consumer_dead, clock, callbacks)
+        self.notifier = AnalyticsNotifier(client, settings, metrics, self._on_consumer_dead, clock)
         self.scheduler = PeriodicScheduler(self._fire_periodic, clock, metrics.skipped_ticks.inc)
         self.subscriptions: dict[str, Subscription] = {}
         self._threshold = ThresholdIndex()

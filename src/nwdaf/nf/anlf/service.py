@@ -18,7 +18,6 @@ from nwdaf.nf.anlf.store import LAYOUT
 from nwdaf.platform.bus import EnvelopeError, EventBus, Message, Subscription, decode, topics
 from nwdaf.platform.events import ANALYTICS_RESULT, AnalyticsResult
 from nwdaf.platform.nf import ServiceContext
-from nwdaf.platform.sbi.callback import CallbackClient
 from nwdaf.platform.store import SubscriptionStore
 
 log = logging.getLogger("nwdaf.anlf")
@@ -63,22 +62,10 @@ class AnlfService:
         self.processor.on_result(envelope.payload)
 
 
-def _callback_client(ctx: ServiceContext, settings: AnlfSettings) -> CallbackClient | None:
-    """The lean HTTP/1.1 notification client, unless httpx is asked for (h2c, or ``notification_client``) or the
-    SBI client has an injected transport (tests route every call through it to in-process peers)."""
-    if settings.notification_client != "http1" or ctx.client.injected_transport:
-        return None
-    if ctx.settings.sbi_client.h2c_prior_knowledge:
-        return None
-    return CallbackClient(timeout_s=ctx.settings.sbi_client.timeout_s,
-                          max_idle_per_origin=settings.max_concurrent_notifications)
-
-
 def build_anlf(ctx: ServiceContext, settings: AnlfSettings) -> AnlfService:
     """Runtime builder, configured by the ``anlf`` section."""
     path = None if settings.store_file == ":memory:" else ctx.settings.data_dir / settings.store_file
     findings = FindingsState(timedelta(seconds=settings.finding_ttl_s), settings.max_findings)
     store = SubscriptionStore(path, LAYOUT)
-    processor = EventsSubscriptionProcessor(settings, findings, store, ctx.client, ctx.validator, AnlfMetrics(),
-                                            callbacks=_callback_client(ctx, settings))
+    processor = EventsSubscriptionProcessor(settings, findings, store, ctx.client, ctx.validator, AnlfMetrics())
     return AnlfService(processor, ctx.bus, f"{ctx.settings.instance_id}.anlf")

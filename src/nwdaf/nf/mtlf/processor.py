@@ -38,6 +38,7 @@ from nwdaf.platform.models.ml_provision import (
 )
 from nwdaf.platform.sbi.client import SbiCallError, SbiClient
 from nwdaf.platform.sbi.problem import ProblemError
+from nwdaf.platform.sbi.retry import RetryPolicy, with_retries
 
 log = logging.getLogger("nwdaf.mtlf")
 API_ROOT = "/nnwdaf-mlmodelprovision/v1"
@@ -175,20 +176,18 @@ class ModelProvision:
         self, sub_id: str, body: NwdafMLModelProvSubsc, notifs: list[MLEventNotif], models: list[ModelVersionInfo]
     ) -> int:
         payload = to_wire_list([NwdafMLModelProvNotif(eventNotifs=notifs, subscriptionId=sub_id)])
-        for attempt in range(self.attempts):
-            try:
-                resp = await self.client.post(body.notifUri, json=payload, retries=0)
-            except SbiCallError as exc:
-                reason = str(exc)
-            else:
-                if resp.status_code < 300:
-                    for m in models:
-                        await self.store.mark_notified(sub_id, m.name, m.version)
-                    self.stats.delivered += 1
-                    return 1
-                reason = f"HTTP {resp.status_code}"
-            if attempt + 1 < self.attempts:
-                await asyncio.sleep(self.backoff_s * 2**attempt)
+        try:
+            resp = await with_retries(RetryPolicy(self.attempts, self.backoff_s),
+                                      lambda _: self.client.send_notification(body.notifUri, payload))
+        except SbiCallError as exc:
+            reason = str(exc)
+        else:
+            if resp.status_code < 300:
+                for m in models:
+                    await self.store.mark_notified(sub_id, m.name, m.version)
+                self.stats.delivered += 1
+                return 1
+            reason = f"HTTP {resp.status_code}"
         self.stats.failed += 1
         log.warning("ML model notification to %s failed: %s", body.notifUri, reason,
                     extra={"subscription_id": sub_id})

@@ -1,9 +1,10 @@
 """Notification delivery: one bounded queue and one sender task per subscription.
 
-Reports are produced on the UPF's reporting path and handed over with :meth:`Notifier.offer`, which never waits:
-a slow or dead subscriber fills its own queue, the oldest queued report is dropped (and counted), and neither the
-packet pump nor other subscribers are held up. The sender retries transport errors and 429/5xx answers with
-exponential backoff; a report that still cannot be delivered is dropped and counted, never silently lost.
+Reports are produced on the UPF's reporting path and handed over with :meth:`EeNotifier.offer`, which never
+waits: a slow or dead subscriber fills its own queue, the oldest queued report is dropped (and counted), and
+neither the packet pump nor other subscribers are held up. The sender retries under the SBI retry policy
+(:mod:`nwdaf.platform.sbi.retry`: no answer, 408, 429, 502, 503, 504; ``Retry-After`` honoured); a report that
+still cannot be delivered is dropped and counted, never silently lost.
 """
 
 from __future__ import annotations
@@ -15,10 +16,9 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from nwdaf.platform.sbi import SbiCallError, SbiClient
+from nwdaf.platform.sbi.retry import Reply, RetryPolicy, with_retries
 
 log = logging.getLogger("nwdaf.upf.notifier")
-
-_RETRYABLE = frozenset({408, 429, 500, 502, 503, 504})
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,8 +30,13 @@ class DeliveryPolicy:
     backoff_s: float = 0.2
     backoff_max_s: float = 10.0
 
+    @property
+    def retry(self) -> RetryPolicy:
+        return RetryPolicy(self.attempts, self.backoff_s, self.backoff_max_s)
+
     def delay(self, attempt: int) -> float:
-        return float(min(self.backoff_s * (2**attempt), self.backoff_max_s))
+        """The wait after failed attempt ``attempt`` (0 for the first) when no ``Retry-After`` came."""
+        return self.retry.delay(attempt)
 
 
 @dataclass(slots=True)
@@ -107,22 +112,28 @@ class Channel:
                 self.stats.discarded_on_close += 1  # in flight when the subscription went away
                 raise
 
+    async def _attempt(self, body: dict[str, Any], attempt: int) -> Reply:
+        if attempt:
+            self.stats.retries += 1
+        try:
+            return await self.client.send_notification(self.uri, body)
+        except SbiCallError as exc:
+            self.stats.last_error = str(exc)
+            raise
+
     async def _deliver(self, body: dict[str, Any]) -> None:
         extra = {"subscription_id": self.key, "correlation_id": self.correlation_id}
-        for attempt in range(self.policy.attempts):
-            if attempt:
-                self.stats.retries += 1
-                await asyncio.sleep(self.policy.delay(attempt - 1))
-            try:
-                resp = await self.client.request("POST", self.uri, json=body, retries=0)
-            except SbiCallError as exc:
-                self.stats.last_error = str(exc)
-                continue
-            if 200 <= resp.status_code < 300:
-                self.stats.delivered += 1
-                return
+        retry = self.policy.retry
+        try:
+            resp: Reply | None = await with_retries(retry, lambda attempt: self._attempt(body, attempt))
+        except SbiCallError:
+            resp = None
+        if resp is not None and 200 <= resp.status_code < 300:
+            self.stats.delivered += 1
+            return
+        if resp is not None:
             self.stats.last_error = f"HTTP {resp.status_code} from {self.uri}"
-            if resp.status_code not in _RETRYABLE:
+            if not retry.retryable(resp.status_code):
                 self.stats.rejected += 1
                 log.warning("notification rejected: %s", self.stats.last_error, extra=extra)
                 return
@@ -149,8 +160,9 @@ class Channel:
         self._queue.clear()
 
 
-class Notifier:
-    """The channels of every subscription, and the totals of closed ones (so totals only grow)."""
+class EeNotifier:
+    """Nupf_EventExposure_Notify delivery (TS 29.564): the channels of every subscription, and the totals of
+    closed ones (so totals only grow)."""
 
     def __init__(self, client: SbiClient, policy: DeliveryPolicy) -> None:
         self.client = client

@@ -22,7 +22,7 @@ from nwdaf.nf.upf.api import event_exposure, n4, oam
 from nwdaf.nf.upf.appinfo import AppDetectionError, DomainObserver
 from nwdaf.nf.upf.config import UpfConfig
 from nwdaf.nf.upf.enforcement import create_enforcer
-from nwdaf.nf.upf.notifier import DeliveryPolicy, Notifier
+from nwdaf.nf.upf.notifier import DeliveryPolicy, EeNotifier
 from nwdaf.nf.upf.processor import establish_configured
 from nwdaf.nf.upf.reporting import reporting_loop
 from nwdaf.nf.upf.sources import PacketSource, PcapSource, open_source
@@ -123,8 +123,8 @@ def create_upf_service(config: UpfConfig, client: SbiClient, *, base_urls: Mappi
         config=config,
         sessions=sessions,
         accounting=UsageAccounting(sessions, AccountingConfig(**config.accounting.model_dump())),
-        notifier=Notifier(client, DeliveryPolicy(config.queue_size, config.notify_attempts, config.notify_backoff_s,
-                                                 config.notify_backoff_max_s)),
+        notifier=EeNotifier(client, DeliveryPolicy(config.queue_size, config.notify_attempts, config.notify_backoff_s,
+                                                   config.notify_backoff_max_s)),
         enforcer=create_enforcer(config.enforcement),
         clock=DataClock(live=live, speed=chosen.speed if chosen is not None else None),
         app_info=_app_detection(config, chosen),

@@ -16,7 +16,7 @@ from nwdaf.lib.dataplane.sessions import PduSession, SessionTable
 from nwdaf.nf.upf.appinfo import DomainObserver
 from nwdaf.nf.upf.config import UpfConfig
 from nwdaf.nf.upf.enforcement import Enforcer
-from nwdaf.nf.upf.notifier import Notifier
+from nwdaf.nf.upf.notifier import EeNotifier
 from nwdaf.nf.upf.reports import EventSpec
 from nwdaf.nf.upf.usage import Window
 from nwdaf.platform.models.common import IpAddr, snssai_key
@@ -133,7 +133,7 @@ class UpfContext:
     config: UpfConfig
     sessions: SessionTable
     accounting: UsageAccounting
-    notifier: Notifier
+    notifier: EeNotifier
     enforcer: Enforcer
     clock: DataClock
     subscriptions: dict[str, ReportingSubscription] = field(default_factory=dict)

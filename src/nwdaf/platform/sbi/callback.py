@@ -6,7 +6,9 @@ most of it httpcore's connection-pool bookkeeping, which walks every queued requ
 (docs/benchmarks/closed_loop.md). This client keeps per-origin stacks of idle keep-alive connections and does
 nothing else: one request line, a few headers, a ``Content-Length`` body; responses framed by
 ``Content-Length``, ``chunked`` or connection close; 307/308 redirects followed (TS 29.500 clause 6.10.9).
-Anything else (``https``, HTTP/2 to our own NFs) stays with :class:`nwdaf.platform.sbi.SbiClient`.
+It is one of the notification transports of :class:`nwdaf.platform.sbi.SbiClient`
+(:mod:`nwdaf.platform.sbi.transport`), which chooses it for ``http://`` callbacks; anything else (``https``, HTTP/2
+to our own NFs, a transport injected by a test) goes over httpx.
 """
 
 from __future__ import annotations
@@ -17,11 +19,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import urljoin, urlsplit
 
+from nwdaf.platform.sbi.transport import SbiTransportError
+
 MAX_REDIRECTS = 5
 _MAX_HEADER_BYTES = 64 * 1024
 
 
-class CallbackError(ConnectionError):
+class CallbackError(SbiTransportError):
     """The request could not be completed (connection refused or lost, timeout, malformed response)."""
 
 
@@ -29,7 +33,16 @@ class CallbackError(ConnectionError):
 class CallbackResponse:
     status: int
     headers: dict[str, str]
+    """Names in lower case."""
     body: bytes
+
+    @property
+    def status_code(self) -> int:
+        return self.status
+
+    @property
+    def content(self) -> bytes:
+        return self.body
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,6 +226,9 @@ class CallbackClient:
             if not self.supports(url):
                 raise CallbackError(f"redirected to {url!r}, which this client does not speak")
         raise CallbackError(f"more than {MAX_REDIRECTS} redirects")
+
+    post = post_json
+    """The notification transport interface (:class:`nwdaf.platform.sbi.transport.NotificationTransport`)."""
 
     async def _post_once(self, url: str, body: bytes, headers: Mapping[str, str] | None) -> CallbackResponse:
         target = _target(url)

@@ -23,6 +23,7 @@ from tests.support.mtlf_data import labelled_flows
 from nwdaf.app.config import MlSettings, Settings
 from nwdaf.lib.features import graph_features, host_window_features
 from nwdaf.lib.ml.holder import ModelHolder, ModelUnavailableError
+from nwdaf.nf.engines.api import ml_model_provision
 from nwdaf.nf.mtlf.service import MtlfService, build_mtlf
 from nwdaf.nf.mtlf.train import TrainResult, train
 from nwdaf.nf.mtlf.train.config import TrainConfig
@@ -39,14 +40,14 @@ ADMIN = "/nwdaf-ml-admin/v1"
 
 @dataclass
 class Engine:
-    """An AnLF stand-in: a ModelHolder behind a real callback server."""
+    """An AnLF stand-in: a ModelHolder behind the engines' callback router on a real server."""
 
     holder: ModelHolder
     server: RunningServer
 
     @property
     def notify_uri(self) -> str:
-        return f"{self.server.url}/ml-model-notify"
+        return f"{self.server.url}{ml_model_provision.API_ROOT}{ml_model_provision.NOTIFICATIONS_PATH}"
 
 
 @dataclass
@@ -88,7 +89,7 @@ async def stop_mtlf(mtlf: Mtlf) -> None:
 async def engine() -> AsyncIterator[Engine]:
     client = SbiClient()
     holder = ModelHolder(client)
-    app = create_sbi_app("engine", [("", holder.callback_router())])
+    app = create_sbi_app("engine", [(ml_model_provision.API_ROOT, ml_model_provision.create_router(holder))])
     server = await start_server(app, "127.0.0.1", 0, name="engine")
     yield Engine(holder, server)
     await server.stop()

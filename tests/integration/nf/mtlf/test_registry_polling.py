@@ -23,6 +23,7 @@ from typer.testing import CliRunner
 from nwdaf.app.cli import app
 from nwdaf.app.config import MlSettings, Settings
 from nwdaf.lib.ml.holder import ModelHolder
+from nwdaf.nf.engines.api import ml_model_provision
 from nwdaf.nf.mtlf.config import MtlfConfig
 from nwdaf.nf.mtlf.service import MtlfService, build_mtlf
 from nwdaf.nf.mtlf.train import TrainResult, train
@@ -65,9 +66,10 @@ async def mtlf(tracking: Tracking, tmp_path: Path) -> AsyncIterator[Running]:
 async def holder() -> AsyncIterator[tuple[ModelHolder, str]]:
     client = SbiClient()
     model_holder = ModelHolder(client)
-    server = await start_server(create_sbi_app("engine", [("", model_holder.callback_router())]), "127.0.0.1", 0,
+    router = ml_model_provision.create_router(model_holder)
+    server = await start_server(create_sbi_app("engine", [(ml_model_provision.API_ROOT, router)]), "127.0.0.1", 0,
                                 name="engine")
-    yield model_holder, f"{server.url}/ml-model-notify"
+    yield model_holder, f"{server.url}{ml_model_provision.API_ROOT}{ml_model_provision.NOTIFICATIONS_PATH}"
     await server.stop()
     await client.aclose()
 

@@ -1,4 +1,4 @@
-"""Notifier: per-subscription order, bounded concurrency, retries, dead-consumer termination."""
+"""AnalyticsNotifier: per-subscription order, bounded concurrency, retries, dead-consumer termination."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from tests.support.polling import wait_until
 
 from nwdaf.nf.anlf.config import AnlfSettings
 from nwdaf.nf.anlf.metrics import AnlfMetrics
-from nwdaf.nf.anlf.notifier import Delivery, Notifier
+from nwdaf.nf.anlf.notifier import AnalyticsNotifier, Delivery
 from nwdaf.platform.sbi import SbiClient
 
 pytestmark = pytest.mark.unit
@@ -53,7 +53,7 @@ def _count(metrics: AnlfMetrics, outcome: str) -> float:
     return metrics.registry.get_sample_value("nwdaf_anlf_notifications_total", {"outcome": outcome}) or 0.0
 
 
-def _notifier(peer: Peer, dead: list[tuple[str, str]], **overrides: Any) -> tuple[Notifier, AnlfMetrics]:
+def _notifier(peer: Peer, dead: list[tuple[str, str]], **overrides: Any) -> tuple[AnalyticsNotifier, AnlfMetrics]:
     settings = AnlfSettings(**{"notify_backoff_s": 0.001, "notify_attempts": 3, "failures_before_termination": 2,
                                **overrides})
     metrics = AnlfMetrics()
@@ -62,7 +62,7 @@ def _notifier(peer: Peer, dead: list[tuple[str, str]], **overrides: Any) -> tupl
         dead.append((sid, reason))
 
     client = SbiClient(transport=httpx.MockTransport(peer.handler))
-    return Notifier(client, settings, metrics, on_dead), metrics
+    return AnalyticsNotifier(client, settings, metrics, on_dead), metrics
 
 
 async def test_in_order_per_subscription_and_bounded_overall() -> None:
@@ -81,7 +81,7 @@ async def test_in_order_per_subscription_and_bounded_overall() -> None:
 
 async def test_retries_a_busy_consumer_then_delivers() -> None:
     peer, dead = Peer(), []
-    peer.script["live.example"] = [503, 500]
+    peer.script["live.example"] = [503, 502]
     notifier, metrics = _notifier(peer, dead)
     notifier.submit(_delivery("s1", 1))
     await wait_until(lambda: len(peer.received) == 1, message="the retried delivery")

@@ -7,7 +7,7 @@ import asyncio
 import httpx
 import pytest
 
-from nwdaf.nf.upf.notifier import DeliveryPolicy, Notifier
+from nwdaf.nf.upf.notifier import DeliveryPolicy, EeNotifier
 from nwdaf.platform.sbi import SbiClient
 
 pytestmark = pytest.mark.unit
@@ -15,9 +15,9 @@ pytestmark = pytest.mark.unit
 URI = "http://consumer.test/notify"
 
 
-def _notifier(handler: httpx.MockTransport, **policy: float) -> Notifier:
+def _notifier(handler: httpx.MockTransport, **policy: float) -> EeNotifier:
     settings = {"queue_size": 4, "attempts": 3, "backoff_s": 0.0, "backoff_max_s": 0.0, **policy}
-    return Notifier(SbiClient(transport=handler), DeliveryPolicy(**settings))  # type: ignore[arg-type]
+    return EeNotifier(SbiClient(transport=handler), DeliveryPolicy(**settings))  # type: ignore[arg-type]
 
 
 async def test_a_stuck_subscriber_fills_only_its_own_queue() -> None:

@@ -12,8 +12,8 @@ import pytest
 from fastapi import APIRouter, Request
 
 from nwdaf.app.config import SbiClientSettings
-from nwdaf.platform.sbi import client as client_module
 from nwdaf.platform.sbi import create_sbi_app
+from nwdaf.platform.sbi import retry as retry_module
 from nwdaf.platform.sbi.client import SbiCallError, SbiClient
 from nwdaf.platform.sbi.observability import request_id_var
 
@@ -47,7 +47,7 @@ def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
         asked.append(delay)
         await real_sleep(0)
 
-    monkeypatch.setattr(client_module.asyncio, "sleep", fake_sleep)
+    monkeypatch.setattr(retry_module.asyncio, "sleep", fake_sleep)
     return asked
 
 
@@ -224,3 +224,88 @@ async def test_a_call_made_while_serving_a_request_carries_its_id_to_the_peer() 
     assert resp.status_code == 204
     assert resp.headers["x-request-id"] == "r-77"
     assert seen == ["r-77"]
+
+
+# --- notifications: the same client, the same seam -------------------------------------------------------------
+
+
+async def test_an_injected_transport_carries_notifications_with_request_id_and_json() -> None:
+    """``via="http1"`` is production's choice for ``http://`` callbacks; an injected transport still gets them."""
+    peer = Peer(204)
+    client = _client(peer)
+    token = request_id_var.set("rid-n1")
+    try:
+        reply = await client.send_notification("http://consumer.example/cb", [{"n": 1}], headers={"x-extra": "1"})
+    finally:
+        request_id_var.reset(token)
+    await client.aclose()
+    assert reply.status_code == 204
+    (sent,) = peer.requests
+    assert (sent.method, str(sent.url)) == ("POST", "http://consumer.example/cb")
+    assert sent.headers["content-type"] == "application/json"
+    assert sent.headers["x-request-id"] == "rid-n1"
+    assert sent.headers["x-extra"] == "1"
+    assert json.loads(sent.content) == [{"n": 1}]
+
+
+async def test_a_notification_answer_is_returned_whatever_its_status_and_redirects_are_followed() -> None:
+    def peer(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/old":
+            return httpx.Response(308, headers={"location": "/new"})
+        return httpx.Response(503 if request.url.path == "/new" else 500)
+
+    client = _client(peer)
+    assert (await client.send_notification("http://consumer.example/old", {})).status_code == 503
+    assert (await client.send_notification("http://consumer.example/x", {})).status_code == 500
+    await client.aclose()
+
+
+async def test_a_lost_notification_is_an_sbi_call_error_on_either_transport() -> None:
+    client = _client(Peer(httpx.ConnectError("connection refused")))
+    with pytest.raises(SbiCallError, match="ConnectError") as err:
+        await client.send_notification("http://consumer.example/cb", {})
+    await client.aclose()
+    assert err.value.status is None
+    production = SbiClient()
+    with pytest.raises(SbiCallError, match="cannot connect") as err:
+        await production.send_notification("http://127.0.0.1:1/cb", {})  # port 1: nothing listens on loopback
+    await production.aclose()
+    assert err.value.status is None
+
+
+async def test_production_sends_http_callbacks_over_the_lean_http1_pool() -> None:
+    """Without an injected transport an ``http://`` callback goes over :mod:`nwdaf.platform.sbi.callback` (one
+    kept-alive connection, its own user agent); ``via="httpx"`` takes httpx's pool instead."""
+    heads: list[bytes] = []
+    writers: list[asyncio.StreamWriter] = []
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writers.append(writer)
+        while True:
+            try:
+                head = await reader.readuntil(b"\r\n\r\n")
+            except asyncio.IncompleteReadError:
+                break
+            length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n")
+                          if line.lower().startswith(b"content-length:"))
+            await reader.readexactly(length)
+            heads.append(head.lower())
+            writer.write(b"HTTP/1.1 204 No Content\r\n\r\n")
+            await writer.drain()
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/cb"
+    client = SbiClient()
+    try:
+        for _ in range(3):
+            assert (await client.send_notification(url, [{}])).status_code == 204
+        assert (await client.send_notification(url, [{}], via="httpx")).status_code == 204
+    finally:
+        await client.aclose()
+        for writer in writers:
+            writer.close()
+            await writer.wait_closed()
+        server.close()
+        await server.wait_closed()
+    assert [b"user-agent: nwdaf\r\n" in head for head in heads] == [True, True, True, False]
+    assert len(writers) == 2  # one pooled HTTP/1.1 connection, then httpx's own

@@ -1,0 +1,1 @@
+"""Routers of the analytics engines: the callback the MTLF notifies provisioned models to."""
