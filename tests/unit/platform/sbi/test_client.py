@@ -13,7 +13,6 @@ from fastapi import APIRouter, Request
 
 from nwdaf.app.config import SbiClientSettings
 from nwdaf.platform.sbi import create_sbi_app
-from nwdaf.platform.sbi import retry as retry_module
 from nwdaf.platform.sbi.client import SbiCallError, SbiClient
 from nwdaf.platform.sbi.observability import request_id_var
 
@@ -35,20 +34,6 @@ class Peer:
         if isinstance(step, Exception):
             raise step
         return httpx.Response(step, json={"status": step})
-
-
-@pytest.fixture
-def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """Backoff waits the client asked for (not actually slept, so the tests stay fast)."""
-    asked: list[float] = []
-    real_sleep = asyncio.sleep
-
-    async def fake_sleep(delay: float) -> None:
-        asked.append(delay)
-        await real_sleep(0)
-
-    monkeypatch.setattr(retry_module.asyncio, "sleep", fake_sleep)
-    return asked
 
 
 def _client(peer: Callable[[httpx.Request], httpx.Response], **settings: float) -> SbiClient:

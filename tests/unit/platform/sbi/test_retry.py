@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -10,7 +9,6 @@ from email.utils import format_datetime
 
 import pytest
 
-from nwdaf.platform.sbi import retry as retry_module
 from nwdaf.platform.sbi.retry import RETRYABLE_STATUS, RetryPolicy, SbiCallError, retry_after_s, with_retries
 
 pytestmark = pytest.mark.unit
@@ -22,19 +20,6 @@ NOW = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
 class Answer:
     status_code: int
     headers: Mapping[str, str] = field(default_factory=dict)
-
-
-@pytest.fixture
-def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    asked: list[float] = []
-    real_sleep = asyncio.sleep
-
-    async def fake_sleep(delay: float) -> None:
-        asked.append(delay)
-        await real_sleep(0)
-
-    monkeypatch.setattr(retry_module.asyncio, "sleep", fake_sleep)
-    return asked
 
 
 def test_retryable_statuses_are_the_transient_ones() -> None:
