@@ -41,6 +41,7 @@ from nwdaf.nf.anlf.config import AnlfSettings
 from nwdaf.nf.anlf.notifier import AnalyticsNotifier, Delivery
 from nwdaf.nf.anlf.processor import EventsSubscriptionProcessor
 from nwdaf.nf.anlf.service import build_anlf
+from nwdaf.nf.anlf.subscription import parse_request
 from nwdaf.nf.smf.config import SmfSettings
 from nwdaf.nf.smf.subscriber import subscription_request
 from nwdaf.platform.bus import create_bus
@@ -165,18 +166,19 @@ def stop_process(proc: subprocess.Popen[bytes]) -> None:
 
 
 async def _create(processor: EventsSubscriptionProcessor, n: int, callback: str) -> float:
-    """Through the subscribe procedure (validation, store, scheduling as for a POST; no HTTP, so setup is quick),
-    paced over whole seconds so that the anchors, hence the due times, are spread evenly over the period, as
-    consumers subscribing at random times would leave them."""
+    """Through the router's parsing and the subscribe procedure (validation, store, scheduling as for a POST; no
+    HTTP, so setup is quick), paced over whole seconds so that the anchors, hence the due times, are spread evenly
+    over the period, as consumers subscribing at random times would leave them."""
     smf = SmfSettings(notification_method="PERIODIC", repetition_period_s=PERIOD_S, immediate_report=False)
     body = to_wire(subscription_request(smf, callback, "bench"))
-    first, _ = await processor.subscribe(body)  # warms the validator up, so the pacing holds from the start
+    # The first subscription warms the validator up, so the pacing holds from the start.
+    first, _ = await processor.subscribe(*parse_request(body, processor.validator))
     await processor.unsubscribe(first.subscription_id)
     spread_s = float(max(1, math.ceil(n / 500)))
     t = time.monotonic()
     for i in range(n):
         await asyncio.sleep(max(0.0, t + i * spread_s / n - time.monotonic()))
-        await processor.subscribe(body)
+        await processor.subscribe(*parse_request(body, processor.validator))
     return n / (time.monotonic() - t)
 
 
