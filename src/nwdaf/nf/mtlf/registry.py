@@ -70,11 +70,39 @@ class RegisteredVersion:
     run_id: str
 
 
-@contextmanager
-def quiet() -> Iterator[None]:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        yield
+class _QuietWarnings:
+    """Warnings silenced while any thread is inside :func:`quiet`.
+
+    ``warnings.catch_warnings`` saves and restores the process-wide filters, so two threads using it restore each
+    other's filters (one thread then ran MLflow under the other's filters). Here the first thread in saves them and
+    the last one out restores them; in between every thread is silenced. One per process, like the filters it guards.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._depth = 0
+        self._saved: Any = []
+
+    @contextmanager
+    def __call__(self) -> Iterator[None]:
+        with self._lock:
+            if self._depth == 0:  # as catch_warnings does: keep the list, work on a copy
+                self._saved = warnings.filters
+                warnings.filters = list(self._saved)
+                warnings.simplefilter("ignore")
+            self._depth += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._depth -= 1
+                if self._depth == 0:
+                    warnings.filters = self._saved
+                    warnings._filters_mutated()  # type: ignore[attr-defined]  # as catch_warnings does
+
+
+quiet = _QuietWarnings()
+"""``with quiet():`` — MLflow's chatter (deprecations, "no input example"...) is not the NF's output."""
 
 
 class ModelRegistry:

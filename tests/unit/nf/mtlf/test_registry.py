@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,7 +12,7 @@ import polars as pl
 import pytest
 
 from nwdaf.lib.ml.bundle import ModelBundle
-from nwdaf.nf.mtlf.registry import CHALLENGER, CHAMPION, ModelRegistry, RegistryConflictError, RegistryError
+from nwdaf.nf.mtlf.registry import CHALLENGER, CHAMPION, ModelRegistry, RegistryConflictError, RegistryError, quiet
 from nwdaf.nf.mtlf.train import TrainResult, train
 from nwdaf.nf.mtlf.train.config import TrainConfig
 
@@ -84,3 +86,37 @@ def test_unknown_model_or_version(registered: tuple[ModelRegistry, list[TrainRes
         registry.promote(results[0].model_name, "99")
     with pytest.raises(RegistryError):
         registry.versions("no-such-model")
+
+
+def test_quiet_holds_while_another_thread_leaves_it() -> None:
+    # Thread A enters, thread B enters, A leaves, B warns: with catch_warnings A's exit restored the "error" filter
+    # under B (an MLflow warning then failed a training run in a worker thread).
+    a_in, b_in, a_out = threading.Event(), threading.Event(), threading.Event()
+    seen: list[BaseException] = []
+
+    def a() -> None:
+        with quiet():
+            a_in.set()
+            b_in.wait(5)
+        a_out.set()
+
+    def b() -> None:
+        a_in.wait(5)
+        with quiet():
+            b_in.set()
+            a_out.wait(5)
+            try:
+                warnings.warn("MLflow chatter", DeprecationWarning, stacklevel=1)
+            except DeprecationWarning as exc:
+                seen.append(exc)
+
+    threads = [threading.Thread(target=a), threading.Thread(target=b)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(10)
+        assert seen == []
+        with pytest.raises(DeprecationWarning):  # the last one out restored the filters
+            warnings.warn("after", DeprecationWarning, stacklevel=1)

@@ -112,7 +112,6 @@ def _metrics(result: TrainResult) -> list[Metric]:
 
 def _save_pyfunc(path: Path, result: TrainResult) -> None:
     import mlflow.pyfunc
-    import pandas as pd  # type: ignore[import-untyped]
     from mlflow.models import ModelSignature
     from mlflow.types import ColSpec, Schema
 
@@ -123,8 +122,9 @@ def _save_pyfunc(path: Path, result: TrainResult) -> None:
     signature = ModelSignature(inputs=inputs, outputs=Schema([ColSpec("double")]))
     # An input example (one all-zero row, checked against the signature, never scored) documents the served
     # schema, and spares MLflow's "no input example" warning: silencing it with catch_warnings is not
-    # thread-safe, and training runs in a worker thread while the MTLF polls the registry in others.
-    example = pd.DataFrame([[0.0] * len(columns)], columns=columns)
+    # thread-safe, and training runs in a worker thread while the MTLF polls the registry in others. A mapping
+    # of scalars, not a DataFrame: MLflow compares a DataFrame's columns with a range, which pandas 3 warns about.
+    example = dict.fromkeys(columns, 0.0)
     mlflow.pyfunc.save_model(
         path=str(path), python_model=BundlePyfunc(), artifacts={BUNDLE_ARTIFACT: str(result.bundle_path)},
         signature=signature, input_example=example, pip_requirements=_PIP_REQUIREMENTS,
