@@ -34,6 +34,15 @@ NotificationClient = Literal["http1", "httpx"]
 """``http1``: ``http://`` callbacks over the lean HTTP/1.1 pool; ``httpx``: every notification over httpx."""
 
 
+def _with_request_id(headers: httpx.Headers) -> httpx.Headers:
+    """Forward the ID of the request being served, unless the caller set one (any case). Outside a request the
+    variable holds its "-" placeholder: sending that would make every such call share one bogus ID at the peer."""
+    request_id = request_id_var.get()
+    if request_id != NO_REQUEST_ID and "x-request-id" not in headers:
+        headers["x-request-id"] = request_id
+    return headers
+
+
 class SbiClient:
     """The NF's outbound HTTP: timeouts, request IDs, the retry policy, and the transports under them."""
 
@@ -69,12 +78,7 @@ class SbiClient:
         """Send under the retry policy (``retries`` overrides ``sbi_client.retries``); a retryable answer to the
         last attempt raises :class:`SbiCallError`, any other response is returned as is."""
         policy = self.policy if retries is None else self.policy.with_attempts(1 + max(0, retries))
-        headers = httpx.Headers(kwargs.pop("headers", None))
-        request_id = request_id_var.get()
-        # Forward the ID of the request being served, unless the caller set one (any case). Outside a request the
-        # variable holds its "-" placeholder: sending that would make every such call share one bogus ID at the peer.
-        if request_id != NO_REQUEST_ID and "x-request-id" not in headers:
-            headers["x-request-id"] = request_id
+        headers = _with_request_id(httpx.Headers(kwargs.pop("headers", None)))
 
         async def attempt(_: int) -> httpx.Response:
             try:
@@ -93,10 +97,7 @@ class SbiClient:
         """One ``POST`` of a JSON notification to a ``notificationURI``, redirects followed; returns the answer
         whatever its status, raises :class:`SbiCallError` when none came. Callers retry it under their own
         :class:`~nwdaf.platform.sbi.retry.RetryPolicy` with :func:`~nwdaf.platform.sbi.retry.with_retries`."""
-        extra = dict(headers) if headers else {}
-        request_id = request_id_var.get()
-        if request_id != NO_REQUEST_ID and not (extra and any(name.lower() == "x-request-id" for name in extra)):
-            extra["x-request-id"] = request_id
+        extra = dict(_with_request_id(httpx.Headers(headers)))
         transport: NotificationTransport = self._httpx
         if via == "http1" and self._http1 is not None and self._http1.supports(url):
             transport = self._http1
