@@ -1,19 +1,21 @@
 """Importers of public flow-record datasets into one polars flow schema (see :mod:`nwdaf.lib.flows.schema`).
 
 ``read_flows("FORMAT:PATH")`` with FORMAT one of ``binetflow`` (Argus, CTU-13), ``zeek`` (conn.log, IoT-23,
-Slips), ``cicflow`` (CICFlowMeter CSV, CIC-IDS2017) or ``nfstream`` (NFStream CSV). PATH may be a glob pattern
-(files are read in sorted order and concatenated); ``.gz`` content is recognised by its magic bytes.
+Slips, Stratosphere), ``cicflow`` (CICFlowMeter CSV, CIC-IDS2017) or ``nfstream`` (NFStream CSV). PATH may be a file,
+a glob pattern or a directory (:mod:`nwdaf.lib.flows.spec`; files are read in sorted order and concatenated);
+``.gz`` content is recognised by its magic bytes. Malformed rows follow the one bad-row policy of
+:mod:`nwdaf.lib.flows.skips`: skipped and counted in a :class:`SkipReport`, or a :class:`BadRowError` with ``strict``.
 """
 
 from __future__ import annotations
 
-import glob
+import logging
 from pathlib import Path
-from typing import Final, Literal, overload
+from typing import Literal, overload
 
 import polars as pl
 
-from nwdaf.lib.flows._parse import FlowFormatError, FlowImport, ImportStats, OnError, RowError
+from nwdaf.lib.flows._parse import FlowImport, ImportStats, OnError, RowError, SkipCount
 from nwdaf.lib.flows.argus import read_binetflow
 from nwdaf.lib.flows.cicflow import read_cicflow
 from nwdaf.lib.flows.nfstream import read_nfstream_csv
@@ -28,9 +30,9 @@ from nwdaf.lib.flows.schema import (
     conform_flows,
     empty_flows,
 )
+from nwdaf.lib.flows.skips import BadRowError, FlowFormatError, SkipReport
+from nwdaf.lib.flows.spec import FORMATS, flow_paths
 from nwdaf.lib.flows.zeek import read_zeek_conn
-
-FORMATS: Final = ("binetflow", "zeek", "cicflow", "nfstream")
 
 __all__ = [
     "FLOW_SCHEMA",
@@ -41,64 +43,106 @@ __all__ = [
     "LABEL_BENIGN",
     "LABEL_COLUMNS",
     "LABEL_MALICIOUS",
+    "BadRowError",
     "FlowFormatError",
     "FlowImport",
     "ImportStats",
     "OnError",
     "RowError",
+    "SkipCount",
+    "SkipReport",
     "conform_flows",
     "empty_flows",
+    "flow_paths",
     "read_binetflow",
     "read_cicflow",
     "read_flows",
     "read_nfstream_csv",
     "read_zeek_conn",
+    "record_import",
 ]
+
+log = logging.getLogger("nwdaf.flows")
 
 
 @overload
 def read_flows(
-    spec: str, *, include_labels: bool = ..., on_error: Literal["raise"] = ..., time_zone: str = ...
+    spec: str,
+    *,
+    include_labels: bool = ...,
+    strict: bool = ...,
+    skips: SkipReport | None = ...,
+    on_error: Literal["raise"] | None = ...,
+    time_zone: str = ...,
 ) -> pl.DataFrame: ...
 
 
 @overload
 def read_flows(
-    spec: str, *, include_labels: bool = ..., on_error: Literal["count"], time_zone: str = ...
+    spec: str,
+    *,
+    include_labels: bool = ...,
+    strict: bool = ...,
+    skips: SkipReport | None = ...,
+    on_error: Literal["count"],
+    time_zone: str = ...,
 ) -> FlowImport: ...
 
 
 def read_flows(
-    spec: str, *, include_labels: bool = True, on_error: OnError = "raise", time_zone: str = "UTC"
+    spec: str,
+    *,
+    include_labels: bool = True,
+    strict: bool = False,
+    skips: SkipReport | None = None,
+    on_error: OnError | None = None,
+    time_zone: str = "UTC",
 ) -> pl.DataFrame | FlowImport:
     """Read ``FORMAT:PATH`` into the flow schema.
 
-    ``include_labels=False`` drops ``label``/``label_detail`` (offline detection must never see them).
-    ``on_error="raise"`` (default) raises :class:`FlowFormatError` naming file and line at the first malformed
-    row and returns the frame; ``on_error="count"`` skips malformed rows and returns a :class:`FlowImport`
-    ``(flows, stats)`` that counts them per file. ``time_zone`` applies to formats whose timestamps carry no
-    zone (binetflow, cicflow).
+    ``include_labels=False`` drops ``label``/``label_detail`` (offline detection must never see them). Malformed
+    rows are skipped and counted into ``skips`` (per file and reason, first line numbers); without a report they
+    are logged (logger ``nwdaf.flows``), never dropped unsaid. A file that cannot be read at all (no header, not
+    the format) is left out and recorded when other files of the spec read, else raised as
+    :class:`FlowFormatError`. ``strict`` (or a strict ``skips``, or ``on_error="raise"``) raises
+    :class:`BadRowError` naming file and line at the first malformed row instead. ``on_error="count"`` returns a
+    :class:`FlowImport` ``(flows, stats)`` rather than the frame. ``time_zone`` applies to formats whose
+    timestamps carry no zone (binetflow, cicflow).
     """
-    fmt, paths = _parse_spec(spec)
-    parts = [_read_one(fmt, path, include_labels, on_error, time_zone) for path in paths]
+    fmt, paths = flow_paths(spec)
+    strict = strict or on_error == "raise" or (skips is not None and skips.strict)
+    report = skips if skips is not None else SkipReport(strict=strict)
+    parts: list[FlowImport] = []
+    first_error: FlowFormatError | None = None
+    for path in paths:
+        try:
+            part = _read_one(fmt, path, include_labels, "raise" if strict else "count", time_zone)
+        except BadRowError:
+            raise
+        except FlowFormatError as exc:
+            if strict or len(paths) == 1:
+                raise
+            first_error = first_error or exc
+            report.fail(path, exc.reason if exc.line is None else f"line {exc.line}: {exc.reason}")
+            continue
+        record_import(report, part.stats)
+        parts.append(part)
+    if not parts:
+        assert first_error is not None
+        raise first_error
+    if skips is None and on_error != "count" and (report.skipped or report.failed_files):
+        log.warning("%s: %s", spec, report.summary())
     flows = pl.concat([part.flows for part in parts], how="vertical")
     result = FlowImport(flows, tuple(s for part in parts for s in part.stats))
     return result if on_error == "count" else result.flows
 
 
-def _parse_spec(spec: str) -> tuple[str, list[Path]]:
-    fmt, sep, where = spec.partition(":")
-    if not sep or fmt not in FORMATS:
-        raise ValueError(f"flow spec must be FORMAT:PATH with FORMAT one of {list(FORMATS)}, got {spec!r}")
-    if glob.has_magic(where):
-        paths = [Path(p) for p in sorted(glob.glob(where))]
-        if not paths:
-            raise FileNotFoundError(f"no file matches {where!r} (flow spec {spec!r})")
-        return fmt, paths
-    path = Path(where)
-    if not path.is_file():
-        raise FileNotFoundError(f"flow file {where!r} does not exist (flow spec {spec!r})")
-    return fmt, [path]
+def record_import(report: SkipReport, stats: tuple[ImportStats, ...]) -> None:
+    """Add what importers read and skipped (their :class:`ImportStats`) to ``report``."""
+    for st in stats:
+        report.read(st.path, st.rows_read)
+        for sc in st.reasons:
+            report.skip(st.path, sc.reason, count=sc.count, lines=sc.lines)
 
 
 def _read_one(fmt: str, path: Path, include_labels: bool, on_error: OnError, time_zone: str) -> FlowImport:

@@ -8,7 +8,6 @@ through the ``csv`` module (quoted CSV fields may hold the separator).
 from __future__ import annotations
 
 import csv
-import gzip
 import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from typing import Final, Literal, NamedTuple
 import polars as pl
 
 from nwdaf.lib.flows.schema import FLOW_SCHEMA, FLOW_SCHEMA_NO_LABELS
+from nwdaf.lib.flows.skips import MAX_LINES, BadRowError, FlowFormatError, reason_kind
 
 OnError = Literal["raise", "count"]
 MAX_REPORTED_ERRORS: Final = 20
@@ -25,17 +25,7 @@ LINE: Final = "_line"
 RAW: Final = "_raw"
 FIELDS: Final = "_fields"
 REASON: Final = "_reason"
-
-
-class FlowFormatError(ValueError):
-    """A flow file that cannot be parsed; names the file and (when known) the 1-based line."""
-
-    def __init__(self, path: str | Path, line: int | None, reason: str) -> None:
-        self.path = str(path)
-        self.line = line
-        self.reason = reason
-        where = f"{self.path}:{line}" if line is not None else self.path
-        super().__init__(f"{where}: {reason}")
+TRUNCATED: Final = "last line of a truncated gzip stream"
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,13 +37,25 @@ class RowError:
 
 
 @dataclass(frozen=True, slots=True)
+class SkipCount:
+    """Rows of one file skipped for one kind of fault (:func:`~nwdaf.lib.flows.skips.reason_kind`): how many, and
+    the first line numbers."""
+
+    reason: str
+    count: int
+    lines: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class ImportStats:
-    """What one file import read and skipped (``on_error="count"``); ``errors`` holds the first few rows."""
+    """What one file import read and skipped (``on_error="count"``); ``errors`` holds the first few rows,
+    ``reasons`` every kind of fault with its count."""
 
     path: str
     rows_read: int
     rows_skipped: int
     errors: tuple[RowError, ...]
+    reasons: tuple[SkipCount, ...] = ()
 
     @property
     def rows_ok(self) -> int:
@@ -99,21 +101,49 @@ class Field:
 
 
 def read_lines(path: Path) -> pl.DataFrame:
-    """Non-blank lines of a (possibly gzip-compressed) UTF-8 text file with their 1-based line numbers."""
+    """Non-blank lines of a (possibly gzip-compressed) text file with their 1-based line numbers.
+
+    Text is UTF-8; a line that is not is read as Windows-1252 (the original CIC-IDS2017 CSVs write an en dash that
+    way), so no row is lost to its encoding. A truncated gzip stream yields what it holds (its last, cut line is then
+    a counted bad row); a gzip stream corrupt from its start is a :class:`FlowFormatError`.
+    """
     data = path.read_bytes()
+    truncated = False
     if data[:2] == b"\x1f\x8b":
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise FlowFormatError(path, None, f"corrupt gzip data: {exc}") from exc
+        data, truncated = _gunzip(path, data)
     try:
         text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise FlowFormatError(path, line, "not valid UTF-8 text") from exc
+    except UnicodeDecodeError:
+        text = "\n".join(_decode_line(raw) for raw in data.split(b"\n"))
     lines = pl.Series(RAW, text.split("\n"), dtype=pl.String).str.strip_suffix("\r")
     frame = pl.DataFrame({LINE: pl.int_range(1, len(lines) + 1, eager=True, dtype=pl.Int64), RAW: lines})
-    return frame.filter(pl.col(RAW).str.strip_chars() != "")
+    frame = frame.filter(pl.col(RAW).str.strip_chars() != "")
+    cut = pl.lit(TRUNCATED) if truncated else pl.lit(None, pl.String)
+    return frame.with_columns(pl.when(pl.int_range(pl.len()) == pl.len() - 1).then(cut).alias(REASON))
+
+
+def _decode_line(raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("cp1252", errors="replace")
+
+
+def _gunzip(path: Path, data: bytes) -> tuple[bytes, bool]:
+    """Every member of a gzip stream, and whether it was cut short (then what came before the cut)."""
+    out: list[bytes] = []
+    while data[:2] == b"\x1f\x8b":
+        unzip = zlib.decompressobj(wbits=31)
+        try:
+            out.append(unzip.decompress(data))
+        except zlib.error as exc:
+            if not out:
+                raise FlowFormatError(path, None, f"corrupt gzip data: {exc}") from exc
+            return b"".join(out), True
+        if not unzip.eof:
+            return b"".join(out), True
+        data = unzip.unused_data
+    return b"".join(out), False
 
 
 def split_fields(lines: pl.DataFrame, sep: str, *, quoting: bool) -> pl.DataFrame:
@@ -137,6 +167,8 @@ def raw_columns(rows: pl.DataFrame, names: list[str], wanted: dict[str, str]) ->
     """
     count = pl.col(FIELDS).list.len()
     reason = pl.when(count != len(names)).then(pl.format(f"expected {len(names)} fields, found {{}}", count))
+    if REASON in rows.columns:
+        reason = pl.coalesce(pl.col(REASON), reason)
     picks = [
         pl.col(FIELDS).list.get(names.index(header), null_on_oob=True).alias(col) for header, col in wanted.items()
     ]
@@ -168,7 +200,7 @@ def finish(
     bad = parsed.filter(pl.col(REASON).is_not_null()).select(LINE, REASON)
     if bad.height and on_error == "raise":
         line, reason = bad.row(0)
-        raise FlowFormatError(path, line, reason)
+        raise BadRowError(path, line, reason)
     good = parsed.filter(pl.col(REASON).is_null())
     schema = FLOW_SCHEMA if include_labels else FLOW_SCHEMA_NO_LABELS
     given = {f.name for f in fields}
@@ -181,8 +213,23 @@ def finish(
         pl.lit(source, dtype=pl.String).alias("source"),
     )
     errors = tuple(RowError(line, reason) for line, reason in bad.head(MAX_REPORTED_ERRORS).iter_rows())
-    stats = ImportStats(path=str(path), rows_read=rows.height, rows_skipped=bad.height, errors=errors)
+    stats = ImportStats(path=str(path), rows_read=rows.height, rows_skipped=bad.height, errors=errors,
+                        reasons=_skip_counts(bad))
     return flows, stats
+
+
+def _skip_counts(bad: pl.DataFrame) -> tuple[SkipCount, ...]:
+    """Bad rows grouped by kind of fault, most frequent first, with their first line numbers."""
+    if bad.height == 0:
+        return ()
+    kinds = pl.Series("_kind", [reason_kind(r) for r in bad.get_column(REASON).to_list()], dtype=pl.String)
+    grouped = (
+        bad.with_columns(kinds)
+        .group_by("_kind")
+        .agg(pl.len().alias("n"), pl.col(LINE).sort().head(MAX_LINES).alias("lines"))
+        .sort(["n", "_kind"], descending=[True, False])
+    )
+    return tuple(SkipCount(kind, n, tuple(lines)) for kind, n, lines in grouped.iter_rows())
 
 
 def to_float(raw: pl.Expr) -> pl.Expr:
@@ -195,14 +242,27 @@ def to_int(raw: pl.Expr) -> pl.Expr:
     return raw.str.to_integer(base=10, strict=False)
 
 
+PORTED_PROTOCOLS: Final = (6, 17, 132, 136)
+"""TCP, UDP, SCTP and UDP-Lite: the IP protocols whose port fields must be ports."""
+
+
 def to_port(raw: pl.Expr) -> pl.Expr:
     """Port text: decimal, or ``0x``-prefixed hex (Argus writes ICMP type/code that way); 0..65535."""
+    lower = raw.str.to_lowercase()
     value = (
-        pl.when(raw.str.starts_with("0x"))
-        .then(raw.str.slice(2).str.to_integer(base=16, strict=False))
-        .otherwise(raw.str.to_integer(base=10, strict=False))
+        pl.when(lower.str.starts_with("0x"))
+        .then(lower.str.slice(2).str.to_integer(base=16, strict=False))
+        .otherwise(lower.str.to_integer(base=10, strict=False))
     )
     return pl.when(value.is_between(0, 65535)).then(value).cast(pl.Int32)
+
+
+def port_field(name: str, raw: pl.Expr, proto_num: pl.Expr) -> Field:
+    """A port column. Only for :data:`PORTED_PROTOCOLS` is a value that is no port a bad row; for other protocols
+    the field holds what the format puts there (ICMP type/code, an ESP SPI such as Argus' ``0x2020597d``, nothing
+    for ARP) and is kept when it reads as a 0..65535 number, else left null."""
+    must = proto_num.is_in(list(PORTED_PROTOCOLS)).fill_null(False)
+    return Field(name, to_port(raw), pl.when(must).then(raw), "a port")
 
 
 def nonneg(value: pl.Expr) -> pl.Expr:
@@ -214,7 +274,7 @@ def csv_header(path: Path, lines: pl.DataFrame, sep: str) -> tuple[list[str], in
     """Column names from the first line (blanks around names removed) and that line's number."""
     if lines.height == 0:
         raise FlowFormatError(path, None, "empty file: no header line")
-    line, raw = lines.row(0)
+    line, raw = lines.select(LINE, RAW).row(0)
     names = [name.strip() for name in next(csv.reader([raw], delimiter=sep), [])]
     return names, line
 

@@ -63,17 +63,18 @@ def read_binetflow(
 def _fields(present: set[str], time_zone: str) -> list[p.Field]:
     text = {c: p.null_if(pl.col(c)) for c in present}
     proto = text["proto"].str.to_lowercase()
+    proto_num = proto_num_expr(proto)
     pkts = p.nonneg(p.to_int(text["pkts"]))
     total = p.nonneg(p.to_int(text["bytes"]))
     fields = [
         p.Field("start_ts", p.to_epoch(text["start"], _TIME_FORMATS, time_zone), text["start"], "a timestamp", True),
         p.Field("duration_s", p.nonneg(p.to_float(text["dur"])), text["dur"], "a duration"),
         p.Field("proto", proto, text["proto"], required=True),
-        p.Field("proto_num", proto_num_expr(proto)),
+        p.Field("proto_num", proto_num),
         p.Field("src_ip", text["src"], text["src"], required=True),
-        p.Field("src_port", p.to_port(text["sport"]), text["sport"], "a port"),
+        p.port_field("src_port", text["sport"], proto_num),
         p.Field("dst_ip", text["dst"], text["dst"], required=True),
-        p.Field("dst_port", p.to_port(text["dport"]), text["dport"], "a port"),
+        p.port_field("dst_port", text["dport"], proto_num),
         p.Field("pkts_total", pkts, text["pkts"], "a packet count", True),
         p.Field("bytes_total", total, text["bytes"], "a byte count", True),
     ]

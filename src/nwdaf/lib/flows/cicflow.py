@@ -98,9 +98,9 @@ def _fields(present: set[str], time_zone: str) -> list[p.Field]:
         p.Field("proto_num", pl.when(proto_ok).then(proto_num), text["proto"], "a protocol number", True),
         p.Field("proto", proto_name_expr(pl.when(proto_ok).then(proto_num))),
         p.Field("src_ip", text["src"], text["src"], required=True),
-        p.Field("src_port", p.to_port(text["sport"]), text["sport"], "a port"),
+        p.port_field("src_port", text["sport"], proto_num),
         p.Field("dst_ip", text["dst"], text["dst"], required=True),
-        p.Field("dst_port", p.to_port(text["dport"]), text["dport"], "a port"),
+        p.port_field("dst_port", text["dport"], proto_num),
     ]
     for unit, fwd, bwd in (("pkts", "fpkts", "bpkts"), ("bytes", "fbytes", "bbytes")):
         fwd_v, bwd_v = p.nonneg(p.to_int(text[fwd])), p.nonneg(p.to_int(text[bwd]))

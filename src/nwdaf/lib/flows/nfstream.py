@@ -71,9 +71,9 @@ def _fields(present: set[str]) -> list[p.Field]:
         p.Field("proto_num", pl.when(proto_ok).then(proto_num), text["protocol"], "a protocol number", True),
         p.Field("proto", proto_name_expr(pl.when(proto_ok).then(proto_num))),
         p.Field("src_ip", text["src_ip"], text["src_ip"], required=True),
-        p.Field("src_port", p.to_port(text["src_port"]), text["src_port"], "a port"),
+        p.port_field("src_port", text["src_port"], proto_num),
         p.Field("dst_ip", text["dst_ip"], text["dst_ip"], required=True),
-        p.Field("dst_port", p.to_port(text["dst_port"]), text["dst_port"], "a port"),
+        p.port_field("dst_port", text["dst_port"], proto_num),
     ]
     for unit in ("packets", "bytes"):
         fwd_raw, bwd_raw = text[f"src2dst_{unit}"], text[f"dst2src_{unit}"]

@@ -46,7 +46,11 @@ _BYTES: Final = (("orig_ip_bytes", "resp_ip_bytes"), ("orig_bytes", "resp_bytes"
 
 
 class _Header:
-    """The directives of a Zeek log header."""
+    """The directives of a Zeek log header.
+
+    ``#separator`` counts before the first ``#fields`` line only. A later ``#fields`` line with the same columns (logs
+    concatenated) is ignored; one with other columns is a bad row (``bad``) and the first header stays in force.
+    """
 
     def __init__(self, path: Path, lines: pl.DataFrame) -> None:
         self.sep = "\t"
@@ -54,26 +58,33 @@ class _Header:
         self.names: list[str] = []
         self.quirk = False
         self.line: int | None = None
-        for line, raw in lines.filter(pl.col(p.RAW).str.starts_with("#")).iter_rows():
+        self.bad: dict[int, str] = {}
+        for line, raw in lines.filter(pl.col(p.RAW).str.starts_with("#")).select(p.LINE, p.RAW).iter_rows():
             self._directive(path, line, raw)
         if not self.names:
             raise p.FlowFormatError(path, None, "no '#fields' header line: not a Zeek TSV log")
 
     def _directive(self, path: Path, line: int, raw: str) -> None:
-        if raw.startswith("#separator "):
-            self.sep = raw.removeprefix("#separator ").encode("ascii").decode("unicode_escape")
+        if raw.startswith("#separator ") and not self.names:
+            try:
+                self.sep = raw.removeprefix("#separator ").encode("ascii").decode("unicode_escape")
+            except UnicodeError as exc:
+                raise p.FlowFormatError(path, line, f"unreadable '#separator' directive: {exc}") from None
+            if not self.sep:
+                raise p.FlowFormatError(path, line, "empty '#separator' directive")
             return
         key, _, value = raw.partition(self.sep)
-        if key == "#unset_field":
+        if key == "#unset_field" and not self.names:
             self.nulls[0] = value
-        elif key == "#empty_field":
+        elif key == "#empty_field" and not self.names:
             self.nulls[1] = value
         elif key == "#fields":
-            self.quirk = _IOT23_SEP in value
+            quirk = _IOT23_SEP in value
             names = value.replace(_IOT23_SEP, self.sep).split(self.sep)
-            if self.names and names != self.names:
-                raise p.FlowFormatError(path, line, "a second '#fields' header with other columns")
-            self.names, self.line = names, line
+            if not self.names:
+                self.names, self.line, self.quirk = names, line, quirk
+            elif names != self.names:
+                self.bad[line] = "a second '#fields' header with other columns"
 
 
 def read_zeek_conn(path: str | Path, *, on_error: p.OnError = "raise", include_labels: bool = True) -> p.FlowImport:
@@ -82,7 +93,10 @@ def read_zeek_conn(path: str | Path, *, on_error: p.OnError = "raise", include_l
     lines = p.read_lines(path)
     header = _Header(path, lines)
     p.require_columns(path, header.line, header.names, _REQUIRED)
-    data = lines.filter(~pl.col(p.RAW).str.starts_with("#"))
+    data = lines.filter(~pl.col(p.RAW).str.starts_with("#") | pl.col(p.LINE).is_in(list(header.bad)))
+    if header.bad:
+        preset = pl.col(p.LINE).replace_strict(header.bad, default=None, return_dtype=pl.String)
+        data = data.with_columns(pl.coalesce(pl.col(p.REASON), preset).alias(p.REASON))
     if header.quirk:
         data = data.with_columns(pl.col(p.RAW).str.replace_all(_IOT23_SEP, header.sep, literal=True))
     wanted = {**_REQUIRED, **{h: c for h, c in _OPTIONAL.items() if h in header.names}}
@@ -104,14 +118,15 @@ def read_zeek_conn(path: str | Path, *, on_error: p.OnError = "raise", include_l
 def _fields(present: set[str], nulls: list[str]) -> list[p.Field]:
     text = {c: p.null_if(pl.col(c), *nulls) for c in present}
     proto = text["proto"].str.to_lowercase()
+    proto_num = proto_num_expr(proto)
     fields = [
         p.Field("start_ts", p.to_float(text["ts"]), text["ts"], "epoch seconds", True),
         p.Field("proto", proto, text["proto"], required=True),
-        p.Field("proto_num", proto_num_expr(proto)),
+        p.Field("proto_num", proto_num),
         p.Field("src_ip", text["src"], text["src"], required=True),
-        p.Field("src_port", p.to_port(text["sport"]), text["sport"], "a port"),
+        p.port_field("src_port", text["sport"], proto_num),
         p.Field("dst_ip", text["dst"], text["dst"], required=True),
-        p.Field("dst_port", p.to_port(text["dport"]), text["dport"], "a port"),
+        p.port_field("dst_port", text["dport"], proto_num),
     ]
     if "dur" in present:
         fields.append(p.Field("duration_s", p.nonneg(p.to_float(text["dur"])), text["dur"], "a duration"))
