@@ -11,6 +11,7 @@ import orjson
 import typer
 
 from nwdaf.app.config import ConfigError, Settings, load_settings
+from nwdaf.app.inputs import StrictOpt, echo_skips
 from nwdaf.platform.logs import configure_logging
 
 if TYPE_CHECKING:
@@ -146,8 +147,9 @@ def demo(
 @app.command("detect")
 def detect_cmd(
     ctx: typer.Context,
-    input_spec: Annotated[str, typer.Option("--input", help="FORMAT:PATH; FORMAT: pcap, binetflow, zeek, cicflow, "
-                                            "nfstream. Label columns are ignored.")],
+    input_spec: Annotated[str, typer.Option("--input", "-i", help="FORMAT:PATH; FORMAT: pcap, binetflow, zeek, "
+                                            "cicflow, nfstream; PATH a file, a glob or a directory. Label columns "
+                                            "are ignored.")],
     window: Annotated[float, typer.Option("--window", help="Window length in seconds.")] = 60.0,
     json_out: Annotated[Path, typer.Option("--json", help="Where to write the windows report.")] = Path("detect.json"),
     model: Annotated[str | None, typer.Option("--model", help="Also score with this model: models:/NAME@ALIAS or "
@@ -155,6 +157,7 @@ def detect_cmd(
                                               "(.skops). Default: rules only.")] = None,
     tracking_uri: Annotated[str | None, typer.Option("--tracking-uri", help="MLflow tracking URI for a models:/ "
                                                      "--model (default: ml.tracking_uri).")] = None,
+    strict: StrictOpt = False,
 ) -> None:
     """Offline ABNORMAL_BEHAVIOUR detection over recorded data with the live engine code (rules, and the model
     given with --model).
@@ -163,7 +166,7 @@ def detect_cmd(
     """
     from nwdaf.app.detect import detect, load_flows
     from nwdaf.lib.dataplane import PcapError
-    from nwdaf.lib.flows import FORMATS, FlowFormatError
+    from nwdaf.lib.flows import FORMATS, BadRowError, FlowFormatError, SkipReport
     from nwdaf.nf.engines import AbnormalBehaviourEngine
 
     fmt = input_spec.partition(":")[0]
@@ -173,12 +176,17 @@ def detect_cmd(
         raise _fail("--window must be positive")
     settings = _settings(ctx)
     scorer = _detect_scorer(settings, model, tracking_uri, window)
+    skips = SkipReport(strict=strict)
     try:
-        flows = load_flows(input_spec)
+        flows = load_flows(input_spec, skips)
+    except BadRowError as exc:
+        raise _fail(f"--strict: {exc}") from None
     except (OSError, PcapError, FlowFormatError, ValueError) as exc:
         raise _fail(f"cannot read {input_spec}: {exc}") from None
+    echo_skips(input_spec, skips)
     report = detect(flows, window, AbnormalBehaviourEngine(settings.engines.abnormal_behaviour, scorer))
     report["model"] = {"uri": scorer.uri, "version": scorer.version} if scorer is not None else None
+    report["input"] = {"spec": input_spec, **skips.as_dict()}
     json_out.write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2))
     flagged = sum(len(w["flagged"]) for w in report["windows"])
     scored_by = f"rules and model {scorer.uri} ({scorer.version})" if scorer is not None else "rules"

@@ -18,7 +18,8 @@ import polars as pl
 from nwdaf.lib.features import WINDOW, ue_window_features
 from nwdaf.lib.features._common import window_expr
 from nwdaf.lib.features.host import unanswered_out_share
-from nwdaf.lib.flows import read_flows
+from nwdaf.lib.flows import SkipReport, read_flows
+from nwdaf.lib.flows.spec import spec_paths
 from nwdaf.lib.ml.bundle import BundleError, ModelBundle, feature_matrix, sha256_hex
 from nwdaf.nf.engines.abnormal_behaviour import AbnormalBehaviourEngine
 from nwdaf.platform.events import UeFeatureBatch
@@ -26,16 +27,17 @@ from nwdaf.platform.events import UeFeatureBatch
 FlowLoader = Callable[[str], pl.DataFrame]
 
 
-def load_flows(spec: str) -> pl.DataFrame:
-    """``FORMAT:PATH`` for the dataset formats, or ``pcap:PATH`` through the UPF data plane's flow table."""
-    fmt, _, path = spec.partition(":")
+def load_flows(spec: str, skips: SkipReport | None = None) -> pl.DataFrame:
+    """``FORMAT:PATH`` for the dataset formats, or ``pcap:PATH`` through the UPF data plane's flow table; PATH may
+    be a file, a glob or a directory. Bad rows (undecodable frames) follow the policy of ``skips``
+    (:mod:`nwdaf.lib.flows.skips`): counted there, or a :class:`~nwdaf.lib.flows.BadRowError` when it is strict."""
+    fmt, _, where = spec.partition(":")
     if fmt == "pcap":
         from nwdaf.lib.flows.upf_usage import pcap_flow_records
 
-        return pcap_flow_records(Path(path))
-    flows = read_flows(spec, include_labels=False)
-    assert isinstance(flows, pl.DataFrame)
-    return flows
+        parts = [pcap_flow_records(path, skips=skips) for path in spec_paths(fmt, where, spec)]
+        return pl.concat(parts, how="vertical") if len(parts) > 1 else parts[0]
+    return read_flows(spec, include_labels=False, skips=skips)
 
 
 @dataclass(frozen=True)

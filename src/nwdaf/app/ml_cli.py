@@ -13,8 +13,10 @@ import orjson
 import typer
 
 from nwdaf.app.config import Settings
+from nwdaf.app.inputs import StrictOpt, echo_skips
 
 if TYPE_CHECKING:
+    from nwdaf.lib.flows import SkipReport
     from nwdaf.nf.mtlf.train import TrainResult
 
 ml_app = typer.Typer(help="Model lifecycle: train, evaluate, list, promote, roll back.", no_args_is_help=True)
@@ -96,15 +98,21 @@ def train_cmd(
     group_by: GroupByOpt = "auto",
     host_col: HostColOpt = "src_ip",
     n_jobs: NJobsOpt = -1,
+    strict: StrictOpt = False,
 ) -> None:
     """Train the ABNORMAL_BEHAVIOUR model: resampling and candidates chosen by group-aware CV, calibrated,
     reported (metrics, confusion matrix, PR curve) and registered as challenger (or champion with --promote)."""
+    from nwdaf.lib.flows import SkipReport
+
     settings = _settings(ctx)
-    result = _train(settings, kind=kind, window_s=window, candidates=_csv(candidates),
+    skips = SkipReport(strict=strict)
+    result = _train(settings, skips, kind=kind, window_s=window, candidates=_csv(candidates),
                     samplers=_csv(samplers), n_splits=splits, max_rows=max_rows, seed=seed, model_name=model_name,
                     register_model=register,
                     **_data_options(inputs, warehouse, start, end, labels, group_by=group_by, host_col=host_col,
                                     n_jobs=n_jobs))
+    if inputs:
+        echo_skips(", ".join(inputs), skips)
     _report_training(settings, result, promote, json_out)
 
 
@@ -129,10 +137,12 @@ def _data_options(
     return values
 
 
-def _train(settings: Settings, **config_values: Any) -> TrainResult:
-    """Validate the ``TrainConfig`` fields and train; bad input or a failed training is a clean CLI error."""
+def _train(settings: Settings, skips: SkipReport, **config_values: Any) -> TrainResult:
+    """Validate the ``TrainConfig`` fields and train; bad input (a malformed row with ``--strict``) or a failed
+    training is a clean CLI error."""
     from pydantic import ValidationError
 
+    from nwdaf.lib.flows import BadRowError
     from nwdaf.nf.mtlf.train import train
     from nwdaf.nf.mtlf.train.config import TrainConfig
 
@@ -141,7 +151,9 @@ def _train(settings: Settings, **config_values: Any) -> TrainResult:
     except ValidationError as exc:
         raise _fail(_first_error(exc)) from None
     try:
-        return train(config)
+        return train(config, skips=skips)
+    except BadRowError as exc:
+        raise _fail(f"--strict: {exc}") from None
     except (OSError, ValueError, LookupError) as exc:
         raise _fail(f"training failed: {exc}") from None
 
@@ -169,16 +181,23 @@ def evaluate_cmd(
     inputs: InputsOpt,
     threshold: Annotated[float | None, typer.Option(help="Decision threshold (default: the model's).")] = None,
     json_out: JsonOpt = None,
+    strict: StrictOpt = False,
 ) -> None:
     """Per-class precision, recall, F1, MCC (and per host where hosts exist) of a model on labelled data."""
+    from nwdaf.lib.flows import BadRowError, SkipReport
     from nwdaf.nf.mtlf.train.evaluate import evaluate
 
     settings = _settings(ctx)
+    skips = SkipReport(strict=strict)
     try:
         result = evaluate(model, inputs, tracking_uri=settings.ml.tracking_uri,
-                          artifact_root=settings.ml.artifact_root, threshold=threshold)
+                          artifact_root=settings.ml.artifact_root, threshold=threshold, skips=skips)
+    except BadRowError as exc:
+        raise _fail(f"--strict: {exc}") from None
     except (OSError, ValueError, LookupError) as exc:
         raise _fail(f"cannot evaluate {model}: {exc}") from None
+    echo_skips(", ".join(inputs), skips)
+    result["input_rows"] = skips.as_dict()
     typer.echo(f"{result['rows']} rows ({result['positives']} malicious): F1 {result['f1']:.3f} "
                f"MCC {result['mcc']:.3f} precision {result['per_class']['malicious']['precision']:.3f} "
                f"recall {result['per_class']['malicious']['recall']:.3f}")

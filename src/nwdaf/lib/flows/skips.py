@@ -145,7 +145,8 @@ class SkipReport:
             for reason, (count, lines) in self.by_reason().items():
                 shown = lines[: self.max_lines]
                 more = ", …" if count > len(shown) and shown else ""
-                where = f" (lines {', '.join(shown)}{more})" if shown else ""
+                word = "line" if len(shown) == 1 and not more else "lines"
+                where = f" ({word} {', '.join(shown)}{more})" if shown else ""
                 parts.append(f"{reason} ×{count:,}{where}")
             text = f"skipped {self.skipped:,} of {self.total_rows:,} {unit}: " + "; ".join(parts)
         for entry in self.files.values():

@@ -12,10 +12,11 @@ from pathlib import Path
 
 import polars as pl
 
-from nwdaf.lib.dataplane import PacketBatch, PcapReader, SessionTable, UsageAccounting, UsageReport
+from nwdaf.lib.dataplane import PacketBatch, PcapError, PcapReader, SessionTable, UsageAccounting, UsageReport
 from nwdaf.lib.dataplane.accounting import AccountingConfig
 from nwdaf.lib.dataplane.batch import format_ips
 from nwdaf.lib.flows.convert import USAGE_FIELDS, aggregate_flows, rows_frame, usage_frame
+from nwdaf.lib.flows.skips import BadRowError, SkipReport
 from nwdaf.platform.models.common import snssai_key
 
 
@@ -75,11 +76,11 @@ def windowed_flows(reports: Iterable[UsageReport], sessions: SessionTable, windo
     return pl.concat(parts)
 
 
-def initiators(path: Path) -> list[str]:
+def initiators(path: Path, skips: SkipReport | None = None) -> list[str]:
     """Addresses that open connections in a capture: TCP SYN (without ACK) senders and UDP senders from an
     ephemeral port to a port below 1024. In an arbitrary capture these play the UE role."""
     found: dict[str, None] = {}
-    for batch in PcapReader(path):
+    for batch in _frames(PcapReader(path), path, None if skips is None else SkipReport(strict=skips.strict)):
         syn = (batch.proto == 6) & ((batch.tcp_flags & 0x12) == 0x02)
         udp = (batch.proto == 17) & (batch.dport < 1024) & (batch.sport >= 1024)
         for addr in format_ips(batch.src[syn | udp]):
@@ -87,13 +88,40 @@ def initiators(path: Path) -> list[str]:
     return list(found)
 
 
-def pcap_flow_records(path: Path, window_s: float = 60.0, period_s: float = 1.0) -> pl.DataFrame:
+def pcap_flow_records(path: Path, window_s: float = 60.0, period_s: float = 1.0, *,
+                      skips: SkipReport | None = None) -> pl.DataFrame:
     """Flow records of a pcap through the UPF data plane: each connection initiator gets a PDU session, so its
-    traffic is accounted as a UE's (local addresses that only answer are learned as UEs too)."""
+    traffic is accounted as a UE's (local addresses that only answer are learned as UEs too).
+
+    With ``skips`` the capture follows the bad-row policy of :mod:`nwdaf.lib.flows.skips`: frames the data plane
+    cannot decode (non-IP, unsupported link type, truncated or bad headers) are counted by reason, and a capture
+    whose records break off (corrupt or cut short) keeps the packets before the fault, counted as one skip; a
+    strict report raises :class:`~nwdaf.lib.flows.skips.BadRowError` there. Without ``skips`` a fault raises
+    :class:`~nwdaf.lib.dataplane.PcapError`.
+    """
     sessions = SessionTable(learn_sessions=True)
-    for i, addr in enumerate(initiators(path), start=1):
+    for i, addr in enumerate(initiators(path, skips), start=1):
         if ":" in addr:
             sessions.establish(f"imsi-99999{i:010d}", 1, ue_ipv6_prefix=f"{addr}/64")
         else:
             sessions.establish(f"imsi-99999{i:010d}", 1, ue_ipv4=addr)
-    return windowed_flows(period_reports(PcapReader(path), sessions, period_s), sessions, window_s)
+    return windowed_flows(period_reports(_frames(PcapReader(path), path, skips), sessions, period_s), sessions,
+                          window_s)
+
+
+def _frames(reader: PcapReader, path: Path, skips: SkipReport | None) -> Iterator[PacketBatch]:
+    """The reader's batches; with ``skips``, a fault after the first record ends the read as a counted skip and
+    the frames left out are counted when the read ends."""
+    if skips is not None:
+        skips.file(path, unit="frames")
+    try:
+        yield from reader
+    except PcapError as exc:
+        if skips is None or reader.stats.records == 0:
+            raise
+        if skips.strict:
+            raise BadRowError(path, None, f"capture breaks off at byte {exc.offset}: {exc}") from None
+        skips.skip(path, f"capture breaks off (byte {exc.offset}): {exc}")
+    if skips is not None:
+        skips.read(path, reader.stats.records, unit="frames")
+        skips.skip_counts(path, {f"frame left out: {k}": v for k, v in reader.stats.skipped.items()})

@@ -25,7 +25,7 @@ from nwdaf.nf.upf.enforcement import create_enforcer
 from nwdaf.nf.upf.notifier import DeliveryPolicy, EeNotifier
 from nwdaf.nf.upf.processor import establish_configured
 from nwdaf.nf.upf.reporting import reporting_loop
-from nwdaf.nf.upf.sources import PacketSource, PcapSource, open_source
+from nwdaf.nf.upf.sources import DatasetSource, PacketSource, PcapSource, open_source
 from nwdaf.nf.upf.state import DataClock, UpfContext
 from nwdaf.platform.nf import ServiceContext
 from nwdaf.platform.sbi import SbiClient
@@ -91,6 +91,8 @@ class UpfService:
         if self.ctx.app_info is not None:
             self._threads.append(loop.run_in_executor(None, self.ctx.app_info.run))
         if self.source is not None:
+            if isinstance(self.source, DatasetSource):
+                self.ctx.pump.source_rows_skipped = dict(self.source.stats.skipped_by_reason)
             self.source.prepare(self.ctx.sessions)
             self._tasks.append(loop.create_task(pump(self.ctx, self.source, self._stop), name="upf-pump"))
             log.info("UPF data plane reading %s", self.source.name)

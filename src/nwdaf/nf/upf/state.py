@@ -124,6 +124,8 @@ class PumpStats:
     reports_discarded: int = 0
     source_error: str | None = None
     source_done: bool = False
+    source_rows_skipped: dict[str, int] = field(default_factory=dict)
+    """Rows of a ``dataset`` source skipped as malformed, by reason (:mod:`nwdaf.lib.flows.skips`)."""
 
 
 @dataclass

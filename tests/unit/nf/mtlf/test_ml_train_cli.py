@@ -28,7 +28,7 @@ class Recorder:
         self.error = error
         self.version = version
 
-    def train(self, config: TrainConfig) -> Any:
+    def train(self, config: TrainConfig, skips: Any = None) -> Any:
         self.configs.append(config)
         if self.error is not None:
             raise self.error

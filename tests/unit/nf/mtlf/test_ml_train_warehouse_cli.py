@@ -23,7 +23,7 @@ RANGE = ["--start", "2026-01-01T00:00:00Z", "--end", "2026-01-01T06:00:00Z"]
 def configs(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[TrainConfig]:
     seen: list[TrainConfig] = []
 
-    def fake_train(config: TrainConfig) -> Any:
+    def fake_train(config: TrainConfig, skips: Any = None) -> Any:
         seen.append(config)
         return SimpleNamespace(model_name="m", version=None, sha256="ab" * 32, timings={}, report_dir=Path("r"),
                                metrics={"test": {"f1": 1.0, "mcc": 1.0}},

@@ -141,9 +141,11 @@ def test_binetflow_packets_are_split_by_bytes_and_public_initiators_become_ues(
     with caplog.at_level(logging.WARNING, "nwdaf.upf"):
         source = open_source(UpfConfig(source=f"dataset:binetflow:{path}", learn_sessions=True))
     assert isinstance(source, DatasetSource)
-    assert any("1 malformed rows skipped, the first at line 6" in r.getMessage() for r in caplog.records)
+    assert any("skipped 1 of 5 rows: column pkts_total: expected a packet count ×1 (line 6)" in r.getMessage()
+               for r in caplog.records)
     st = source.stats
     assert (st.rows, st.rows_skipped, st.non_ip, st.records, st.split_estimated, st.packets) == (4, 1, 1, 3, 2, 8)
+    assert st.skipped_by_reason == {"column pkts_total: expected a packet count": 1}
     table = SessionTable()
     source.prepare(table)
     assert [s.ue_ipv4 for s in table.sessions] == ["147.32.84.165", "147.32.84.191"]

@@ -14,7 +14,6 @@ columns, but the processor's live records leave them empty: ground truth for the
 from __future__ import annotations
 
 import asyncio
-import glob
 import hashlib
 import io
 import math
@@ -35,7 +34,7 @@ from nwdaf.lib.features import (
     graph_features,
     host_window_features,
 )
-from nwdaf.lib.flows import FLOW_SCHEMA, LABEL_BENIGN, LABEL_MALICIOUS, read_flows
+from nwdaf.lib.flows import FLOW_SCHEMA, LABEL_BENIGN, LABEL_MALICIOUS, SkipReport, flow_paths, read_flows
 from nwdaf.nf.mtlf.train.labels import apply_labels, read_labels
 
 HOST_WINDOW_FEATURES: Final = (*HOST_FEATURE_COLUMNS, *GRAPH_FEATURE_COLUMNS)
@@ -79,20 +78,23 @@ class TrainingSet:
 
 
 def load_flows(
-    inputs: list[str], flows: pl.DataFrame | None, *, labels: Path | None = None, host_col: str = "src_ip"
+    inputs: list[str], flows: pl.DataFrame | None, *, labels: Path | None = None, host_col: str = "src_ip",
+    skips: SkipReport | None = None,
 ) -> tuple[pl.DataFrame, str]:
     """Concatenate the dataset imports and the given frame, apply the labels file (if any); return them with the
-    sha256 fingerprint of the data (input files, frame content, labels file)."""
-    frame, fingerprint = gather_flows(inputs, flows, labels=labels, host_col=host_col)
+    sha256 fingerprint of the data (input files, frame content, labels file). Malformed rows of the imports follow
+    ``skips`` (:mod:`nwdaf.lib.flows.skips`)."""
+    frame, fingerprint = gather_flows(inputs, flows, labels=labels, host_col=host_col, skips=skips)
     return frame, fingerprint()
 
 
 def gather_flows(
-    inputs: list[str], flows: pl.DataFrame | None, *, labels: Path | None = None, host_col: str = "src_ip"
+    inputs: list[str], flows: pl.DataFrame | None, *, labels: Path | None = None, host_col: str = "src_ip",
+    skips: SkipReport | None = None,
 ) -> tuple[pl.DataFrame, Callable[[], str]]:
     """:func:`load_flows` with the fingerprint as a function, so that a caller can compute it while it computes
     the features (hashing 500k records takes ~0.2 s and releases the GIL)."""
-    parts = [read_flows(spec) for spec in inputs]
+    parts = [read_flows(spec, skips=skips) for spec in inputs]
     if flows is not None:
         parts.append(flows)
     frame = pl.concat(parts, how="diagonal_relaxed")
@@ -310,8 +312,7 @@ def _usable_columns(rows: pl.DataFrame, columns: tuple[str, ...]) -> tuple[tuple
 
 
 def _spec_paths(spec: str) -> list[Path]:
-    where = spec.partition(":")[2]
-    return [Path(p) for p in sorted(glob.glob(where))] if glob.has_magic(where) else [Path(where)]
+    return flow_paths(spec)[1]
 
 
 def _file_sha256(path: Path) -> str:

@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import polars as pl
 
+from nwdaf.lib.flows import SkipReport
 from nwdaf.lib.ml.bundle import ModelBundle
 from nwdaf.nf.mtlf.train.dataset import align_sources, flow_set, host_window_set, load_flows
 from nwdaf.nf.mtlf.train.report import binary_metrics, per_host_results
@@ -42,6 +43,7 @@ def evaluate(
     tracking_uri: str | None = None,
     artifact_root: str | None = None,
     threshold: float | None = None,
+    skips: SkipReport | None = None,
 ) -> dict[str, Any]:
     """Per-class precision/recall/F1, MCC, PR-AUC and calibration error of the model on the labelled inputs
     (``FORMAT:PATH`` specs or a frame of labelled flow records); per host (when the inputs have hosts) the rows
@@ -53,7 +55,7 @@ def evaluate(
         frame = input_spec
     else:
         specs = [input_spec] if isinstance(input_spec, str) else [str(s) for s in input_spec]
-    flows, fingerprint = load_flows(specs, frame)
+    flows, fingerprint = load_flows(specs, frame, skips=skips)
     meta = bundle.meta
     if meta.kind == "flow":
         data = flow_set(flows, meta.window_s, fingerprint, fixed=meta.feature_columns)

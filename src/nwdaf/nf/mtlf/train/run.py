@@ -15,6 +15,7 @@ import numpy as np
 import polars as pl
 import sklearn
 
+from nwdaf.lib.flows import SkipReport
 from nwdaf.lib.ml.bundle import CalibrationMethod, ModelBundle, ModelMeta, fit_calibrator, sha256_hex
 from nwdaf.nf.mtlf.train.candidates import build_pipeline, deployable
 from nwdaf.nf.mtlf.train.config import TrainConfig
@@ -39,11 +40,12 @@ ISOTONIC_MIN_ROWS = 1000
 ISOTONIC_MIN_PER_CLASS = 50
 
 
-def train(config: TrainConfig) -> TrainResult:
-    """Run one training as configured; registers in MLflow when ``config.register_model``."""
+def train(config: TrainConfig, skips: SkipReport | None = None) -> TrainResult:
+    """Run one training as configured; registers in MLflow when ``config.register_model``. Malformed rows of the
+    dataset imports follow ``skips`` (:mod:`nwdaf.lib.flows.skips`)."""
     timings: dict[str, float] = {}
     clock = time.perf_counter()
-    data, from_warehouse = _assemble(config)
+    data, from_warehouse = _assemble(config, skips)
     clock = _lap(timings, "features_s", clock)
     plan = plan_splits(config, data)
     clock = _lap(timings, "split_s", clock)
@@ -73,7 +75,7 @@ def _lap(timings: dict[str, float], name: str, started: float) -> float:
     return now
 
 
-def _assemble(config: TrainConfig) -> tuple[TrainingSet, int | None]:
+def _assemble(config: TrainConfig, skips: SkipReport | None) -> tuple[TrainingSet, int | None]:
     """The training set, and how many flow records came from the warehouse (None: not read)."""
     frame, from_warehouse = config.flows, None
     if config.warehouse_url is not None:
@@ -83,7 +85,8 @@ def _assemble(config: TrainConfig) -> tuple[TrainingSet, int | None]:
         log.info("read %d flow records from the warehouse", stored.height)
         from_warehouse = stored.height
         frame = stored if frame is None else pl.concat([frame, stored], how="diagonal_relaxed")
-    flows, fingerprint = gather_flows(config.inputs, frame, labels=config.labels_file, host_col=config.host_col)
+    flows, fingerprint = gather_flows(config.inputs, frame, labels=config.labels_file, host_col=config.host_col,
+                                      skips=skips)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mtlf-fingerprint") as pool:
         digest = pool.submit(fingerprint)  # overlaps the feature computation (hashing releases the GIL)
         if config.kind == "flow":

@@ -75,6 +75,11 @@ class UpfCollector(Collector):
                         "discarded_on_close", "retries"):
             outcomes.add_metric([outcome], getattr(totals, outcome))
         yield outcomes
+        skipped = CounterMetricFamily("upf_source_rows_skipped", "Malformed rows of a dataset source skipped, by "
+                                      "reason", labels=["reason"])
+        for reason, count in ctx.pump.source_rows_skipped.items():
+            skipped.add_metric([reason], count)
+        yield skipped
         depth = GaugeMetricFamily("upf_ee_queue_depth", "Queued notifications per subscription",
                                   labels=["subscription_id"])
         for sub_id, channel in ctx.notifier.channels.items():

@@ -28,7 +28,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import polars as pl
@@ -38,7 +38,7 @@ from nwdaf.lib.dataplane.accounting import FlowUsage
 from nwdaf.lib.dataplane.batch import PacketBatch, format_ip, ip_to_pair
 from nwdaf.lib.dataplane.flowreplay import MAX_RECORD_PACKETS, FlowRecords, replay_records
 from nwdaf.lib.dataplane.sessions import SessionTable
-from nwdaf.lib.flows import LABEL_BACKGROUND, LABEL_BENIGN, LABEL_MALICIOUS, read_flows
+from nwdaf.lib.flows import LABEL_BACKGROUND, LABEL_BENIGN, LABEL_MALICIOUS, SkipReport, read_flows
 from nwdaf.nf.upf.config import SourceSpec
 
 log = logging.getLogger("nwdaf.upf")
@@ -57,7 +57,9 @@ class DatasetStats:
 
     rows: int = 0
     rows_skipped: int = 0
-    """Malformed rows (the importer's ``on_error="count"``), logged with their line numbers."""
+    """Malformed rows (the bad-row policy of :mod:`nwdaf.lib.flows.skips`), logged with their first line numbers;
+    ``skipped_by_reason`` splits them by kind of fault."""
+    skipped_by_reason: dict[str, int] = field(default_factory=dict)
     records: int = 0
     non_ip: int = 0
     empty: int = 0
@@ -173,15 +175,15 @@ class DatasetSource:
         assert spec.flow_format is not None
         self.name = f"dataset:{spec.flow_format}:{spec.path}"
         self.speed, self.batch_size, self.learn_hosts = spec.speed, batch_size, learn_hosts
-        imported = read_flows(f"{spec.flow_format}:{spec.path}", on_error="count")
-        self.stats = DatasetStats(rows_skipped=imported.rows_skipped)
-        self.records, self.labels = flow_records(imported.flows, self.stats)
+        self.skips = SkipReport()
+        flows = read_flows(f"{spec.flow_format}:{spec.path}", skips=self.skips)
+        self.stats = DatasetStats(rows_skipped=self.skips.skipped, skipped_by_reason={
+            reason: count for reason, (count, _) in self.skips.by_reason().items()})
+        self.records, self.labels = flow_records(flows, self.stats)
         self._flow_index: dict[tuple[int, ...], tuple[str | None, str | None]] | None = None
         self._stop = threading.Event()
-        for part in imported.stats:
-            if part.errors:
-                log.warning("%s: %d malformed rows skipped, the first at line %d: %s", part.path, part.rows_skipped,
-                            part.errors[0].line, part.errors[0].reason)
+        if self.skips.skipped or self.skips.failed_files:
+            log.warning("%s: %s", self.name, self.skips.summary())
         st = self.stats
         log.info("%s: %d flow records (%d packets) to replay; left out: %d non-IP, %d empty, %d implausible; %d with "
                  "an estimated direction split", self.name, st.records, st.packets, st.non_ip, st.empty,
