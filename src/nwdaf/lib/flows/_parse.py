@@ -17,7 +17,9 @@ from typing import Final, Literal, NamedTuple
 import polars as pl
 
 from nwdaf.lib.flows.schema import FLOW_SCHEMA, FLOW_SCHEMA_NO_LABELS
-from nwdaf.lib.flows.skips import MAX_LINES, BadRowError, FlowFormatError, reason_kind
+from nwdaf.lib.flows.skips import MAX_LINES, reason_kind
+from nwdaf.lib.flows.skips import BadRowError as BadRowError
+from nwdaf.lib.flows.skips import FlowFormatError as FlowFormatError
 
 OnError = Literal["raise", "count"]
 MAX_REPORTED_ERRORS: Final = 20
@@ -166,7 +168,7 @@ def raw_columns(rows: pl.DataFrame, names: list[str], wanted: dict[str, str]) ->
     A row with another field count than the header gets a ``_reason``.
     """
     count = pl.col(FIELDS).list.len()
-    reason = pl.when(count != len(names)).then(pl.format(f"expected {len(names)} fields, found {{}}", count))
+    reason: pl.Expr = pl.when(count != len(names)).then(pl.format(f"expected {len(names)} fields, found {{}}", count))
     if REASON in rows.columns:
         reason = pl.coalesce(pl.col(REASON), reason)
     picks = [
@@ -233,8 +235,9 @@ def _skip_counts(bad: pl.DataFrame) -> tuple[SkipCount, ...]:
 
 
 def to_float(raw: pl.Expr) -> pl.Expr:
-    """Decimal text to Float64 (null when unparsable)."""
-    return raw.cast(pl.Float64, strict=False)
+    """Decimal text to a finite Float64 (null when unparsable, and for ``inf``/``NaN``: no time or duration is)."""
+    value = raw.cast(pl.Float64, strict=False)
+    return pl.when(value.is_finite()).then(value)
 
 
 def to_int(raw: pl.Expr) -> pl.Expr:

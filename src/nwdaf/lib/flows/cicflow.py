@@ -94,7 +94,7 @@ def _fields(present: set[str], time_zone: str) -> list[p.Field]:
     proto_ok = proto_num.is_between(0, 255)
     fields = [
         p.Field("start_ts", p.to_epoch(text["ts"], _TIME_FORMATS, time_zone), text["ts"], "a timestamp", True),
-        p.Field("duration_s", p.to_float(text["dur"]) / 1e6, text["dur"], "microseconds"),
+        p.Field("duration_s", p.nonneg(p.to_float(text["dur"])) / 1e6, text["dur"], "microseconds (>= 0)"),
         p.Field("proto_num", pl.when(proto_ok).then(proto_num), text["proto"], "a protocol number", True),
         p.Field("proto", proto_name_expr(pl.when(proto_ok).then(proto_num))),
         p.Field("src_ip", text["src"], text["src"], required=True),
