@@ -56,3 +56,19 @@ def test_detect_rejects_unknown_format(tmp_path: Path) -> None:
     code, out = run("detect", "--input", f"parquet:{tmp_path}/x", "--json", str(tmp_path / "o.json"))
     assert code == 2
     assert "FORMAT:PATH" in out
+
+
+def test_detect_skips_bad_rows_and_strict_fails_cleanly(tmp_path: Path) -> None:
+    header = "StartTime,Dur,Proto,SrcAddr,Sport,Dir,DstAddr,Dport,State,TotPkts,TotBytes,SrcBytes,Label"
+    good = "2011/08/18 15:47:57.98,0.1,udp,10.0.0.1,1025,<->,10.0.0.2,53,CON,2,203,64,flow=From-Botnet-1"
+    flows = tmp_path / "x.binetflow"
+    flows.write_text("\n".join([header, good, good.replace(",53,", ",http,"), good]) + "\n")
+    report = tmp_path / "o.json"
+    code, out = run("detect", "-i", f"binetflow:{flows}", "--json", str(report))
+    assert code == 0, out
+    assert "skipped 1 of 3 rows: column dst_port: expected a port ×1 (line 3)" in out
+    assert '"skipped": 1' in report.read_text()
+    code, out = run("detect", "-i", f"binetflow:{flows}", "--json", str(report), "--strict")
+    assert code == 2
+    assert f"--strict: {flows}:3: column dst_port: expected a port, got 'http'" in out
+    assert "Traceback" not in out

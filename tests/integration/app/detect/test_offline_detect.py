@@ -94,7 +94,12 @@ def test_detect_reads_each_flow_format_and_ignores_its_labels(fmt: str, tmp_path
         result = CliRunner().invoke(app, ["detect", "--input", f"{fmt}:{flows}", "--window", "10",
                                           "--json", str(out)])
         assert result.exit_code == 0, result.output
-        outputs.append(out.read_bytes())
+        rows = len(_crafted_flows())
+        assert f"read {rows} rows, none skipped" in result.output
+        written = json.loads(out.read_bytes())
+        assert (written["input"]["total_rows"], written["input"]["skipped"]) == (rows, 0)
+        del written["input"]  # names the file
+        outputs.append(json.dumps(written).encode())
     assert outputs[0] == outputs[1]  # the label column changes nothing
     report = json.loads(outputs[0])
     assert [sorted(w) for w in report["windows"]] == [["end", "flagged", "hosts_seen", "start"]] * 2
