@@ -27,7 +27,8 @@ LINE: Final = "_line"
 RAW: Final = "_raw"
 FIELDS: Final = "_fields"
 REASON: Final = "_reason"
-TRUNCATED: Final = "last line of a truncated gzip stream"
+TRUNCATED: Final = "last line of a damaged gzip stream (cut short or corrupt)"
+_GZIP_CHUNK: Final = 1 << 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,8 +107,8 @@ def read_lines(path: Path) -> pl.DataFrame:
     """Non-blank lines of a (possibly gzip-compressed) text file with their 1-based line numbers.
 
     Text is UTF-8; a line that is not is read as Windows-1252 (the original CIC-IDS2017 CSVs write an en dash that
-    way), so no row is lost to its encoding. A truncated gzip stream yields what it holds (its last, cut line is then
-    a counted bad row); a gzip stream corrupt from its start is a :class:`FlowFormatError`.
+    way), so no row is lost to its encoding. A damaged gzip stream yields what it holds up to the damage (its last,
+    likely cut line is then a counted bad row); a gzip stream corrupt from its start is a :class:`FlowFormatError`.
     """
     data = path.read_bytes()
     truncated = False
@@ -132,19 +133,23 @@ def _decode_line(raw: bytes) -> str:
 
 
 def _gunzip(path: Path, data: bytes) -> tuple[bytes, bool]:
-    """Every member of a gzip stream, and whether it was cut short (then what came before the cut)."""
+    """Every member of a gzip stream, and whether it was damaged (cut short or corrupt: then what came before the
+    damage). A stream that yields nothing at all is a :class:`FlowFormatError`."""
     out: list[bytes] = []
     while data[:2] == b"\x1f\x8b":
         unzip = zlib.decompressobj(wbits=31)
+        end = 0
         try:
-            out.append(unzip.decompress(data))
+            while end < len(data) and not unzip.eof:
+                out.append(unzip.decompress(data[end : end + _GZIP_CHUNK]))
+                end += _GZIP_CHUNK
         except zlib.error as exc:
-            if not out:
+            if not any(out):
                 raise FlowFormatError(path, None, f"corrupt gzip data: {exc}") from exc
             return b"".join(out), True
         if not unzip.eof:
             return b"".join(out), True
-        data = unzip.unused_data
+        data = unzip.unused_data + data[end:]
     return b"".join(out), False
 
 

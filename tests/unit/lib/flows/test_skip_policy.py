@@ -113,7 +113,7 @@ def test_a_cut_gzip_stream_keeps_what_it_holds(tmp_path: Path) -> None:
     flows = read_flows(f"binetflow:{path}", skips=skips)
     assert 0 < flows.height < 2000
     assert skips.skipped == 1
-    assert "last line of a truncated gzip stream ×1" in skips.summary()
+    assert "last line of a damaged gzip stream (cut short or corrupt) ×1" in skips.summary()
     assert flows.height + skips.skipped == skips.total_rows
 
 
@@ -124,3 +124,18 @@ def test_a_later_zeek_header_with_other_columns_is_a_counted_row(tmp_path: Path)
     skips = SkipReport()
     assert read_flows(f"zeek:{write(tmp_path / 'conn.log', lines)}", skips=skips).height == 2
     assert skips.files[str(tmp_path / "conn.log")].reasons["a second '#fields' header with other columns"].lines == [4]
+
+
+def test_concatenated_gzip_members_and_a_corrupt_middle(tmp_path: Path) -> None:
+    path = tmp_path / "two.binetflow.gz"
+    path.write_bytes(gzip.compress(f"{HEADER}\n{GOOD}\n".encode()) + gzip.compress(f"{GOOD}\n".encode()))
+    assert read_flows(f"binetflow:{path}", strict=True).height == 2
+    body = "\n".join([HEADER, *[GOOD.replace(",1025,", f",{i * 7919 % 65536},") for i in range(50000)]]).encode()
+    whole = bytearray(gzip.compress(body))
+    whole[len(whole) * 3 // 4] ^= 0xFF
+    path.write_bytes(bytes(whole))
+    skips = SkipReport()
+    flows = read_flows(f"binetflow:{path}", skips=skips)
+    assert flows.height + skips.skipped == skips.total_rows
+    assert 0 < flows.height < 50000
+    assert "damaged gzip stream" in skips.summary()
