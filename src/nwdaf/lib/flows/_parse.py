@@ -138,19 +138,28 @@ def _gunzip(path: Path, data: bytes) -> tuple[bytes, bool]:
     out: list[bytes] = []
     while data[:2] == b"\x1f\x8b":
         unzip = zlib.decompressobj(wbits=31)
-        end = 0
         try:
-            while end < len(data) and not unzip.eof:
-                out.append(unzip.decompress(data[end : end + _GZIP_CHUNK]))
-                end += _GZIP_CHUNK
+            out.append(unzip.decompress(data))
         except zlib.error as exc:
+            out.append(_salvage(data))
             if not any(out):
                 raise FlowFormatError(path, None, f"corrupt gzip data: {exc}") from exc
             return b"".join(out), True
         if not unzip.eof:
             return b"".join(out), True
-        data = unzip.unused_data + data[end:]
+        data = unzip.unused_data
     return b"".join(out), False
+
+
+def _salvage(member: bytes) -> bytes:
+    """What a corrupt gzip member decompresses to before the fault (read in chunks, so that it is kept)."""
+    unzip, out = zlib.decompressobj(wbits=31), []
+    try:
+        for start in range(0, len(member), _GZIP_CHUNK):
+            out.append(unzip.decompress(member[start : start + _GZIP_CHUNK]))
+    except zlib.error:
+        pass
+    return b"".join(out)
 
 
 def split_fields(lines: pl.DataFrame, sep: str, *, quoting: bool) -> pl.DataFrame:
