@@ -2,7 +2,8 @@
 
 Header directives honoured: ``#separator``, ``#fields``, ``#unset_field`` and ``#empty_field`` (both values mean
 null). IoT-23 files separate their last three fields (``tunnel_parents label detailed-label``) by three spaces
-instead of the separator, an upstream quirk: when the ``#fields`` line shows it, data lines are read the same way.
+instead of the separator, an upstream quirk: when the ``#fields`` line shows it, data lines are read the same way
+(and so is a data line written that way under a clean header, when its field count shows it).
 
 Counters: ``orig_pkts``/``resp_pkts`` and the IP-level ``orig_ip_bytes``/``resp_ip_bytes`` (payload
 ``orig_bytes``/``resp_bytes`` only when a log lacks the IP-level ones). ``state`` is Zeek's ``conn_state``.
@@ -97,8 +98,12 @@ def read_zeek_conn(path: str | Path, *, on_error: p.OnError = "raise", include_l
     if header.bad:
         preset = pl.col(p.LINE).replace_strict(header.bad, default=None, return_dtype=pl.String)
         data = data.with_columns(pl.coalesce(pl.col(p.REASON), preset).alias(p.REASON))
-    if header.quirk:
-        data = data.with_columns(pl.col(p.RAW).str.replace_all(_IOT23_SEP, header.sep, literal=True))
+    raw = pl.col(p.RAW)
+    quirky = raw.str.contains(_IOT23_SEP, literal=True)
+    if not header.quirk:  # the tail written the IoT-23 way under a clean header: only where the field count shows it
+        quirky &= raw.str.count_matches(header.sep, literal=True) + 1 != len(header.names)
+    data = data.with_columns(pl.when(quirky).then(raw.str.replace_all(_IOT23_SEP, header.sep, literal=True))
+                             .otherwise(raw).alias(p.RAW))
     wanted = {**_REQUIRED, **{h: c for h, c in _OPTIONAL.items() if h in header.names}}
     byte_cols = next((pair for pair in _BYTES if set(pair) <= set(header.names)), None)
     if byte_cols is not None:

@@ -109,3 +109,15 @@ def test_cicflow_original_columns_infinity_nan_and_empty_rows(tmp_path: Path) ->
     assert skips.skipped == 1
     assert skips.files[str(path)].reasons["column start_ts: missing value"].lines == [5]
     assert isinstance(flows, pl.DataFrame)
+
+
+def test_zeek_iot23_tail_under_a_clean_header(tmp_path: Path) -> None:
+    fields = ["ts", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p", "proto", "tunnel_parents", "label",
+              "detailed-label"]
+    rows = ["1545403816.9\t10.0.0.1\t41040\t10.0.0.2\t80\ttcp\t-   Malicious   DDoS",
+            "1545403817.9\t10.0.0.1\t41041\t10.0.0.2\t80\ttcp\t-\tBenign\t-"]
+    path = tmp_path / "conn.log.labeled"
+    path.write_text("\n".join(["#separator \\x09", "#fields\t" + "\t".join(fields), *rows]) + "\n")
+    flows = read_flows(f"zeek:{path}", strict=True)
+    assert flows["label"].to_list() == ["malicious", "benign"]
+    assert flows["label_detail"].to_list() == ["DDoS", "Benign"]
