@@ -24,7 +24,7 @@ and it is unanswered, or its TCP handshakes mostly fail, or its flows are near-i
 ``svc_flows``, ``svc_size_cv``, ``svc_gap_cv`` (and ``svc_port``, ``svc_proto``, not Float64)
     the most flows the host opened to one (destination, port, protocol); the robust CV of their sizes (bytes,
     1.4826 MAD / median); the CV of their start-time gaps (null when the records carry no distinct start
-    times, as the UPF's windowed records); that service's port and protocol.
+    times, as the UPF's windowed records); that service's share of unanswered flows; its port and protocol.
 ``smtp_peers``
     distinct destinations on SMTP ports (25, 465, 587).
 """
@@ -38,10 +38,12 @@ import polars as pl
 from nwdaf.lib.features._common import HOST, WINDOW, check_window, require, tcp_failed_expr, window_expr
 
 PEER_COLUMNS: Final = ("flood_fan_in", "flood_contrib", "unanswered_dsts", "icmp_dsts", "max_ports_per_dst",
-                       "svc_flows", "svc_size_cv", "svc_gap_cv", "smtp_peers")
+                       "svc_flows", "svc_size_cv", "svc_gap_cv", "svc_unanswered", "smtp_peers")
 FLOOD_MIN_SOURCES: Final = 8
 """Fewest distinct sources for a distributed flood (a single-source flood is the per-host flood rule's)."""
 FLOOD_MAD_K: Final = 5.0
+MIN_POPULATION: Final = 20
+"""Fewest destinations in a window for a median and MAD of their fan-in to mean anything."""
 SMTP_PORTS: Final = (25, 465, 587)
 # Argus states of a flow that saw no reply (INT: one-way UDP, ECO: echo without reply, REQ: request only,
 # UR*: unreachable) and of one that did (CON: two-way, ECR: echo replied).
@@ -64,10 +66,12 @@ def unanswered_expr() -> pl.Expr:
 
 
 def _robust_floor(col: str, floor: float, k: float) -> pl.Expr:
-    """``max(floor, median + k * 1.4826 * MAD)`` of ``col`` over the window (a robust outlier bound)."""
+    """``max(floor, median + k * 1.4826 * MAD)`` of ``col`` over the window (a robust outlier bound); the floor
+    alone in a window of fewer than :data:`MIN_POPULATION` rows."""
     med = pl.col(col).median().over(WINDOW)
     mad = (pl.col(col) - med).abs().median().over(WINDOW) * 1.4826
-    return pl.max_horizontal(pl.lit(floor), med + k * mad)
+    bound = pl.max_horizontal(pl.lit(floor), med + k * mad)
+    return pl.when(pl.len().over(WINDOW) >= MIN_POPULATION).then(bound).otherwise(pl.lit(floor))
 
 
 def _flood_targets(view: pl.DataFrame) -> pl.DataFrame:
@@ -106,12 +110,13 @@ def _services(view: pl.DataFrame) -> pl.DataFrame:
     gaps = pl.col("start_ts").sort().diff().drop_nulls()
     per_svc = view.group_by(WINDOW, "src_ip", "dst_ip", "dst_port", "proto").agg(
         pl.len().alias("svc_flows"),
+        pl.col("unanswered").mean().alias("svc_unanswered"),
         _robust_cv(pl.col("bytes_total")).alias("svc_size_cv"),
         pl.when(gaps.max() > 0).then(gaps.std() / gaps.mean()).alias("svc_gap_cv"),
     )
     best = per_svc.sort("svc_flows", descending=True).group_by(WINDOW, "src_ip", maintain_order=True).first()
     return best.select(WINDOW, pl.col("src_ip").alias(HOST), "svc_flows", "svc_size_cv", "svc_gap_cv",
-                       pl.col("dst_port").alias("svc_port"), pl.col("proto").alias("svc_proto"))
+                       "svc_unanswered", pl.col("dst_port").alias("svc_port"), pl.col("proto").alias("svc_proto"))
 
 
 def _fan_out(view: pl.DataFrame) -> pl.DataFrame:

@@ -10,8 +10,8 @@ so one busy network does not flag its ordinary hosts and a quiet one still catch
   destination unanswered) -> ``WRONG_DESTINATION_ADDRESS``;
 * brute force (many near-identical TCP connections per minute to one non-web host:port) and spam fan-out (many
   distinct SMTP peers) -> ``TOO_FREQUENT_SERVICE_ACCESS``;
-* beaconing (flows to one peer service at regular intervals and of regular size) -> ``UNEXPECTED_WAKEUP`` (the UE wakes
-  up on a timer to contact a peer).
+* beaconing (answered flows to one peer service, not DNS/NTP/..., at regular intervals and of regular size)
+  -> ``UNEXPECTED_WAKEUP`` (the UE wakes up on a timer to contact a peer).
 """
 
 from __future__ import annotations
@@ -27,6 +27,9 @@ from nwdaf.nf.engines.measurements import circumstance
 WEB_PORTS = frozenset({80, 443, 8080, 8443})
 """Browsers and apps open many near-identical connections per minute to one web server: not brute force here
 (application-layer brute force over HTTP is not visible in flow records)."""
+INFRASTRUCTURE_PORTS = frozenset({53, 67, 68, 123, 137, 138, 853, 1900, 5353, 5355})
+"""DNS, DHCP, NTP, NetBIOS, DoT, SSDP, mDNS, LLMNR: repeated, identical and periodic by design, never beaconing
+or brute force."""
 MAD_SCALE = 1.4826
 """MAD of a normal distribution's sample -> its standard deviation."""
 
@@ -76,7 +79,8 @@ def _service(row: dict[str, Any], window_s: float, start: float, s: AbnormalBeha
     size_cv, gap_cv = row.get("svc_size_cv"), row.get("svc_gap_cv")
     regular_size = size_cv is not None and size_cv <= s.regular_size_cv
     per_min = 60 * flows / window_s
-    service = row.get("svc_proto") == "tcp" and row.get("svc_port") not in WEB_PORTS
+    port = row.get("svc_port")
+    service = row.get("svc_proto") == "tcp" and port not in WEB_PORTS and port not in INFRASTRUCTURE_PORTS
     if service and flows >= s.brute_force_min_flows and per_min >= s.brute_force_per_min and regular_size:
         ratio = per_min / s.brute_force_per_min
         out.append(Finding("TOO_FREQUENT_SERVICE_ACCESS", min(ratio / 2, 1.0), rule_confidence(ratio, 1),
@@ -86,7 +90,8 @@ def _service(row: dict[str, Any], window_s: float, start: float, s: AbnormalBeha
         ratio = smtp / bounds["smtp_peers"]
         out.append(Finding("TOO_FREQUENT_SERVICE_ACCESS", min(ratio / 2, 1.0), rule_confidence(ratio, 1),
                            circums=circumstance(smtp / window_s, start, row.get("bytes_out"))))
-    if flows >= s.beacon_min_flows and _beaconing(size_cv, gap_cv, s):
+    answered = (row.get("svc_unanswered") or 0.0) < 0.5  # a check-in gets a reply; a flood does not
+    if flows >= s.beacon_min_flows and answered and port not in INFRASTRUCTURE_PORTS and _beaconing(size_cv, gap_cv, s):
         regularity = 1 - (gap_cv / s.beacon_gap_cv if gap_cv is not None else (size_cv or 0.0) / s.beacon_size_cv)
         out.append(Finding("UNEXPECTED_WAKEUP", 0.5 + 0.5 * regularity, rule_confidence(1 + regularity, 1)))
     return out
