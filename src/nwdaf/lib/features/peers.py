@@ -19,8 +19,8 @@ and it is unanswered, or its TCP handshakes mostly fail, or its flows are near-i
     the host's packets to flood targets over the mean per-source packets they receive (a bystander sending one
     packet is near 0, a participant about 1).
 ``unanswered_dsts``, ``icmp_dsts``, ``max_ports_per_dst``
-    distinct destinations of the host's unanswered flows; of its ICMP flows; the most distinct destination ports
-    of unanswered/failed flows on one destination (horizontal scan, ICMP sweep, vertical scan).
+    distinct destinations of the host's unanswered flows; of its ICMP flows; the most distinct TCP/UDP
+    destination ports of unanswered/failed flows on one destination (horizontal scan, ICMP sweep, vertical scan).
 ``svc_flows``, ``svc_size_cv``, ``svc_gap_cv`` (and ``svc_port``, ``svc_proto``, not Float64)
     the most flows the host opened to one (destination, port, protocol); the robust CV of their sizes (bytes,
     1.4826 MAD / median); the CV of their start-time gaps (null when the records carry no distinct start
@@ -108,7 +108,9 @@ def _robust_cv(x: pl.Expr) -> pl.Expr:
 
 def _services(view: pl.DataFrame) -> pl.DataFrame:
     gaps = pl.col("start_ts").sort().diff().drop_nulls()
-    per_svc = view.group_by(WINDOW, "src_ip", "dst_ip", "dst_port", "proto").agg(
+    # An ICMP "service" is the destination: Argus writes each flow's ICMP type/code in its ports.
+    port = pl.when(pl.col("proto").is_in(["tcp", "udp"])).then(pl.col("dst_port")).alias("dst_port")
+    per_svc = view.group_by(WINDOW, "src_ip", "dst_ip", port, "proto").agg(
         pl.len().alias("svc_flows"),
         pl.col("unanswered").mean().alias("svc_unanswered"),
         _robust_cv(pl.col("bytes_total")).alias("svc_size_cv"),
@@ -121,7 +123,9 @@ def _services(view: pl.DataFrame) -> pl.DataFrame:
 
 def _fan_out(view: pl.DataFrame) -> pl.DataFrame:
     unanswered = pl.col("unanswered").fill_null(False) | pl.col("failed").fill_null(False)
-    ports = view.filter(unanswered).group_by(WINDOW, "src_ip", "dst_ip").agg(pl.col("dst_port").n_unique().alias("p"))
+    # Only TCP/UDP ports: Argus writes an ICMP flow's type/code in its ports.
+    ported = unanswered & pl.col("proto").is_in(["tcp", "udp"])
+    ports = view.filter(ported).group_by(WINDOW, "src_ip", "dst_ip").agg(pl.col("dst_port").n_unique().alias("p"))
     ports = ports.group_by(WINDOW, "src_ip").agg(pl.col("p").max().alias("max_ports_per_dst"))
     per_host = view.group_by(WINDOW, "src_ip").agg(
         pl.col("dst_ip").filter(pl.col("unanswered").fill_null(False)).n_unique().alias("unanswered_dsts"),

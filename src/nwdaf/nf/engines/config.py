@@ -34,6 +34,9 @@ class AbnormalBehaviourSettings(BaseModel):
     flood_min_contribution: float = Field(0.1, gt=0)
     """A UE takes part in a distributed flood when it sends a flood target at least this fraction of the mean
     per-source packets the target receives."""
+    flood_flows_per_s: float = Field(2, gt=0)
+    """A flood of flows: at least this many new flows per second to one service, at least
+    ``flood_unanswered_share`` of them unanswered."""
     brute_force_per_min: float = Field(20, gt=0)
     brute_force_min_flows: float = Field(10, gt=0)
     regular_size_cv: float = Field(0.2, gt=0)

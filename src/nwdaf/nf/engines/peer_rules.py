@@ -5,7 +5,8 @@ Each count is compared with ``max(floor, median + k * 1.4826 * MAD)`` over the U
 so one busy network does not flag its ordinary hosts and a quiet one still catches a scanner. ExceptionIds (TS
 29.520 ``ExceptionId``, the closest value for each behaviour):
 
-* distributed flood (many UEs at one target, each possibly slow) -> ``SUSPICION_OF_DDOS_ATTACK``;
+* distributed flood (many UEs at one target, each possibly slow), or many unanswered flows per second from one
+  UE to one service -> ``SUSPICION_OF_DDOS_ATTACK``;
 * horizontal scan (unanswered flows to many destinations), ICMP sweep, vertical scan (many ports of one
   destination unanswered) -> ``WRONG_DESTINATION_ADDRESS``;
 * brute force (many near-identical TCP connections per minute to one non-web host:port) and spam fan-out (many
@@ -65,11 +66,17 @@ def _scan(row: dict[str, Any], bounds: dict[str, float]) -> Finding | None:
     return Finding("WRONG_DESTINATION_ADDRESS", min(ratio / 2, 1.0), rule_confidence(ratio, 1))
 
 
-def _flood(row: dict[str, Any], s: AbnormalBehaviourSettings) -> Finding | None:
+def _flood(row: dict[str, Any], window_s: float, s: AbnormalBehaviourSettings) -> Finding | None:
+    """A distributed flood the UE takes part in, or a flood of unanswered flows from this UE to one service (the
+    per-packet flood rule's counterpart where records carry no packet split, as Argus's)."""
     fan_in, contrib = row.get("flood_fan_in") or 0.0, row.get("flood_contrib") or 0.0
-    if fan_in <= 0 or contrib < s.flood_min_contribution:
-        return None
-    return Finding("SUSPICION_OF_DDOS_ATTACK", min(0.5 + contrib / 4, 1.0), rule_confidence(min(contrib, 2.0), 1))
+    if fan_in > 0 and contrib >= s.flood_min_contribution:
+        return Finding("SUSPICION_OF_DDOS_ATTACK", min(0.5 + contrib / 4, 1.0), rule_confidence(min(contrib, 2), 1))
+    rate = (row.get("svc_flows") or 0.0) / window_s
+    if rate >= s.flood_flows_per_s and (row.get("svc_unanswered") or 0.0) >= s.flood_unanswered_share:
+        ratio = rate / s.flood_flows_per_s
+        return Finding("SUSPICION_OF_DDOS_ATTACK", min(ratio / 2, 1.0), rule_confidence(ratio, 1))
+    return None
 
 
 def _service(row: dict[str, Any], window_s: float, start: float, s: AbnormalBehaviourSettings,
@@ -110,5 +117,5 @@ def _beaconing(size_cv: float | None, gap_cv: float | None, s: AbnormalBehaviour
 def peer_rules(row: dict[str, Any], window_s: float, start: float, s: AbnormalBehaviourSettings,
                bounds: dict[str, float]) -> list[Finding]:
     """The findings of one UE's window row from its peer features (none when the row has no peer features)."""
-    found = [f for f in (_scan(row, bounds), _flood(row, s)) if f is not None]
+    found = [f for f in (_scan(row, bounds), _flood(row, window_s, s)) if f is not None]
     return found + _service(row, window_s, start, s, bounds)
