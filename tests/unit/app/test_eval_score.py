@@ -26,7 +26,9 @@ def _report(flagged: dict[float, list[str]]) -> dict[str, object]:
 def test_host_and_flow_recall_and_delay() -> None:
     flagged = flagged_frame(_report({60.0: ["bot"], 120.0: ["bot"]}))
     (c,) = class_scores(_truth(), flagged, 60.0)
-    assert c["class"] == "ddos" and c["active_host_windows"] == 3 and c["attackers"] == 1
+    assert c["class"] == "ddos"
+    assert c["active_host_windows"] == 3
+    assert c["attackers"] == 1
     assert c["host_recall"] == round(2 / 3, 4)
     assert c["flow_recall"] == 0.5  # the two flows of the first window were missed
     assert c["max_delay_windows"] == 1
@@ -34,13 +36,17 @@ def test_host_and_flow_recall_and_delay() -> None:
 
 def test_never_flagged_class_has_no_delay() -> None:
     (c,) = class_scores(_truth(), flagged_frame(_report({})), 60.0)
-    assert c["host_recall"] == 0.0 and c["max_delay_windows"] is None
+    assert c["host_recall"] == 0.0
+    assert c["max_delay_windows"] is None
 
 
 def test_share_of_non_attackers_and_verified_normal() -> None:
     flagged = flagged_frame(_report({60.0: ["pc1", "bot"], 120.0: ["normal"]}))
     p = population_scores(_truth(), flagged, 60.0)
     # window 60: pc1, pc2, srv, victim are non-attackers (bot excluded); pc1 flagged -> 1/4
-    assert p["windows"] == 3 and p["fp_host_windows"] == 2
-    assert p["worst_share"] == 0.33333 and p["worst_share_hosts"] == 3  # window 120: normal, srv, victim
-    assert p["normal_windows"] == 1 and p["normal_flagged_windows"] == 1
+    assert p["windows"] == 3
+    assert p["fp_host_windows"] == 2
+    assert p["worst_share"] == 0.33333  # window 120: normal, srv, victim
+    assert p["worst_share_hosts"] == 3
+    assert p["normal_windows"] == 1
+    assert p["normal_flagged_windows"] == 1
