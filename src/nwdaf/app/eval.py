@@ -80,13 +80,14 @@ def markdown_table(result: dict[str, Any], title: str) -> str:
                          f"{c['active_host_windows']} | {_pct(c['host_recall'])} | {c['flows']} | "
                          f"{_pct(c['flow_recall'])} | {delay} |")
     lines += ["", "| dataset | split | windows | hosts/window (median) | FP host-windows | worst share flagged "
-              "(of hosts) | mean share flagged | verified-normal flagged windows | rows skipped |",
-              "|---|---|---|---|---|---|---|---|---|"]
+              "(of hosts) | mean share flagged | precision | verified-normal flagged windows | rows skipped |",
+              "|---|---|---|---|---|---|---|---|---|---|"]
     for r in result["datasets"]:
         if "error" in r:
             continue
         lines.append(f"| {r['dataset']} | {r['split']} | {r['windows']} | {r['hosts_per_window_median']} | "
                      f"{r['fp_host_windows']} | {_pct(r['worst_share'], 2)} ({r['worst_share_hosts']}) | "
-                     f"{_pct(r['mean_share'], 3)} | {r['normal_flagged_windows']}/{r['normal_windows']} | "
+                     f"{_pct(r['mean_share'], 3)} | {_pct(r['precision'])} | "
+                     f"{r['normal_flagged_windows']}/{r['normal_windows']} | "
                      f"{r['rows_skipped']} |")
     return "\n".join(lines) + "\n"

@@ -6,7 +6,8 @@ a flow of that class starting there; recall = active (window, host) pairs flagge
 unit where sampling destroyed the host context) and the **delay** in windows from a host's first active window
 to its first finding. Per dataset: the **worst and mean share of non-attacker hosts flagged** per window (hosts =
 every address seen in the window, as the detector scores them; attackers excluded), the false-positive
-host-windows, and how many windows a **verified-normal host** was flagged in, of those it was seen in.
+host-windows, **precision** (flagged host-windows that are not false positives / all flagged host-windows) and
+how many windows a **verified-normal host** was flagged in, of those it was seen in.
 """
 
 from __future__ import annotations
@@ -82,4 +83,6 @@ def population_scores(truth: Labelled, flagged: pl.DataFrame, window_s: float) -
         "worst_share_hosts": int(worst["hosts"][0]) if worst.height else 0,
         "mean_share": _round(per_window.get_column("share").mean() if per_window.height else 0.0, 6),  # type: ignore[arg-type]
         "normal_windows": normal.height, "normal_flagged_windows": normal_hit.height,
+        "flagged_host_windows": flagged.height,
+        "precision": _round(1 - per_window.get_column("fp").sum() / flagged.height) if flagged.height else None,
     }
