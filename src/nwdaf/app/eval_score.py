@@ -84,5 +84,5 @@ def population_scores(truth: Labelled, flagged: pl.DataFrame, window_s: float) -
         "mean_share": _round(per_window.get_column("share").mean() if per_window.height else 0.0, 6),  # type: ignore[arg-type]
         "normal_windows": normal.height, "normal_flagged_windows": normal_hit.height,
         "flagged_host_windows": flagged.height,
-        "precision": _round(1 - per_window.get_column("fp").sum() / flagged.height) if flagged.height else None,
+        "precision": _round(1 - int(per_window.get_column("fp").sum()) / flagged.height) if flagged.height else None,
     }

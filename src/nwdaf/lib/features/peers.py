@@ -45,6 +45,8 @@ FLOOD_MAD_K: Final = 5.0
 MIN_POPULATION: Final = 20
 """Fewest destinations in a window for a median and MAD of their fan-in to mean anything."""
 SMTP_PORTS: Final = (25, 465, 587)
+_MIN_SERVICE_FLOWS: Final = 3
+"""Below this many flows to one service its size/gap statistics mean nothing (and are not computed)."""
 # Argus states of a flow that saw no reply (INT: one-way UDP, ECO: echo without reply, REQ: request only,
 # UR*: unreachable) and of one that did (CON: two-way, ECR: echo replied).
 ARGUS_NO_REPLY: Final = ("INT", "REQ", "ECO", "URP", "URH", "URN", "URHPRO", "UNK")
@@ -107,18 +109,27 @@ def _robust_cv(x: pl.Expr) -> pl.Expr:
 
 
 def _services(view: pl.DataFrame) -> pl.DataFrame:
-    gaps = pl.col("start_ts").sort().diff().drop_nulls()
+    """Per host, its busiest (destination, port, protocol) and that service's statistics. The group counts come
+    first and the statistics only for each host's busiest service (a per-group sort over every flow would cost
+    five times the host features)."""
     # An ICMP "service" is the destination: Argus writes each flow's ICMP type/code in its ports.
-    port = pl.when(pl.col("proto").is_in(["tcp", "udp"])).then(pl.col("dst_port")).alias("dst_port")
-    per_svc = view.group_by(WINDOW, "src_ip", "dst_ip", port, "proto").agg(
-        pl.len().alias("svc_flows"),
+    keyed = view.with_columns(pl.when(pl.col("proto").is_in(["tcp", "udp"])).then(pl.col("dst_port"))
+                              .alias("svc_port"))
+    keys = [WINDOW, "src_ip", "dst_ip", "svc_port", "proto"]
+    counts = keyed.group_by(keys).agg(pl.len().alias("svc_flows"))
+    ranked = counts.sort(["svc_flows", "dst_ip", "svc_port", "proto"], descending=[True, False, False, False],
+                         nulls_last=True)
+    best = ranked.group_by(WINDOW, "src_ip", maintain_order=True).first()
+    busy = keyed.join(best.filter(pl.col("svc_flows") >= _MIN_SERVICE_FLOWS), on=keys, how="semi", nulls_equal=True)
+    gaps = pl.col("start_ts").sort().diff().drop_nulls()
+    stats = busy.group_by(WINDOW, "src_ip").agg(
         pl.col("unanswered").mean().alias("svc_unanswered"),
         _robust_cv(pl.col("bytes_total")).alias("svc_size_cv"),
         pl.when(gaps.max() > 0).then(gaps.std() / gaps.mean()).alias("svc_gap_cv"),
     )
-    best = per_svc.sort("svc_flows", descending=True).group_by(WINDOW, "src_ip", maintain_order=True).first()
-    return best.select(WINDOW, pl.col("src_ip").alias(HOST), "svc_flows", "svc_size_cv", "svc_gap_cv",
-                       "svc_unanswered", pl.col("dst_port").alias("svc_port"), pl.col("proto").alias("svc_proto"))
+    out = best.join(stats, on=[WINDOW, "src_ip"], how="left")
+    return out.select(WINDOW, pl.col("src_ip").alias(HOST), "svc_flows", "svc_size_cv", "svc_gap_cv",
+                      "svc_unanswered", pl.col("svc_port"), pl.col("proto").alias("svc_proto"))
 
 
 def _fan_out(view: pl.DataFrame) -> pl.DataFrame:
