@@ -27,10 +27,12 @@ app.add_typer(config_app, name="config")
 
 
 def _add_subcommands() -> None:
+    from nwdaf.app.eval_cli import eval_command
     from nwdaf.app.ml_cli import ml_app
     from nwdaf.app.testbed_cli import testbed_app
 
     app.add_typer(testbed_app, name="testbed", help="Network-namespace testbed (root only): UEs, UPF, DN servers.")
+    app.command("eval")(eval_command)
     app.add_typer(ml_app, name="ml", help="Model lifecycle: train, evaluate, list, promote, roll back (MLflow).")
 
 

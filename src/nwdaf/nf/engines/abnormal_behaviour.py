@@ -35,7 +35,9 @@ import polars as pl
 from nwdaf.lib.features.host import RECENT_COLUMNS
 from nwdaf.nf.engines.base import pdu_session
 from nwdaf.nf.engines.config import AbnormalBehaviourSettings
+from nwdaf.nf.engines.findings import Finding, rule_confidence
 from nwdaf.nf.engines.measurements import additional_measurement, circumstance
+from nwdaf.nf.engines.peer_rules import peer_rules, population_bounds
 from nwdaf.platform.events import AbnormalBehaviourResult, AnalyticsResult, UeFeatureBatch
 
 
@@ -60,19 +62,8 @@ def exception_level(score: float) -> int:
     return int(np.clip(round(100 * score), 1, 100))
 
 
-def _rule_confidence(value: float, threshold: float) -> int:
-    return int(np.clip(50 + 49 * (value / threshold - 1), 50, 99))
-
-
-@dataclass(frozen=True, slots=True)
-class _Finding:
-    excep_id: str
-    score: float
-    confidence: int
-    from_model: bool = False
-    """Raised by the provisioned model (its result names the model's version), not by a rule."""
-    circums: dict[str, Any] | None = None
-    """The ``CircumstanceDescription`` of a TOO_FREQUENT_SERVICE_ACCESS finding."""
+_Finding = Finding
+_rule_confidence = rule_confidence
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,9 +132,11 @@ class AbnormalBehaviourEngine:
         version, probs = self._model_scores(table)
         window = _Period(batch.window_start, batch.window_end - batch.window_start)
         rows = list(table.iter_rows(named=True))
+        bounds = population_bounds(table, self.settings)
         per_ue: list[list[_Finding]] = []
         for i, row in enumerate(rows):
             findings = _rules(row, window, self.settings) + _recent_rules(row, batch.window_end, self.settings)
+            findings += peer_rules(row, window.length_s, window.start, self.settings, bounds)
             if probs is not None and probs[i] >= self.settings.model_threshold:
                 p = float(probs[i])
                 findings.append(_Finding("SUSPICION_OF_DDOS_ATTACK", p, round(100 * p), from_model=True))

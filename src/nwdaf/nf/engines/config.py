@@ -21,6 +21,32 @@ class AbnormalBehaviourSettings(BaseModel):
     large_rate_bps: float = Field(50e6, gt=0)
     frequent_flows_per_s: float = Field(20, gt=0)
     frequent_max_destinations: float = Field(3, gt=0)
+    population_min_ues: int = Field(20, ge=3)
+    """Fewest UEs in a window for the window-relative bounds; below it, the floors alone apply."""
+    population_mad_k: float = Field(5.0, gt=0)
+    """Window-relative bound of the peer rules: a count must reach median + k x MAD-sigma of the window's UEs (and
+    the rule's floor below)."""
+    scan_unanswered_destinations: float = Field(10, gt=0)
+    """Floor: distinct destinations of unanswered flows (horizontal scan)."""
+    icmp_sweep_destinations: float = Field(10, gt=0)
+    scan_ports_per_destination: float = Field(10, gt=0)
+    """Floor: distinct unanswered/failed ports on one destination (vertical scan)."""
+    flood_min_contribution: float = Field(0.1, gt=0)
+    """A UE takes part in a distributed flood when it sends a flood target at least this fraction of the mean
+    per-source packets the target receives."""
+    flood_flows_per_s: float = Field(2, gt=0)
+    """A flood of flows: at least this many new flows per second to one service, at least
+    ``flood_unanswered_share`` of them unanswered."""
+    brute_force_per_min: float = Field(20, gt=0)
+    brute_force_min_flows: float = Field(10, gt=0)
+    regular_size_cv: float = Field(0.2, gt=0)
+    """Flows to one service are "near-identical" when the robust CV (1.4826 MAD / median) of their byte counts is
+    at most this."""
+    beacon_min_flows: float = Field(5, gt=0)
+    beacon_gap_cv: float = Field(0.25, gt=0)
+    beacon_size_cv: float = Field(0.05, gt=0)
+    """Beaconing where start times are unknown: near-identical flow sizes (robust CV at most this)."""
+    spam_smtp_peers: float = Field(10, gt=0)
 
 
 class EngineSettings(BaseModel):

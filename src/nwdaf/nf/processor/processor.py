@@ -12,6 +12,7 @@ import polars as pl
 from nwdaf.lib.features import scoped_slice_features, ue_window_features
 from nwdaf.lib.features._common import WINDOW
 from nwdaf.lib.features.host import recent_host_features, unanswered_out_share
+from nwdaf.lib.features.peers import rule_window_features
 from nwdaf.lib.flows.convert import FlowDescriptionError, notification_frame
 from nwdaf.nf.processor.config import ProcessorSettings
 from nwdaf.nf.processor.windows import ClosedWindow, SlidingWindows
@@ -43,6 +44,7 @@ def ue_features(window: ClosedWindow, window_s: float) -> pl.DataFrame:
     if flows.is_empty():
         return pl.DataFrame()
     feats = ue_window_features(flows, window_s).join(unanswered_out_share(flows), on="host", how="left")
+    feats = feats.join(rule_window_features(flows, window_s).drop(WINDOW), on="host", how="left")
     recent = window.recent
     if recent is not None and window.recent_start is not None and not recent.is_empty():
         period_s = max(window.end - window.recent_start, 1e-3)
