@@ -135,6 +135,10 @@ class UpfConfig(BaseModel):
     report_tick_s: float = Field(1.0, gt=0, le=60)
     """Reporting tick: the data plane's accounting period is closed every tick and every subscription's
     ``repPeriod`` is counted in ticks (so it should be a multiple of the tick)."""
+    replay_time: Literal["rebased", "original"] = "rebased"
+    """Time of a recorded source (pcap, dataset, synthetic): ``rebased`` moves the recording onto the wall clock
+    (offset = wall clock at its first packet - that packet's time; gaps and ``SPEED`` kept), ``original`` keeps the
+    recorded times (the NWDAF's analytics and storage then carry them). Live capture is always on the wall clock."""
     learn_sessions: bool = False
     """Create a PDU session for every private source address no session matches (pcap replay), for every flow
     initiator (dataset replay)."""
