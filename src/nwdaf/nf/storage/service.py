@@ -12,8 +12,8 @@ from fastapi import APIRouter
 from nwdaf.lib.storage.backends import StorageBackend, StorageConfigError, open_backend
 from nwdaf.nf.storage.api.data_relay import API_ROOT, create_router
 from nwdaf.nf.storage.config import StorageSettings
-from nwdaf.nf.storage.relay import AnalyticsStream
 from nwdaf.nf.storage.metrics import SinkCollector
+from nwdaf.nf.storage.relay import AnalyticsStream
 from nwdaf.nf.storage.sink import StorageSink
 from nwdaf.platform.bus import EventBus
 from nwdaf.platform.nf import ServiceContext

@@ -8,7 +8,7 @@ Kept to what ClickHouse 18.16 (Debian's ``clickhouse-server``) understands: ``CR
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any, Final
 
 from nwdaf.lib.storage.backends.base import RecordQuery
