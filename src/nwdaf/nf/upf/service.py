@@ -47,8 +47,22 @@ def process_batch(ctx: UpfContext, batch: PacketBatch) -> None:
     stats.unmatched += len(batch) - forwarded - dropped
 
 
+async def _first_subscription(ctx: UpfContext, source: PacketSource, stop: asyncio.Event) -> bool:
+    """Hold a recording until its first Nupf_EventExposure consumer (``upf.replay_start``); False on ``stop``."""
+    if source.live or ctx.config.replay_start != "first_subscription" or ctx.subscriptions:
+        return True
+    log.info("packet source %s waits for the first event exposure subscription", source.name)
+    while not ctx.subscriptions:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), ctx.config.idle_poll_s)
+            return False
+    return True
+
+
 async def pump(ctx: UpfContext, source: PacketSource, stop: asyncio.Event) -> None:
     """Read batches in a worker thread and process them on the loop until the source ends or ``stop``."""
+    if not await _first_subscription(ctx, source, stop):
+        return
     batches = source.batches()
     try:
         while not stop.is_set():
