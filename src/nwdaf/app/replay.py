@@ -12,7 +12,7 @@ keeps event time, so a UPF ``repPeriod`` and a processor window are data seconds
 ``speed`` times as often). The limit on speed is throughput: the stack must build, score and store
 ``speed / period_s`` reports per wall second. The run ends when the recording has been read and the last windows
 have been scored and judged (drain: the data clock passes the last packet by a window and three periods, then
-no window, finding, release or stored row is new for a second).
+no window, finding or release is new for a second; the sink is stopped before its counts are read).
 """
 
 from __future__ import annotations
@@ -155,8 +155,7 @@ class _Watch:
             self.done_at_ns = now
         if now < self.done_at_ns + int((self.window_s + 3 * self.period_s) * 1e9):
             return False
-        stored = sum(_service(self.rt, "storage").sink.stats.rows.values())
-        counts = (_service(self.rt, "engines").windows, self.tracker.findings, self.released(), stored)
+        counts = (_service(self.rt, "engines").windows, self.tracker.findings, self.released())
         wall = time.monotonic()
         if counts != self.last_counts:
             self.last_counts, self.quiet_since = counts, wall
@@ -188,19 +187,36 @@ async def run_replay(settings: Settings, opts: ReplayOptions, say: Say) -> dict[
             if drain_deadline is not None and time.monotonic() > drain_deadline:
                 say("drain timed out: reporting what was judged so far")
                 break
+        storage = await storage_facts(rt)  # stops the UPF: sessions are final from here
         for s in upf.ctx.sessions.sessions:
             address = s.ue_ipv4 or (s.ue_ipv6_prefix or "").split("/")[0]
             tracker.on_session(address, s.supi, s.released_ns / 1e9 if s.released_ns else None)
         labels = upf.source.host_labels() if hasattr(upf.source, "host_labels") else None
-        extra = {**_facts(rt, upf, opts), "storage": await storage_facts(rt)}
+        extra = {**_facts(rt, upf, opts), "storage": storage}
     return build_report(period, opts.speed, window, tracker, labels, **extra)
 
 
+async def quiesce(rt: Runtime, settle_s: float = 0.5, limit_s: float = 30.0) -> None:
+    """Stop the UPF (no more reports) and wait until the bus has delivered everything (no delivery for
+    ``settle_s``): then no message is in flight, and stopping the sink's group members redelivers nothing."""
+    await _service(rt, "upf").stop()
+    stats = getattr(rt.context.bus, "stats", None)
+    deadline, last, since = time.monotonic() + limit_s, -1, time.monotonic()
+    while stats is not None and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+        if stats.delivered != last:
+            last, since = stats.delivered, time.monotonic()
+        elif time.monotonic() - since >= settle_s:
+            return
+
+
 async def storage_facts(rt: Runtime) -> dict[str, Any]:
-    """Rows the sink wrote, refused and the backends hold, per table (after a flush): stored == written - refused
-    is the storage's promise, for a recording of any age."""
+    """Rows the sink wrote, refused and the backends hold, per table: stored == written - refused is the storage's
+    promise, for a recording of any age. Quiesces the stack (:func:`quiesce`) and ends the sink's consumption (it
+    flushes what it holds), so the counts are final and no rebalance rewrote a row: call it at the end of a run."""
+    await quiesce(rt)
     storage = _service(rt, "storage")
-    await storage.sink.flush()
+    await storage.sink.stop()
     stats = storage.sink.stats
     stored = {}
     for name in stats.rows:
