@@ -33,7 +33,8 @@ class PacketSource(Protocol):
 
     name: str
     live: bool
-    """Stamped by the kernel with wall-clock time (else the packets carry their own time)."""
+    """Stamped with wall-clock time as they arrive (the kernel's, or a generator's on the wall clock): never rebased.
+    Else a recording carrying its own time (``upf.replay_time``)."""
     speed: float | None
     """Replay pace relative to recorded time; None = as fast as possible."""
 
