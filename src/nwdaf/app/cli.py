@@ -196,6 +196,49 @@ def detect_cmd(
                f"({scored_by}) -> {json_out}")
 
 
+@app.command("replay")
+def replay_cmd(
+    ctx: typer.Context,
+    input_spec: Annotated[str, typer.Option("--input", help="FORMAT:PATH; FORMAT: pcap, binetflow, zeek, cicflow, "
+                                            "nfstream (PATH may be a glob). Labels are ignored by the run.")],
+    report: Annotated[Path, typer.Option("--report", help="Where to write the JSON report.")],
+    speed: Annotated[float | None, typer.Option("--speed", help="Recorded seconds per wall second (default 10).")]
+    = None,
+    period: Annotated[int | None, typer.Option("--period", help="UPF report period, data seconds (default: "
+                                               "collector config, 2).")] = None,
+    window: Annotated[float | None, typer.Option("--window", help="Detection window, data seconds (default: "
+                                                 "processor config, 10).")] = None,
+    model: Annotated[str | None, typer.Option("--model", help="MLflow tracking URI of a registry whose champion "
+                                              "model the engines use (e.g. sqlite:///mlruns/mlflow.db). Default: "
+                                              "rules only.")] = None,
+) -> None:
+    """The whole service stack on a recording: UPF (every flow initiator a UE) -> collector -> processor ->
+    engines -> Nnwdaf_EventsSubscription -> SMF -> PDU session release.
+
+    Writes {"period_s", "speed", "hosts": [{"host", "released", "t_first_seen", "t_first_finding",
+    "exception_ids", "t_released"}], "labels"} with times in epoch seconds of recording time (null where it did not
+    happen); progress goes to stderr.
+    """
+    import tempfile
+
+    from nwdaf.app.demo.cli import _quiet_logs
+    from nwdaf.app.replay import DEFAULT_SPEED, ReplayError, ReplayOptions, replay_settings, run_replay
+    from nwdaf.app.replay_report import summary_lines
+
+    _quiet_logs(_settings(ctx))
+    opts = ReplayOptions(input_spec, speed if speed is not None else DEFAULT_SPEED, period, window, model)
+    with tempfile.TemporaryDirectory(prefix="nwdaf-replay-") as tmp:
+        try:
+            settings = replay_settings(_settings(ctx), opts, Path(tmp))
+            result = asyncio.run(run_replay(settings, opts, lambda line: typer.echo(line, err=True)))
+        except (ConfigError, ValueError, OSError, ReplayError) as exc:
+            raise _fail(f"cannot replay {input_spec}: {exc}") from None
+    report.write_bytes(orjson.dumps(result, option=orjson.OPT_INDENT_2))
+    for line in summary_lines(result):
+        typer.echo(line, err=True)
+    typer.echo(f"report written to {report}", err=True)
+
+
 def _detect_scorer(
     settings: Settings, model: str | None, tracking_uri: str | None, window: float
 ) -> BundleScorer | None:

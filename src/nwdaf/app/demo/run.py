@@ -78,7 +78,10 @@ def timelines(scenario: Scenario, exact: bool = False) -> dict[str, UeTimeline]:
 
 class _WallClockSource(SyntheticSource):
     """The demo population on the wall clock: its second 0 is ``phase_s`` after the UPF prepares it, and a
-    packet's time is the time it reaches the data plane (within one delivery step)."""
+    packet's time is the time it reaches the data plane (within one delivery step). Its packets are stamped with
+    the wall clock, as live capture's are, so the UPF takes them as they are (no rebasing)."""
+
+    live = True
 
     def __init__(self, phase_s: float) -> None:
         super().__init__(SourceSpec("synthetic", scenario="benign", seed=0))

@@ -24,8 +24,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal, overload
 
-SCHEMA_VERSION: Final = 1
-"""Bumped when a table gains columns; backends record it in ``schema_version`` when they reconcile. A new table
+SCHEMA_VERSION: Final = 2
+"""2: every ClickHouse-family table has ``ingested_at`` (retention counts from it).
+Bumped when a table gains columns; backends record it in ``schema_version`` when they reconcile. A new table
 (``slice_features``) needs no bump: every start creates the tables that are missing."""
 
 SNSSAI_KEY_PATTERN: Final = r"^([0-9]|[1-9][0-9]|1[0-9][0-9]|2[0-4][0-9]|25[0-5])(-[A-Fa-f0-9]{6})?$"

@@ -21,7 +21,7 @@ from nwdaf.nf.anlf.metrics import AnlfMetrics
 from nwdaf.nf.anlf.notifier import AnalyticsNotifier, Delivery
 from nwdaf.nf.anlf.reports import event_notification
 from nwdaf.nf.anlf.scheduler import PeriodicScheduler
-from nwdaf.nf.anlf.state import Finding, FindingsState, Update
+from nwdaf.nf.anlf.state import Finding, FindingsState, Update, Watermark
 from nwdaf.nf.anlf.store import StoredSubscription, progress
 from nwdaf.nf.anlf.subscription import EventPlan, Subscription, ThresholdIndex, accept, admit
 from nwdaf.platform.events import AnalyticsResult
@@ -54,13 +54,15 @@ class EventsSubscriptionProcessor:
 
     def __init__(self, settings: AnlfSettings, findings: FindingsState, store: SubscriptionStore[StoredSubscription],
                  client: SbiClient, validator: SpecValidator | None, metrics: AnlfMetrics,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, watermark: Watermark | None = None) -> None:
         self.settings = settings
         self.findings = findings
         self.store = store
         self.validator = validator
         self.metrics = metrics
         self._clock = clock
+        self.watermark = watermark or Watermark(clock)
+        """Finding freshness is judged on the data's clock (the same one ``findings`` uses), never the wall's."""
         self.notifier = AnalyticsNotifier(client, settings, metrics, self._on_consumer_dead, clock)
         self.scheduler = PeriodicScheduler(self._fire_periodic, clock, metrics.skipped_ticks.inc)
         self.subscriptions: dict[str, Subscription] = {}
@@ -220,7 +222,9 @@ class EventsSubscriptionProcessor:
             self.metrics.results.labels("invalid").inc()
             log.warning("ignoring an engine result: %s", problem, extra={"supi": result.supi})
             return None
-        if result.window_end.timestamp() + self.settings.finding_ttl_s <= self._clock():
+        window_end = result.window_end.timestamp()
+        self.watermark.observe(window_end)
+        if window_end + self.settings.finding_ttl_s <= self.watermark.now():
             self.metrics.results.labels("expired").inc()
             return None
         update = self.findings.add(result)

@@ -13,7 +13,7 @@ from nwdaf.nf.anlf.api import analytics_info, events_subscription
 from nwdaf.nf.anlf.config import AnlfSettings
 from nwdaf.nf.anlf.metrics import AnlfMetrics
 from nwdaf.nf.anlf.processor import EventsSubscriptionProcessor
-from nwdaf.nf.anlf.state import FindingsState
+from nwdaf.nf.anlf.state import FindingsState, Watermark
 from nwdaf.nf.anlf.store import LAYOUT
 from nwdaf.platform.bus import EnvelopeError, EventBus, Message, Subscription, decode, topics
 from nwdaf.platform.events import ANALYTICS_RESULT, AnalyticsResult
@@ -65,7 +65,9 @@ class AnlfService:
 def build_anlf(ctx: ServiceContext, settings: AnlfSettings) -> AnlfService:
     """Runtime builder, configured by the ``anlf`` section."""
     path = None if settings.store_file == ":memory:" else ctx.settings.data_dir / settings.store_file
-    findings = FindingsState(timedelta(seconds=settings.finding_ttl_s), settings.max_findings)
+    watermark = Watermark()
+    findings = FindingsState(timedelta(seconds=settings.finding_ttl_s), settings.max_findings, watermark.now_utc)
     store = SubscriptionStore(path, LAYOUT)
-    processor = EventsSubscriptionProcessor(settings, findings, store, ctx.client, ctx.validator, AnlfMetrics())
+    processor = EventsSubscriptionProcessor(settings, findings, store, ctx.client, ctx.validator, AnlfMetrics(),
+                                            watermark=watermark)
     return AnlfService(processor, ctx.bus, f"{ctx.settings.instance_id}.anlf")

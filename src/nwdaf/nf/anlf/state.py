@@ -8,6 +8,7 @@ result is new or crossed a level.
 
 from __future__ import annotations
 
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -53,9 +54,40 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+class Watermark:
+    """The analytics' clock for finding freshness: event time, as the data tells it.
+
+    It is the newest analytics window end seen, advancing with the wall clock (1 x) in between; before the first
+    result it is the wall clock. Live data ends its windows about now, so this is the wall clock give or take the
+    pipeline's delay; a recording kept at its original times (``upf.replay_time: original``) or replayed faster
+    than real time (rebased) keeps its own time, so a finding is never stale just because the recording is old.
+    See "Time" in ``docs/architecture.md``.
+    """
+
+    def __init__(self, wall: Callable[[], float] = time.time, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self._wall = wall
+        self._monotonic = monotonic
+        self._seen: float | None = None
+        self._seen_at = 0.0
+
+    def observe(self, event_time: float) -> None:
+        """Take a window end (epoch seconds); the watermark only moves forward."""
+        if self._seen is None or event_time > self.now():
+            self._seen, self._seen_at = event_time, self._monotonic()
+
+    def now(self) -> float:
+        """Epoch seconds on the data clock."""
+        if self._seen is None:
+            return self._wall()
+        return self._seen + (self._monotonic() - self._seen_at)
+
+    def now_utc(self) -> datetime:
+        return datetime.fromtimestamp(self.now(), UTC)
+
+
 class FindingsState:
     """Latest finding per key; at most ``max_findings`` (least recently updated evicted first), each valid for
-    ``ttl`` after its window ended."""
+    ``ttl`` after its window ended, on ``clock`` (the service passes its :class:`Watermark`)."""
 
     def __init__(self, ttl: timedelta, max_findings: int, clock: Callable[[], datetime] = _utcnow) -> None:
         if max_findings < 1:

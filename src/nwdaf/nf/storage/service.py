@@ -12,6 +12,7 @@ from fastapi import APIRouter
 from nwdaf.lib.storage.backends import StorageBackend, StorageConfigError, open_backend
 from nwdaf.nf.storage.api.data_relay import API_ROOT, create_router
 from nwdaf.nf.storage.config import StorageSettings
+from nwdaf.nf.storage.metrics import SinkCollector
 from nwdaf.nf.storage.relay import AnalyticsStream
 from nwdaf.nf.storage.sink import StorageSink
 from nwdaf.platform.bus import EventBus
@@ -57,7 +58,8 @@ class StorageService:
     _started: list[StorageBackend] = field(default_factory=list)
 
     def routers(self) -> list[tuple[str, APIRouter]]:
-        return [(API_ROOT, create_router(self.storage.warehouse, self.stream, self.stats))]
+        return [(API_ROOT, create_router(self.storage.warehouse, self.stream, self.stats,
+                                         SinkCollector(self.sink.stats)))]
 
     def stats(self) -> dict[str, Any]:
         return {"sink": dataclasses.asdict(self.sink.stats), "stream": {

@@ -68,6 +68,11 @@ class SinkStats:
     flushes: int = 0
     write_failures: int = 0
     rows: dict[str, int] = field(default_factory=dict)
+    """Rows handed to a backend per table; those a backend then refused are in ``refused`` (stored = rows -
+    refused)."""
+    refused: dict[str, int] = field(default_factory=dict)
+    """Rows a backend refused by design, per table: InfluxDB drops points older than its retention policy (a
+    recording replayed at its original times); each is also logged by the backend and counted in ``/metrics``."""
     last_flush_s: float = 0.0
 
 
@@ -207,8 +212,14 @@ class StorageSink:
             try:
                 for (role, name), rows in batch.rows.items():
                     encoded = EncodedRows(table(name), rows, batch.encoded[(role, name)])
-                    await self._writers[role].write(name, encoded, f"flush-{id(batch)}")
+                    writer = self._writers[role]
+                    refused_before = _refused(writer)
+                    await writer.write(name, encoded, f"flush-{id(batch)}")
                     self.stats.rows[name] = self.stats.rows.get(name, 0) + len(rows)
+                    if refused := _refused(writer) - refused_before:
+                        self.stats.refused[name] = self.stats.refused.get(name, 0) + refused
+                        log.warning("%d of %d %s rows were refused by %s (older than its retention): not stored",
+                                    refused, len(rows), name, getattr(writer, "url", role))
             except Exception as exc:
                 self.stats.write_failures += 1
                 log.error("storage write of %d rows failed (the bus will redeliver): %s", batch.size, exc)
@@ -243,3 +254,7 @@ class StorageSink:
                 except Exception:
                     log.exception("retention maintenance of %s failed; will retry", backend.url)
 
+
+def _refused(writer: StorageWriter) -> int:
+    """Rows ``writer`` has refused by design so far (backends with a retention that refuses old rows count them)."""
+    return int(getattr(writer, "dropped_beyond_retention", 0))

@@ -14,6 +14,7 @@ import logging
 import re
 import threading
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 
 from nwdaf.platform.models.common import Fqdn
@@ -43,6 +44,10 @@ def _fqdn(name: str) -> Fqdn | None:
     return name if 4 <= len(name) <= 253 and _FQDN.fullmatch(name) else None
 
 
+def _same(ns: int) -> int:
+    return ns
+
+
 class DomainObserver:
     """Server names per client address, ordered by flow start (ns since the epoch); filled by :meth:`run` from
     nDPI over ``path``, or by :meth:`add`."""
@@ -59,6 +64,8 @@ class DomainObserver:
         self.done = threading.Event()
         self.error: str | None = None
         self.flows = 0
+        self.to_recording: Callable[[int], int] = _same
+        """Maps a report window's (service) time to the file's own time, which nDPI's flows carry."""
 
     def run(self) -> None:
         """Dissect the whole file (call from a worker thread)."""
@@ -83,6 +90,7 @@ class DomainObserver:
 
     def information(self, client: str, start_ns: int, end_ns: int) -> ApplicationRelatedInformation | None:
         """The distinct domains ``client`` asked for in ``[start_ns, end_ns)``, or None when there were none."""
+        start_ns, end_ns = self.to_recording(start_ns), self.to_recording(end_ns)
         with self._lock:
             seen = self._seen.get(client, [])
             lo = bisect.bisect_left(seen, start_ns, key=lambda e: e[0])

@@ -135,9 +135,17 @@ class UpfConfig(BaseModel):
     report_tick_s: float = Field(1.0, gt=0, le=60)
     """Reporting tick: the data plane's accounting period is closed every tick and every subscription's
     ``repPeriod`` is counted in ticks (so it should be a multiple of the tick)."""
+    replay_time: Literal["rebased", "original"] = "rebased"
+    """Time of a recorded source (pcap, dataset, synthetic): ``rebased`` moves the recording onto the wall clock
+    (offset = wall clock at its first packet - that packet's time; gaps and ``SPEED`` kept), ``original`` keeps the
+    recorded times (the NWDAF's analytics and storage then carry them). Live capture is always on the wall clock."""
+    replay_start: Literal["first_subscription", "immediately"] = "first_subscription"
+    """When a recorded source starts: with the first Nupf_EventExposure subscription (``nwdaf run all`` starts the
+    UPF before the NWDAF subscribes; a recording read before would be reported to nobody), or at once."""
     learn_sessions: bool = False
-    """Create a PDU session for every private source address no session matches (pcap replay), for every flow
-    initiator (dataset replay)."""
+    """Create a PDU session for every flow initiator (pcap replay: the sender of each conversation's first packet,
+    found by reading the file at start-up; dataset replay: each record's initiator) and, as packets flow, for every
+    private source address no session matches."""
     min_rep_period_s: int = Field(1, ge=1)
     """Shortest ``repPeriod`` accepted in a subscription (TS 29.564 leaves the bound to the UPF)."""
     max_subscriptions: int = Field(1000, ge=1)

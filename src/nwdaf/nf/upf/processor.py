@@ -12,7 +12,6 @@ real. Release is idempotent, so an SMF may retry it.
 from __future__ import annotations
 
 import logging
-import time
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -254,7 +253,7 @@ async def establish(ctx: UpfContext, req: PduSessionEstablishment) -> PduSession
     try:
         s = ctx.sessions.establish(
             req.supi, req.pduSessionId, ue_ipv4=req.ueIpv4Addr, ue_ipv6_prefix=req.ueIpv6Prefix,
-            snssai=DpSnssai(req.snssai.sst, req.snssai.sd), dnn=req.dnn, now_ns=time.time_ns(),
+            snssai=DpSnssai(req.snssai.sst, req.snssai.sd), dnn=req.dnn, now_ns=ctx.clock.stamp_ns(),
         )
     except ValueError as exc:
         raise ProblemError(409, "Conflict", str(exc), "RESOURCE_ALREADY_EXIST",
@@ -273,7 +272,7 @@ def establish_configured(ctx: UpfContext, sessions: Sequence[ConfiguredPduSessio
     Raises ``ValueError`` naming the entry (``upf.sessions[i]``) when the data plane refuses one.
     """
     installed = []
-    now_ns = time.time_ns()
+    now_ns = ctx.clock.stamp_ns()
     for i, req in enumerate(sessions):
         if any(s.active for s in ctx.sessions.find(supi=req.supi, pdu_session_id=req.pduSessionId)):
             continue  # a restarted service keeps its sessions
@@ -309,7 +308,7 @@ async def release(ctx: UpfContext, seid: int) -> PduSessionInfo:
     """Release a session (idempotent): the data plane drops its packets from now on, the enforcer blocks the UE."""
     s = _by_seid(ctx, seid)
     if s.active:
-        ctx.sessions.release(seid=seid, now_ns=time.time_ns())
+        ctx.sessions.release(seid=seid, now_ns=ctx.clock.stamp_ns())
         n4_log.info("PDU session released: seid %d, UE %s", s.seid, s.ue_ipv4 or s.ue_ipv6_prefix,
                  extra={"supi": s.supi, "pdu_session_id": s.pdu_session_id})
     for address in (s.ue_ipv4, s.ue_ipv6_prefix):

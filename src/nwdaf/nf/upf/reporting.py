@@ -85,11 +85,11 @@ async def reporting_tick(ctx: UpfContext) -> bool:
 
 
 async def reporting_loop(ctx: UpfContext, stop: asyncio.Event) -> None:
-    """Tick every ``report_tick_s`` until ``stop``; a failing tick is logged and the loop goes on."""
-    tick = ctx.config.report_tick_s
+    """Tick every ``report_tick_s`` of data time (wall time / replay speed) until ``stop``; a failing tick is
+    logged and the loop goes on."""
     while not stop.is_set():
         try:
-            await asyncio.wait_for(stop.wait(), tick)
+            await asyncio.wait_for(stop.wait(), ctx.clock.tick_s(ctx.config.report_tick_s))
             return
         except TimeoutError:
             pass

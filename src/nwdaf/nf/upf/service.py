@@ -47,8 +47,22 @@ def process_batch(ctx: UpfContext, batch: PacketBatch) -> None:
     stats.unmatched += len(batch) - forwarded - dropped
 
 
+async def _first_subscription(ctx: UpfContext, source: PacketSource, stop: asyncio.Event) -> bool:
+    """Hold a recording until its first Nupf_EventExposure consumer (``upf.replay_start``); False on ``stop``."""
+    if source.live or ctx.config.replay_start != "first_subscription" or ctx.subscriptions:
+        return True
+    log.info("packet source %s waits for the first event exposure subscription", source.name)
+    while not ctx.subscriptions:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), ctx.config.idle_poll_s)
+            return False
+    return True
+
+
 async def pump(ctx: UpfContext, source: PacketSource, stop: asyncio.Event) -> None:
     """Read batches in a worker thread and process them on the loop until the source ends or ``stop``."""
+    if not await _first_subscription(ctx, source, stop):
+        return
     batches = source.batches()
     try:
         while not stop.is_set():
@@ -58,7 +72,7 @@ async def pump(ctx: UpfContext, source: PacketSource, stop: asyncio.Event) -> No
                 log.info("packet source %s exhausted after %d packets", source.name, ctx.pump.packets)
                 return
             if len(batch):
-                process_batch(ctx, batch)
+                process_batch(ctx, ctx.clock.align(batch))
     except Exception as exc:
         ctx.pump.source_error = f"{type(exc).__name__}: {exc}"
         log.exception("packet source %s failed", source.name)
@@ -128,9 +142,12 @@ def create_upf_service(config: UpfConfig, client: SbiClient, *, base_urls: Mappi
         notifier=EeNotifier(client, DeliveryPolicy(config.queue_size, config.notify_attempts, config.notify_backoff_s,
                                                    config.notify_backoff_max_s)),
         enforcer=create_enforcer(config.enforcement),
-        clock=DataClock(live=live, speed=chosen.speed if chosen is not None else None),
+        clock=DataClock(live=live, speed=chosen.speed if chosen is not None else None,
+                        rebase=config.replay_time == "rebased"),
         app_info=_app_detection(config, chosen),
     )
+    if ctx.app_info is not None:
+        ctx.app_info.to_recording = ctx.clock.recording_ns  # nDPI reads the file's own times
     return UpfService(ctx, chosen, base_urls if base_urls is not None else {})
 
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import numpy as np
 from numpy.typing import NDArray
 
 from nwdaf.lib.dataplane.accounting import UsageAccounting
-from nwdaf.lib.dataplane.batch import ip_to_pair
+from nwdaf.lib.dataplane.batch import PacketBatch, ip_to_pair
 from nwdaf.lib.dataplane.sessions import PduSession, SessionTable
 from nwdaf.nf.upf.appinfo import DomainObserver
 from nwdaf.nf.upf.config import UpfConfig
@@ -24,18 +24,42 @@ from nwdaf.platform.models.upf_ee import UpfEventSubscription
 
 
 class DataClock:
-    """Time as the packets tell it, in ns since the epoch.
+    """The UPF's clock (event time), in ns since the epoch; see "Time" in ``docs/architecture.md``.
 
-    Live traffic is stamped by the kernel, so the data clock is the wall clock. A replayed file carries its own
-    time: the clock is the newest packet time seen, advancing with the wall clock at ``speed`` x in between (a
-    paced replay), or standing still (an unpaced one). Before the first packet of a file it has not started.
+    Live traffic is stamped by the kernel, so the data clock is the wall clock. A recorded source (pcap, flow
+    dataset, synthetic scenario) carries its own time. With ``rebase`` (the default ``upf.replay_time: rebased``)
+    its packets are moved onto the wall clock: ``offset_ns`` = wall clock when the first packet arrives - that
+    packet's recorded time, added to every packet, so gaps are kept and a paced replay at ``speed`` x runs ahead
+    of the wall clock by exactly the recording's compression. Without it (``original``) the recorded times are
+    kept and the offset is 0. Either way the clock is the newest packet time seen, advancing with the wall clock at
+    ``speed`` x in between (a paced replay), or standing still (an unpaced one); before the first packet of a
+    recording it has not started.
     """
 
-    def __init__(self, *, live: bool, speed: float | None = None) -> None:
+    def __init__(self, *, live: bool, speed: float | None = None, rebase: bool = False) -> None:
         self.live = live
         self.speed = speed
+        self.rebase = rebase and not live
+        self._offset_ns: int | None = None if self.rebase else 0
         self._seen_ns: int | None = None
         self._seen_at = 0.0
+
+    @property
+    def offset_ns(self) -> int | None:
+        """Service time - recording time (0 for live and ``original`` times; None before a rebased first packet)."""
+        return self._offset_ns
+
+    def align(self, batch: PacketBatch) -> PacketBatch:
+        """``batch`` on the service clock (the offset is fixed by the first non-empty batch of a rebased source)."""
+        if not self.rebase or not len(batch):
+            return batch
+        if self._offset_ns is None:
+            self._offset_ns = time.time_ns() - int(batch.ts_ns.min())
+        return replace(batch, ts_ns=batch.ts_ns + self._offset_ns)
+
+    def recording_ns(self, service_ns: int) -> int:
+        """A service time mapped back to the recording's own time."""
+        return service_ns - (self._offset_ns or 0)
 
     def observe(self, newest_ns: int) -> None:
         if self._seen_ns is None or newest_ns > self._seen_ns:
@@ -50,6 +74,19 @@ class DataClock:
         if self.speed is None:
             return self._seen_ns
         return self._seen_ns + int((time.monotonic() - self._seen_at) * self.speed * 1e9)
+
+    def stamp_ns(self) -> int:
+        """Now on this clock for a control-plane event (a PDU session established or released): the data
+        clock once it runs, the wall clock before."""
+        now = self.now_ns()
+        return now if now is not None else time.time_ns()
+
+    def tick_s(self, report_tick_s: float) -> float:
+        """Wall seconds between reporting ticks, so that one tick covers ``report_tick_s`` of data time (a
+        ``repPeriod`` counts data seconds: a replay at 60 x reports 60 times as often)."""
+        if self.live or not self.speed:
+            return report_tick_s
+        return report_tick_s / self.speed
 
 
 @dataclass

@@ -1,5 +1,6 @@
 """The same storage checks against the real servers: write, read back, redeliver without duplicates, schema and
-retention (ClickHouse 18.16 has no TTL: expired daily partitions are dropped; InfluxDB: retention policy)."""
+retention (counted from ingestion; ClickHouse 18.16 has no TTL: rows ingested before the cutoff are deleted;
+InfluxDB: retention policy, old points refused and counted)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,13 @@ from typing import Any
 
 import httpx
 import pytest
+from tests.support.polling import wait_until
 from tests.support.servers import ServerInfo
 
 from nwdaf.lib.storage.backends import RecordQuery, StorageBackend
 from nwdaf.lib.storage.backends.influxdb import InfluxDbBackend
 from nwdaf.lib.storage.backends.mergetree import MergeTreeBackend
-from nwdaf.lib.storage.schema import RowError
+from nwdaf.lib.storage.schema import SCHEMA_VERSION, RowError
 
 pytestmark = pytest.mark.integration
 NOW = time.time()
@@ -80,7 +82,7 @@ async def test_clickhouse_schema_reconciliation_is_idempotent(clickhouse_server:
     second = await open_started(url)  # a second instance (or a restart) migrates the same database again
     try:
         assert isinstance(second, MergeTreeBackend)
-        assert second.schema_version() == 1
+        assert second.schema_version() == SCHEMA_VERSION
         rows = second._engine.execute(f"SELECT count() FROM {test_database}.schema_version")
         assert rows == [(1,)]
         tables = {r[0] for r in second._engine.execute(f"SHOW TABLES FROM {test_database}")}
@@ -91,8 +93,9 @@ async def test_clickhouse_schema_reconciliation_is_idempotent(clickhouse_server:
         await first.close()
 
 
-async def test_clickhouse_retention_drops_expired_days(clickhouse_server: ServerInfo, test_database: str,
-                                                      open_started: Opener) -> None:
+async def test_clickhouse_retention_counts_from_ingestion(clickhouse_server: ServerInfo, test_database: str,
+                                                          open_started: Opener) -> None:
+    """Old rows just written are kept (a recording); rows ingested before the cutoff are deleted."""
     backend = await open_started(clickhouse_server.url_for(test_database, "retention_days=3"))
     assert isinstance(backend, MergeTreeBackend)
     try:
@@ -104,8 +107,15 @@ async def test_clickhouse_retention_drops_expired_days(clickhouse_server: Server
         if backend.uses_ttl:
             pytest.fail("expected the Debian ClickHouse 18.16 (no TTL); this server enforces retention by TTL")
         await backend.maintain()
-        (kept,) = await backend.query("flow_records", RecordQuery())
-        assert kept["dst_ip"] == "b"
+        assert len(await backend.query("flow_records", RecordQuery())) == 2
+        backend._engine.execute(  # a row stored ten days ago
+            f"INSERT INTO {test_database}.flow_records (start_ts, proto, src_ip, dst_ip, record_id, ingested_at) "
+            f"SELECT {NOW}, 'tcp', 'a', 'd', 7, toDateTime({int(NOW) - 10 * 86400})")
+        assert len(await backend.query("flow_records", RecordQuery())) == 3
+        await backend.maintain()
+        await wait_until(lambda: len(backend._engine.execute(
+            f"SELECT 1 FROM {test_database}.flow_records WHERE dst_ip = 'd'")) == 0, message="the delete mutation")
+        assert sorted(r["dst_ip"] for r in await backend.query("flow_records", RecordQuery())) == ["b", "c"]
     finally:
         await backend.drop_database()
         await backend.close()
@@ -124,7 +134,7 @@ async def test_influxdb_retention_policy_follows_the_url(influxdb_server: Server
         await backend.write("upf_usage", [point(0), point(0, age_s=10 * 86400)], "b")
         assert backend.dropped_beyond_retention == 1
         assert await count(backend) == 1
-        assert await backend.schema_version() == 1
+        assert await backend.schema_version() == SCHEMA_VERSION
         longer = await open_started(influxdb_server.url_for(test_database, "retention_days=5"))
         await longer.close()
         async with httpx.AsyncClient(base_url=influxdb_server.http_url) as client:

@@ -13,7 +13,7 @@ import pytest
 from nwdaf.nf.anlf.config import AnlfSettings
 from nwdaf.nf.anlf.metrics import AnlfMetrics
 from nwdaf.nf.anlf.processor import EventsSubscriptionProcessor
-from nwdaf.nf.anlf.state import FindingsState
+from nwdaf.nf.anlf.state import FindingsState, Watermark
 from nwdaf.nf.anlf.store import LAYOUT
 from nwdaf.platform.events import AbnormalBehaviourResult, AnalyticsResult, UeCommunicationResult
 from nwdaf.platform.models.openapi import OpenApiUnavailable, SpecValidator
@@ -85,8 +85,11 @@ def settings() -> AnlfSettings:
 async def processor(settings: AnlfSettings, consumer: Consumer,
                     validator: SpecValidator | None) -> AsyncIterator[EventsSubscriptionProcessor]:
     client = SbiClient(transport=httpx.MockTransport(consumer.handler))
-    proc = EventsSubscriptionProcessor(settings, FindingsState(timedelta(seconds=settings.finding_ttl_s), 10_000),
-                                       SubscriptionStore(None, LAYOUT), client, validator, AnlfMetrics())
+    mark = Watermark()  # wired as build_anlf wires it: findings and freshness on one data clock
+    proc = EventsSubscriptionProcessor(settings, FindingsState(timedelta(seconds=settings.finding_ttl_s), 10_000,
+                                                               mark.now_utc),
+                                       SubscriptionStore(None, LAYOUT), client, validator, AnlfMetrics(),
+                                       watermark=mark)
     await proc.start()
     yield proc
     await proc.stop()

@@ -176,12 +176,28 @@ async def test_dead_consumer_subscription_is_terminated(processor: EventsSubscri
         "nwdaf_anlf_subscriptions_terminated_total", {"reason": "consumer-unreachable"}) == 1
 
 
-async def test_expired_results_are_not_reported(processor: EventsSubscriptionProcessor, consumer: Any,
-                                                subscription_body: Any, make_result: Any) -> None:
+async def test_results_older_than_the_data_clock_by_the_ttl_are_expired(
+        processor: EventsSubscriptionProcessor, consumer: Any, subscription_body: Any, make_result: Any) -> None:
+    """Freshness is judged on the data's clock (the newest window end seen), not the wall clock."""
     await processor.subscribe(*parsed(processor, subscription_body()))
+    processor.on_result(make_result("imsi-001010000000009", excep="TOO_FREQUENT_SERVICE_ACCESS"))  # not subscribed
     assert processor.on_result(make_result(BOT, ended_s_ago=processor.settings.finding_ttl_s + 5)) is None
     await asyncio.sleep(0.05)
     assert consumer.received == []
+    assert processor.metrics.registry.get_sample_value(
+        "nwdaf_anlf_analytics_results_total", {"outcome": "expired"}) == 1
+
+
+async def test_a_recording_years_old_is_not_expired(processor: EventsSubscriptionProcessor, consumer: Any,
+                                                    subscription_body: Any, make_result: Any) -> None:
+    """A recording replayed at its original times (2011) still closes the loop: nothing newer was seen."""
+    await processor.subscribe(*parsed(processor, subscription_body()))
+    years = 15 * 365 * 86400.0
+    assert processor.on_result(make_result(BOT, ended_s_ago=years)) is not None
+    await wait_until(lambda: len(consumer.received) == 1, message="the old finding's notification")
+    assert processor.findings.current("ABNORMAL_BEHAVIOUR")
+    assert processor.metrics.registry.get_sample_value(
+        "nwdaf_anlf_analytics_results_total", {"outcome": "expired"}) is None
 
 
 async def test_monitoring_duration_ends_the_subscription(processor: EventsSubscriptionProcessor,

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from nwdaf.nf.anlf.state import FindingsState
+from nwdaf.nf.anlf.state import FindingsState, Watermark
 
 pytestmark = pytest.mark.unit
 
@@ -80,3 +80,28 @@ def test_expire_drops_findings_past_their_expiry(make_result) -> None:
 def test_rejects_non_positive_capacity() -> None:
     with pytest.raises(ValueError, match="max_findings"):
         FindingsState(timedelta(seconds=1), 0)
+
+
+def test_watermark_is_the_wall_clock_until_data_arrives_then_the_newest_window_end() -> None:
+    wall, mono = [1_000_000.0], [50.0]
+    mark = Watermark(lambda: wall[0], lambda: mono[0])
+    assert mark.now() == 1_000_000.0
+    mark.observe(1_300_000_000.0)  # a recording from 2011
+    assert mark.now() == 1_300_000_000.0
+    mono[0] += 7.5  # advances with the wall clock in between
+    assert mark.now() == 1_300_000_007.5
+    mark.observe(1_300_000_001.0)  # an older window end does not move it back
+    assert mark.now() == 1_300_000_007.5
+    mark.observe(1_300_000_100.0)
+    assert mark.now() == 1_300_000_100.0
+
+
+def test_findings_on_the_watermark_stay_current_for_an_old_recording(make_result) -> None:
+    mark = Watermark()
+    state = FindingsState(timedelta(seconds=60), 100, mark.now_utc)
+    old = make_result(BOT, ended_s_ago=15 * 365 * 86400.0)
+    mark.observe(old.window_end.timestamp())
+    state.add(old)
+    assert [f.result.supi for f in state.current("ABNORMAL_BEHAVIOUR")] == [BOT]
+    mark.observe((old.window_end + timedelta(seconds=61)).timestamp())
+    assert state.current("ABNORMAL_BEHAVIOUR") == []

@@ -10,7 +10,7 @@ import pytest
 
 from nwdaf.lib.storage.backends import RecordQuery, StorageConfigError, open_backend
 from nwdaf.lib.storage.backends.mergetree import MergeTreeBackend
-from nwdaf.lib.storage.schema import RowError
+from nwdaf.lib.storage.schema import SCHEMA_VERSION, RowError
 
 pytestmark = pytest.mark.unit
 
@@ -99,7 +99,7 @@ async def test_migration_is_idempotent_and_adds_missing_columns(chdb: MergeTreeB
     chdb.reconcile_schema()
     versions = chdb._engine.execute(f"SELECT count() FROM {chdb.database}.schema_version")
     assert versions == [(1,)]
-    assert chdb.schema_version() == 1
+    assert chdb.schema_version() == SCHEMA_VERSION
     chdb._engine.execute(f"ALTER TABLE {chdb.database}.flow_records DROP COLUMN label_detail")
     chdb.reconcile_schema()
     columns = {r[0] for r in chdb._engine.execute(
@@ -116,6 +116,33 @@ async def test_ttl_follows_the_configured_retention(chdb: MergeTreeBackend) -> N
     chdb.retention_days = 7
     chdb.reconcile_schema()
     assert "toIntervalDay(7)" in ttl()
+
+
+async def test_retention_counts_from_ingestion_so_old_rows_are_stored(chdb: MergeTreeBackend) -> None:
+    """A recording from 2011 written today is kept: the TTL is on ``ingested_at``, not on the row's time."""
+    old = 1_313_000_000.0
+    rows = [{"start_ts": old + i, "proto": "tcp", "src_ip": "147.32.84.165", "dst_ip": "a"} for i in range(50)]
+    assert await chdb.write("flow_records", rows, "b") == 50
+    chdb._engine.execute(f"OPTIMIZE TABLE {chdb.database}.flow_records FINAL")  # a merge applies the TTL
+    assert await chdb.count("flow_records") == 50
+    ttl = str(chdb._engine.execute(f"SELECT engine_full FROM system.tables WHERE database = '{chdb.database}' "
+                                   "AND name = 'flow_records'")[0][0])
+    assert "TTL ingested_at + toIntervalDay(30)" in ttl
+
+
+async def test_a_table_of_schema_1_moves_its_ttl_to_ingestion(chdb: MergeTreeBackend) -> None:
+    db = chdb.database
+    chdb._engine.execute(f"DROP TABLE {db}.upf_usage")
+    chdb._engine.execute(f"CREATE TABLE {db}.upf_usage (ts Float64, supi String, ul_bytes UInt64, record_id UInt64) "
+                         "ENGINE = ReplacingMergeTree() PARTITION BY toYYYYMMDD(toDateTime(toUInt32(ts))) "
+                         "ORDER BY (supi, ts, record_id) TTL toDateTime(toUInt32(ts)) + INTERVAL 30 DAY")
+    chdb.reconcile_schema()
+    engine = str(chdb._engine.execute(
+        f"SELECT engine_full FROM system.tables WHERE database = '{db}' AND name = 'upf_usage'")[0][0])
+    assert "TTL ingested_at + toIntervalDay(30)" in engine
+    columns = {r[0] for r in chdb._engine.execute(
+        f"SELECT name FROM system.columns WHERE database = '{db}' AND table = 'upf_usage'")}
+    assert "ingested_at" in columns
 
 
 async def test_a_newer_schema_is_refused(chdb: MergeTreeBackend) -> None:

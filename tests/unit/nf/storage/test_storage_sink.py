@@ -200,3 +200,46 @@ async def test_sustained_load_keeps_batches_full(chdb: MergeTreeBackend) -> None
         await agent.stop()
         await bus.close()
     assert len(await rows(chdb, "flow_records")) == 30
+
+
+class RetentionWriter:
+    """A time-series backend that refuses points older than its retention, as InfluxDB does (counting them)."""
+
+    def __init__(self, cutoff: float) -> None:
+        self.cutoff = cutoff
+        self.url = "influxdb://test/retention"
+        self.dropped_beyond_retention = 0
+        self.stored = 0
+
+    async def write(self, table: str, rows: Sequence[Mapping[str, Any]], batch_id: str) -> int:
+        old = sum(1 for r in rows if float(r["ts"]) < self.cutoff)
+        self.dropped_beyond_retention += old
+        self.stored += len(rows) - old
+        return len(rows)
+
+
+async def test_rows_a_backend_refuses_for_their_age_are_counted_logged_and_exported(
+        bus: InMemoryBus, chdb: MergeTreeBackend, caplog: pytest.LogCaptureFixture) -> None:
+    from prometheus_client import CollectorRegistry
+
+    from nwdaf.nf.storage.metrics import SinkCollector
+
+    at = data.now_utc()
+    timeseries = RetentionWriter(cutoff=(at - timedelta(days=30)).timestamp())
+    agent = StorageSink(bus, timeseries, chdb, SinkSettings(consumers=1, max_delay_s=0.01))
+    await agent.start()
+    try:
+        await bus.publish(topics.UPF_EE_NOTIFICATIONS, data.upf_message(at - timedelta(days=5000)))
+        await bus.publish(topics.UPF_EE_NOTIFICATIONS, data.upf_message(at))
+        await wait_until(lambda: agent.stats.messages == 2, interval_s=0.02, message="both messages handled")
+    finally:
+        await agent.stop()
+    assert agent.stats.rows["upf_usage"] == 4
+    assert agent.stats.refused == {"upf_usage": 2}
+    assert timeseries.stored == agent.stats.rows["upf_usage"] - agent.stats.refused["upf_usage"]
+    assert "2 of 2 upf_usage rows were refused by influxdb://test/retention" in caplog.text
+    registry = CollectorRegistry()
+    registry.register(SinkCollector(agent.stats))
+    assert registry.get_sample_value("nwdaf_storage_rows_refused_total",
+                                     {"table": "upf_usage", "reason": "beyond_retention"}) == 2
+    assert registry.get_sample_value("nwdaf_storage_rows_written_total", {"table": "upf_usage"}) == 4

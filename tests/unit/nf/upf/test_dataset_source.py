@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from nwdaf.nf.upf.processor import create_subscription
 from nwdaf.nf.upf.reporting import reporting_tick
 from nwdaf.nf.upf.service import UpfService, pump
 from nwdaf.nf.upf.sources import DatasetSource, open_source
+from nwdaf.nf.upf.state import DataClock
 from nwdaf.platform.models.upf_ee import CreateEventSubscription
 
 pytestmark = pytest.mark.unit
@@ -209,3 +211,25 @@ def test_nfstream_csv_and_records_no_packet_can_carry(tmp_path: Path) -> None:
            for k, i in enumerate(s.session)}
     # 10.45.0.3 -> 10.45.0.2: both are UEs, so each packet is its sender's uplink.
     assert got == {"10.45.0.2": (4, 2), "10.45.0.3": (1, 0)}
+
+
+async def test_a_recording_waits_for_its_first_subscriber_then_replays_rebased(
+    make_upf: Callable[..., UpfService], subscriber: Subscriber, conn_log: Path
+) -> None:
+    """``upf.replay_start: first_subscription`` holds the recording; ``replay_time: rebased`` moves it to now."""
+    upf = make_upf(source=f"dataset:zeek:{conn_log}", learn_sessions=True, notify_backoff_s=0.0)
+    upf.ctx.clock = DataClock(live=False, rebase=True)
+    assert upf.source is not None
+    upf.source.prepare(upf.ctx.sessions)
+    stop = asyncio.Event()
+    task = asyncio.get_running_loop().create_task(pump(upf.ctx, upf.source, stop))
+    await asyncio.sleep(0.2)
+    assert upf.ctx.pump.packets == 0  # nobody subscribed yet
+    subscribed_at = time.time_ns()
+    await create_subscription(upf.ctx, CreateEventSubscription.model_validate(subscription()))
+    await asyncio.wait_for(task, 5)
+    assert upf.ctx.pump.source_done
+    offset = upf.ctx.clock.offset_ns
+    assert offset is not None
+    assert upf.ctx.clock.recording_ns(upf.ctx.clock.now_ns() or 0) // 10**9 == 1_700_000_000
+    assert subscribed_at <= 1_700_000_000 * 10**9 + offset <= time.time_ns()  # the first record: now

@@ -8,7 +8,7 @@ Kept to what ClickHouse 18.16 (Debian's ``clickhouse-server``) understands: ``CR
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any, Final
 
 from nwdaf.lib.storage.backends.base import RecordQuery
@@ -19,6 +19,11 @@ Placeholder = Callable[[str, str], str]
 
 SCHEMA_VERSION_TABLE: Final = "schema_version"
 TTL_SINCE: Final = (19, 6)
+INGESTED: Final = "ingested_at"
+"""When the row was stored (server clock, filled by the server): retention counts from it, never from the row's
+own time, so a recording from 2011 stored today is kept ``retention_days`` like live data (see "Time" in
+``docs/architecture.md``). Not one of the schema's columns: no writer sets it, no reader returns it."""
+INGESTED_DDL: Final = f"{INGESTED} DateTime DEFAULT now()"
 
 
 def driver_placeholder(name: str, ch_type: str) -> str:
@@ -35,19 +40,20 @@ def _time_expr(tbl: Table) -> str:
     return f"toDateTime(toUInt32({tbl.time_column}))"
 
 
-def ttl_clause(tbl: Table, days: int) -> str:
-    return f"TTL {_time_expr(tbl)} + INTERVAL {int(days)} DAY"
+def ttl_clause(days: int) -> str:
+    return f"TTL {INGESTED} + INTERVAL {int(days)} DAY"
 
 
 def create_table(db: str, tbl: Table, *, ttl_days: int | None) -> str:
-    """DDL of ``tbl``; daily partitions, so retention can also drop whole days where TTL is missing."""
+    """DDL of ``tbl``: daily partitions by the row's own time (reads of a time range touch few parts), TTL by
+    ingestion time (:data:`INGESTED`)."""
     cols = ", ".join(f"{c.name} {c.type}" for c in tbl.columns)
     sql = (
-        f"CREATE TABLE IF NOT EXISTS {db}.{tbl.name} ({cols}, record_id UInt64) "
+        f"CREATE TABLE IF NOT EXISTS {db}.{tbl.name} ({cols}, record_id UInt64, {INGESTED_DDL}) "
         f"ENGINE = ReplacingMergeTree() PARTITION BY toYYYYMMDD({_time_expr(tbl)}) "
         f"ORDER BY ({', '.join(tbl.order_by)}, record_id)"
     )
-    return f"{sql} {ttl_clause(tbl, ttl_days)}" if ttl_days is not None else sql
+    return f"{sql} {ttl_clause(ttl_days)}" if ttl_days is not None else sql
 
 
 def create_schema_version(db: str) -> str:
@@ -58,8 +64,10 @@ def create_schema_version(db: str) -> str:
 
 
 def ttl_days_of(engine_full: str) -> int | None:
-    """The TTL in days an ``engine_full`` text declares (``+ toIntervalDay(30)`` or ``INTERVAL 30 DAY``)."""
-    match = re.search(r"toIntervalDay\((\d+)\)|INTERVAL (\d+) DAY", engine_full)
+    """The TTL in days an ``engine_full`` text declares on the ingestion time (``TTL ingested_at +
+    toIntervalDay(30)`` or ``INTERVAL 30 DAY``); None when there is none or it counts from another column (the
+    row's own time, before schema version 2)."""
+    match = re.search(rf"TTL {INGESTED} \+ (?:toIntervalDay\((\d+)\)|INTERVAL (\d+) DAY)", engine_full)
     return int(match.group(1) or match.group(2)) if match else None
 
 
@@ -92,8 +100,3 @@ def select(db: str, tbl: Table, query: RecordQuery, ph: Placeholder) -> tuple[st
         sql += " WHERE " + " AND ".join(where)
     sql += f" ORDER BY {tbl.time_column} DESC, record_id LIMIT {int(query.limit)}"
     return sql, params
-
-
-def expired_partitions(partitions: Sequence[str], cutoff_yyyymmdd: int) -> list[str]:
-    """Daily partitions (``YYYYMMDD``) entirely before the retention cutoff."""
-    return sorted({p for p in partitions if p.isdigit() and int(p) < cutoff_yyyymmdd})

@@ -6,6 +6,11 @@ reconciliation, idempotent writes, reads and retention live here, so both behave
 Idempotency: every table is a ``ReplacingMergeTree`` sorted by (its key, ``record_id``), and ``record_id`` is
 derived from the batch id and the row's position in it. A redelivered batch therefore inserts rows with the same
 sort keys, which merges collapse and ``FINAL`` collapses at read time — no ledger to keep consistent with the data.
+
+Retention counts from ingestion (``ingested_at``, filled by the server): TTL where the server has it (19.6+), else
+:meth:`MergeTreeBackend.maintain` deletes rows ingested before the cutoff. A row's own time may be years old (a
+recording) and is never a reason to delete it. Tables made before schema version 2 gain ``ingested_at`` and their
+TTL moves to it on start; their earlier rows count as ingested when the migration ran.
 """
 
 from __future__ import annotations
@@ -78,9 +83,9 @@ class MergeTreeBackend:
         self.reconcile_schema()
         if not self.uses_ttl:
             self._sweep()
-        log.info("storage %s ready (ClickHouse %s, database %s, retention %d days by %s)", self.url,
+        log.info("storage %s ready (ClickHouse %s, database %s, retention %d days from ingestion by %s)", self.url,
                  self.server_version, self.database, self.retention_days,
-                 "TTL" if self.uses_ttl else "dropping daily partitions")
+                 "TTL" if self.uses_ttl else "a daily delete")
 
     def reconcile_schema(self) -> None:
         """Idempotent migration: create what is missing, add new columns, align TTL, record the version."""
@@ -108,12 +113,16 @@ class MergeTreeBackend:
             if col.name not in have:
                 self._engine.execute(f"ALTER TABLE {self.database}.{tbl.name} ADD COLUMN {col.name} {col.type}")
                 log.info("storage %s: added column %s.%s %s", self.url, tbl.name, col.name, col.type)
+        if _sql.INGESTED not in have:
+            self._engine.execute(f"ALTER TABLE {self.database}.{tbl.name} ADD COLUMN {_sql.INGESTED_DDL}")
+            log.info("storage %s: added column %s.%s (retention now counts from ingestion)", self.url, tbl.name,
+                     _sql.INGESTED)
 
     def _align_ttl(self, tbl: Table) -> None:
         rows = self._engine.execute(
             f"SELECT engine_full FROM system.tables WHERE database = '{self.database}' AND name = '{tbl.name}'")
         if rows and _sql.ttl_days_of(str(rows[0][0])) != self.retention_days:
-            clause = _sql.ttl_clause(tbl, self.retention_days)
+            clause = _sql.ttl_clause(self.retention_days)
             self._engine.execute(f"ALTER TABLE {self.database}.{tbl.name} MODIFY {clause}")
 
     def schema_version(self) -> int:
@@ -148,21 +157,20 @@ class MergeTreeBackend:
         return int(rows[0][0])
 
     async def maintain(self) -> None:
-        """Drop expired daily partitions where the server has no TTL (ClickHouse < 19.6)."""
+        """Delete rows ingested before the retention cutoff where the server has no TTL (ClickHouse < 19.6)."""
         if self._started and not self.uses_ttl:
             await self._call(self._sweep)
 
     def _sweep(self) -> None:
-        # Whole days only: a row is kept until its day is older than the retention (at most one day more).
-        cutoff = datetime.fromtimestamp(self._clock(), UTC).date() - timedelta(days=self.retention_days)
-        cutoff_key = int(cutoff.strftime("%Y%m%d"))
+        cutoff = datetime.fromtimestamp(self._clock(), UTC) - timedelta(days=self.retention_days)
+        stamp = cutoff.strftime("%Y-%m-%d %H:%M:%S")
         for tbl in TABLES.values():
-            parts = self._engine.execute(
-                f"SELECT DISTINCT partition FROM system.parts WHERE database = '{self.database}' "
-                f"AND table = '{tbl.name}' AND active")
-            for partition in _sql.expired_partitions([str(p[0]) for p in parts], cutoff_key):
-                self._engine.execute(f"ALTER TABLE {self.database}.{tbl.name} DROP PARTITION {partition}")
-                log.info("storage %s: retention dropped %s partition %s", self.url, tbl.name, partition)
+            where = f"{_sql.INGESTED} < toDateTime('{stamp}', 'UTC')"
+            expired = int(self._engine.execute(f"SELECT count() FROM {self.database}.{tbl.name} WHERE {where}")[0][0])
+            if expired:  # a mutation rewrites parts: only when there is something to delete
+                self._engine.execute(f"ALTER TABLE {self.database}.{tbl.name} DELETE WHERE {where}")
+                log.info("storage %s: retention deleted %d %s rows ingested before %s UTC", self.url, expired,
+                         tbl.name, stamp)
 
     async def drop_database(self) -> None:
         """Remove the whole database (tests and ``nwdaf`` tooling only)."""

@@ -8,12 +8,14 @@ epoch seconds (UTC); rows come newest first. Live analytics results are Server-S
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, FastAPI, Query
 from fastapi.responses import Response, StreamingResponse
+from prometheus_client.registry import Collector
 from pydantic import BaseModel, create_model
 
 from nwdaf.lib.storage.backends.base import MAX_LIMIT, StorageReader
@@ -101,9 +103,23 @@ async def _stream(stream: AnalyticsStream, want: StreamFilter, limit: int | None
         yield _sse(None, "error", {"detail": str(exc)})
 
 
-def create_router(reader: StorageReader, stream: AnalyticsStream, stats: Any = None) -> APIRouter:
-    """The Data Relay routes; ``stats`` (a callable returning a JSON-able dict) backs ``GET /stats``."""
-    router = APIRouter(tags=["Data Relay"])
+def create_router(reader: StorageReader, stream: AnalyticsStream, stats: Any = None,
+                  collector: Collector | None = None) -> APIRouter:
+    """The Data Relay routes; ``stats`` (a callable returning a JSON-able dict) backs ``GET /stats``, ``collector``
+    (the sink's counters) joins the app's ``/metrics``."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        registry = getattr(getattr(app.state, "metrics", None), "registry", None)
+        if registry is not None and collector is not None:
+            registry.register(collector)
+        try:
+            yield
+        finally:
+            if registry is not None and collector is not None:
+                registry.unregister(collector)
+
+    router = APIRouter(tags=["Data Relay"], lifespan=lifespan)
     for resource in RESOURCES:
         _add_resource(router, reader, resource)
 

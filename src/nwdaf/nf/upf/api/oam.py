@@ -35,6 +35,8 @@ def upf_stats(ctx: UpfContext) -> dict[str, Any]:
     return {
         "source": ctx.config.source,
         "pump": {**vars(ctx.pump)},
+        "clock": {"live": ctx.clock.live, "speed": ctx.clock.speed, "rebased": ctx.clock.rebase,
+                  "offsetNs": ctx.clock.offset_ns, "nowNs": ctx.clock.now_ns()},
         "dataplane": {
             "packetsForwarded": acct.packets, "bytesForwarded": acct.bytes, "liveFlows": acct.flows.live_count,
             "sessionsActive": sum(1 for s in sessions if s.active), "sessionsReleased": sum(

@@ -7,6 +7,7 @@ end promptly (pacing waits on an event, live capture times out every ``flush_s``
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Iterator
@@ -18,8 +19,10 @@ from nwdaf.lib.dataplane.sessions import SessionTable
 from nwdaf.lib.dataplane.synthetic import ATTACKS, Scenario
 from nwdaf.nf.upf.config import SourceSpec, UpfConfig
 from nwdaf.nf.upf.sources.dataset import DatasetSource
+from nwdaf.nf.upf.sources.initiators import flow_initiators
 from nwdaf.nf.upf.sources.live import LiveCapture
 
+log = logging.getLogger("nwdaf.upf")
 SCENARIOS = ("benign", "mixed", *ATTACKS)
 __all__ = ["SCENARIOS", "DatasetSource", "LiveSource", "PacketSource", "PcapSource", "SyntheticSource",
            "build_scenario", "open_source"]
@@ -30,7 +33,8 @@ class PacketSource(Protocol):
 
     name: str
     live: bool
-    """Stamped by the kernel with wall-clock time (else the packets carry their own time)."""
+    """Stamped with wall-clock time as they arrive (the kernel's, or a generator's on the wall clock): never rebased.
+    Else a recording carrying its own time (``upf.replay_time``)."""
     speed: float | None
     """Replay pace relative to recorded time; None = as fast as possible."""
 
@@ -42,20 +46,29 @@ class PacketSource(Protocol):
 
 
 class PcapSource:
-    """Replay a pcap/pcapng file once, paced at ``speed`` x recorded speed (None: as fast as possible)."""
+    """Replay a pcap/pcapng file once, paced at ``speed`` x recorded speed (None: as fast as possible).
+
+    ``learn_hosts`` (``upf.learn_sessions``): the file is read once when the UPF starts and every flow initiator
+    (:mod:`nwdaf.nf.upf.sources.initiators`) no session holds gets a learned PDU session, in order of first
+    appearance; the data plane's rule (private source addresses) learns the rest as the packets flow.
+    """
 
     live = False
 
-    def __init__(self, spec: SourceSpec, batch_size: int) -> None:
+    def __init__(self, spec: SourceSpec, batch_size: int, *, learn_hosts: bool = False) -> None:
         assert spec.path is not None
         if not spec.path.is_file():
             raise FileNotFoundError(f"pcap source {spec.path} does not exist")
         self.path, self.speed, self.batch_size = spec.path, spec.speed, batch_size
+        self.learn_hosts = learn_hosts
         self.name = f"pcap:{spec.path}"
         self._stop = threading.Event()
 
     def prepare(self, sessions: SessionTable) -> None:
-        return None
+        if self.learn_hosts:
+            addresses, first_ns = flow_initiators(replay(self.path, None, batch_size=self.batch_size))
+            learned = sessions.learn(addresses, first_ns) if len(addresses) else 0
+            log.info("%s: %d flow initiators learned as UEs", self.name, learned)
 
     def batches(self) -> Iterator[PacketBatch]:
         for batch in replay(self.path, self.speed, sleep=self._pause, batch_size=self.batch_size):
@@ -137,7 +150,7 @@ def open_source(config: UpfConfig) -> PacketSource | None:
     """The configured source (None for ``none``); raises ``ValueError``/``OSError`` with a clear message."""
     spec = config.source_spec
     if spec.kind == "pcap":
-        return PcapSource(spec, config.batch_size)
+        return PcapSource(spec, config.batch_size, learn_hosts=config.learn_sessions)
     if spec.kind == "synthetic":
         return SyntheticSource(spec)
     if spec.kind == "live":
