@@ -28,17 +28,18 @@ import numpy as np
 import polars as pl
 
 from nwdaf.lib.features import (
-    GRAPH_FEATURE_COLUMNS,
     HOST,
     HOST_FEATURE_COLUMNS,
+    UE_FEATURE_COLUMNS,
     WINDOW,
-    graph_features,
     host_window_features,
+    ue_window_features,
 )
 from nwdaf.lib.flows import FLOW_SCHEMA, LABEL_BENIGN, LABEL_MALICIOUS, read_flows
 from nwdaf.nf.mtlf.train.labels import apply_labels, read_labels
+from nwdaf.nf.mtlf.train.synthetic import is_synthetic, synthetic_flows
 
-HOST_WINDOW_FEATURES: Final = (*HOST_FEATURE_COLUMNS, *GRAPH_FEATURE_COLUMNS)
+HOST_WINDOW_FEATURES: Final = UE_FEATURE_COLUMNS
 # Per-flow model inputs: the flow schema's own numeric counters (no derived features). Source ports are left out:
 # they are ephemeral and would let the model memorise sessions.
 FLOW_FEATURES: Final = (
@@ -79,20 +80,23 @@ class TrainingSet:
 
 
 def load_flows(
-    inputs: list[str], flows: pl.DataFrame | None, *, labels: Path | None = None, host_col: str = "src_ip"
+    inputs: list[str], flows: pl.DataFrame | None, *, labels: Path | None = None, host_col: str = "src_ip",
+    window_s: float = 60.0,
 ) -> tuple[pl.DataFrame, str]:
     """Concatenate the dataset imports and the given frame, apply the labels file (if any); return them with the
-    sha256 fingerprint of the data (input files, frame content, labels file)."""
-    frame, fingerprint = gather_flows(inputs, flows, labels=labels, host_col=host_col)
+    sha256 fingerprint of the data (input files, frame content, labels file). ``synthetic:SCENARIO:SEED`` inputs
+    are generated through the UPF path in windows of ``window_s`` (:mod:`nwdaf.nf.mtlf.train.synthetic`)."""
+    frame, fingerprint = gather_flows(inputs, flows, labels=labels, host_col=host_col, window_s=window_s)
     return frame, fingerprint()
 
 
 def gather_flows(
-    inputs: list[str], flows: pl.DataFrame | None, *, labels: Path | None = None, host_col: str = "src_ip"
+    inputs: list[str], flows: pl.DataFrame | None, *, labels: Path | None = None, host_col: str = "src_ip",
+    window_s: float = 60.0,
 ) -> tuple[pl.DataFrame, Callable[[], str]]:
     """:func:`load_flows` with the fingerprint as a function, so that a caller can compute it while it computes
     the features (hashing 500k records takes ~0.2 s and releases the GIL)."""
-    parts = [read_flows(spec) for spec in inputs]
+    parts = [synthetic_flows(spec, window_s) if is_synthetic(spec) else read_flows(spec) for spec in inputs]
     if flows is not None:
         parts.append(flows)
     frame = pl.concat(parts, how="diagonal_relaxed")
@@ -110,6 +114,9 @@ def _fingerprint(inputs: list[str], flows: pl.DataFrame | None, labels: Path | N
     digest = hashlib.sha256()
     for spec in inputs:
         digest.update(spec.partition(":")[0].encode())
+        if is_synthetic(spec):  # generated: the seed names the data
+            digest.update(spec.encode())
+            continue
         for path in _spec_paths(spec):
             digest.update(_file_sha256(path).encode())
     if flows is not None:
@@ -214,14 +221,12 @@ def host_window_set(
     ``fixed``: use exactly these feature columns (evaluating a trained model) instead of choosing them, and
     accept data of one class only.
     """
-    host = host_window_features(flows, window_s, host_col=host_col)
-    graph = graph_features(flows, window_s) if host_col == "src_ip" else None
-    feats = host if graph is None else host.join(graph, on=[WINDOW, HOST], how="left").with_columns(
-        pl.col(*GRAPH_FEATURE_COLUMNS).fill_null(0.0)
-    )
+    # src_ip hosts: the processor's own feature function (the live engine scores exactly these columns).
+    by_ip = host_col == "src_ip"
+    feats = ue_window_features(flows, window_s) if by_ip else host_window_features(flows, window_s, host_col=host_col)
     labels = _host_window_labels(flows, window_s, host_col)
     rows = feats.join(labels, on=[WINDOW, HOST], how="inner").sort(WINDOW, HOST)
-    columns = HOST_WINDOW_FEATURES if graph is not None else HOST_FEATURE_COLUMNS
+    columns = HOST_WINDOW_FEATURES if by_ip else HOST_FEATURE_COLUMNS
     return _finish(rows, fixed or columns, fingerprint, "host_window", fixed is not None)
 
 
