@@ -267,15 +267,23 @@ def _host_window_labels(flows: pl.DataFrame, window_s: float, host_col: str) -> 
     )
 
 
+UNVERIFIED_DETAILS: Final = ("External-Attack-to-Device",)
+"""Malicious labels that name no verified bot: the Stratosphere normal-host captures label every unsolicited
+inbound connection to the monitored (verified-normal) host so; its sources are Internet scanners seen only through
+their probes of that one host. They are left out of training (neither bot nor benign), like the peers of a bot."""
+
+
 def _infected_hosts(flows: pl.DataFrame) -> pl.Series:
     """Hosts that initiate at least MIN_INFECTED_SHARE of a source's malicious flows.
 
     Why: labelled captures (CTU-13, IoT-23) label every flow *involving* an infected host, including flows that
     outside peers open towards it (CTU-13 scenario 12: P2P peers contact the bot, label ``From-Botnet``). Those
     peers are not verified bots; counting them as malicious hosts would teach the model that any host talking
-    to a bot is one. Their windows are left unlabelled, not called benign.
+    to a bot is one. Their windows are left unlabelled, not called benign. Flows labelled with one of
+    :data:`UNVERIFIED_DETAILS` count for no host.
     """
-    malicious = flows.filter(pl.col("label") == LABEL_MALICIOUS)
+    malicious = flows.filter((pl.col("label") == LABEL_MALICIOUS)
+                             & ~pl.col("label_detail").is_in(UNVERIFIED_DETAILS).fill_null(False))
     share = malicious.group_by("source", HOST).agg(pl.len().alias("n")).with_columns(
         (pl.col("n") / pl.col("n").sum().over("source")).alias("share")
     )
