@@ -215,6 +215,7 @@ class BotModel:
     """A provisioned model that calls one UE a bot."""
 
     version = "7"
+    threshold = 0.5
 
     def score(self, features: pl.DataFrame) -> np.ndarray[Any, Any]:
         return np.where(features["host"] == "10.45.0.5", 0.93, 0.01)

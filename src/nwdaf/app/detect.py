@@ -50,6 +50,10 @@ class BundleScorer:
     """The registry version (``models:/`` URIs) or ``sha256:<first 12 hex digits>`` of a bundle file."""
     uri: str
 
+    @property
+    def threshold(self) -> float:
+        return self.bundle.meta.threshold
+
     def score(self, features: pl.DataFrame) -> np.ndarray[Any, Any]:
         return self.bundle.predict_proba(feature_matrix(features, self.bundle.meta.feature_columns))
 

@@ -77,7 +77,11 @@ def train_cmd(
     inputs: TrainInputsOpt = None,
     kind: Annotated[str, typer.Option(help="host_window (per host per window, what the live engine scores) "
                                       "or flow (per flow record).")] = "host_window",
-    window: Annotated[float, typer.Option(help="Window length in seconds (host_window).")] = 60.0,
+    window: Annotated[float | None, typer.Option(
+        help="Window length in seconds (host_window); default: the processor's window (processor.window_s), "
+        "the windows the live engine scores.")] = None,
+    target_fpr: Annotated[float, typer.Option(
+        help="Operating threshold: at most this share of the benign hosts of any held-out window flagged.")] = 0.001,
     candidates: Annotated[str, typer.Option(help="Comma-separated: random_forest, hist_gradient_boosting, "
                                             "logistic_regression.")] = "random_forest,hist_gradient_boosting,"
                                                                        "logistic_regression",
@@ -106,7 +110,8 @@ def train_cmd(
 
     settings = _settings(ctx)
     skips = SkipReport(strict=strict)
-    result = _train(settings, skips, kind=kind, window_s=window, candidates=_csv(candidates),
+    result = _train(settings, skips, kind=kind, window_s=settings.processor.window_s if window is None else window,
+                    target_fpr=target_fpr, candidates=_csv(candidates),
                     samplers=_csv(samplers), n_splits=splits, max_rows=max_rows, seed=seed, model_name=model_name,
                     register_model=register,
                     **_data_options(inputs, warehouse, start, end, labels, group_by=group_by, host_col=host_col,
@@ -164,6 +169,14 @@ def _report_training(settings: Settings, result: TrainResult, promote: bool, jso
     typer.echo(f"selected {result.selected.candidate}+{result.selected.sampler} (CV F1 {result.selected.f1:.3f}); "
                f"held-out F1 {test.get('f1', float('nan')):.3f} MCC {test.get('mcc', float('nan')):.3f}; "
                f"report in {result.report_dir}")
+    choice, fpr = result.metrics.get("threshold", {}), result.metrics.get("test_window_fpr", {})
+    typer.echo(f"operating threshold {choice.get('threshold', float('nan')):.4f} (target <= "
+               f"{100 * choice.get('target_fpr', float('nan')):g} % of benign hosts per window, chosen on "
+               f"{choice.get('benign_windows')} held-out benign windows); held-out benign hosts flagged per window: "
+               f"worst {_share(fpr.get('worst'))}, mean {_share(fpr.get('mean'))}")
+    if choice.get("attainable") is False:
+        typer.echo("warning: no threshold meets the target (a benign held-out row scored 1.0): the model will "
+                   "flag nothing; add benign traffic", err=True)
     if result.version is not None:
         typer.echo(f"registered {result.model_name} v{result.version}")
         if promote:
@@ -200,7 +213,10 @@ def evaluate_cmd(
     result["input_rows"] = skips.as_dict()
     typer.echo(f"{result['rows']} rows ({result['positives']} malicious): F1 {result['f1']:.3f} "
                f"MCC {result['mcc']:.3f} precision {result['per_class']['malicious']['precision']:.3f} "
-               f"recall {result['per_class']['malicious']['recall']:.3f}")
+               f"recall {result['per_class']['malicious']['recall']:.3f} at threshold {result['threshold']:.4f}")
+    fpr = result.get("window_fpr", {})
+    typer.echo(f"benign hosts flagged per window: worst {_share(fpr.get('worst'))}, mean {_share(fpr.get('mean'))}, "
+               f"{fpr.get('windows_with_fp', 0)} of {fpr.get('windows', 0)} windows with any")
     _write(json_out, result)
 
 
@@ -241,6 +257,10 @@ def rollback_cmd(ctx: typer.Context, name: str) -> None:
     except RegistryError as exc:
         raise _fail(str(exc)) from None
     typer.echo(f"{name}: rolled back, champion is now v{info.version}")
+
+
+def _share(value: float | None) -> str:
+    return "n/a" if value is None else f"{100 * value:.2f} %"
 
 
 def _csv(value: str) -> list[str]:

@@ -12,28 +12,10 @@ from dataclasses import replace
 
 import polars as pl
 
-from nwdaf.lib.dataplane import ATTACKS, Scenario, SessionTable
-from nwdaf.lib.flows import LABEL_BENIGN, LABEL_MALICIOUS
-from nwdaf.lib.flows.upf_usage import period_reports, windowed_flows
+from nwdaf.lib.dataplane import ATTACKS, Scenario
+from nwdaf.nf.mtlf.train.synthetic import labelled_scenario_flows
 
 TRAINING_SEEDS = (1001, 1002, 1003, 1004)
-
-
-def labelled_scenario_flows(scenario: Scenario, duration_s: float, window_s: float, period_s: float) -> pl.DataFrame:
-    """Flow records of ``scenario`` with ground truth: an attacker's flows from its attack start are malicious."""
-    sessions = SessionTable()
-    scenario.establish(sessions)
-    reports = period_reports(scenario.batches(0, duration_s, step_s=period_s), sessions, period_s)
-    flows = windowed_flows(reports, sessions, window_s)
-    t0 = scenario.start_ns / 1e9
-    starts = {ue.supi: (ue.attack_start_s if ue.attack else None) for ue in scenario.ues}
-    attack_at = pl.col("supi").replace_strict(starts, default=None, return_dtype=pl.Float64)
-    malicious = attack_at.is_not_null() & (pl.col("start_ts") + window_s > t0 + attack_at)
-    return flows.with_columns(
-        pl.when(malicious).then(pl.lit(LABEL_MALICIOUS)).otherwise(pl.lit(LABEL_BENIGN)).alias("label"),
-        pl.col("supi").replace_strict({u.supi: u.label for u in scenario.ues}, default=None).alias("label_detail"),
-        pl.lit("synthetic").alias("source"),
-    )
 
 
 def synthetic_training_flows(

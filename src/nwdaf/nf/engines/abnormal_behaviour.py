@@ -47,6 +47,11 @@ class Scorer(Protocol):
     @property
     def version(self) -> str | None: ...
 
+    @property
+    def threshold(self) -> float:
+        """The model's own operating threshold (chosen at training for a target false-positive rate)."""
+        ...
+
     def score(self, features: pl.DataFrame) -> np.ndarray[Any, Any]: ...
 
 
@@ -55,7 +60,7 @@ def exception_level(score: float) -> int:
 
     The score is the model's probability, or for a rule the measurement over twice its threshold (capped at 1), so
     the level says how severe the exception is: a rule exactly at its threshold is 50, twice the threshold or more
-    is 100; a model finding is its probability (at least ``model_threshold``). A consumer's ``excepLevel`` in
+    is 100; a model finding is its probability (at least the model's threshold). A consumer's ``excepLevel`` in
     ``excepRequs`` is a threshold on this level (TS 23.288 clause 6.7.5.1). ``confidence`` is a different thing:
     how often such findings were right, not how strong this one is.
     """
@@ -129,7 +134,7 @@ class AbnormalBehaviourEngine:
         if batch.rows == 0:
             return []
         table = pl.DataFrame(batch.columns)
-        version, probs = self._model_scores(table)
+        version, probs, cut = self._model_scores(table)
         window = _Period(batch.window_start, batch.window_end - batch.window_start)
         rows = list(table.iter_rows(named=True))
         bounds = population_bounds(table, self.settings)
@@ -137,7 +142,7 @@ class AbnormalBehaviourEngine:
         for i, row in enumerate(rows):
             findings = _rules(row, window, self.settings) + _recent_rules(row, batch.window_end, self.settings)
             findings += peer_rules(row, window.length_s, window.start, self.settings, bounds)
-            if probs is not None and probs[i] >= self.settings.model_threshold:
+            if probs is not None and probs[i] >= cut:
                 p = float(probs[i])
                 findings.append(_Finding("SUSPICION_OF_DDOS_ATTACK", p, round(100 * p), from_model=True))
             per_ue.append(_strongest_per_exception(findings))
@@ -145,12 +150,15 @@ class AbnormalBehaviourEngine:
         return [self._result(batch, row, f, ratios[f.excep_id], version)
                 for row, findings in zip(rows, per_ue, strict=True) for f in findings]
 
-    def _model_scores(self, table: pl.DataFrame) -> tuple[str | None, np.ndarray[Any, Any] | None]:
-        """The model's version and its probabilities, read together; ``(None, None)`` without a model."""
+    def _model_scores(self, table: pl.DataFrame) -> tuple[str | None, np.ndarray[Any, Any] | None, float]:
+        """The model's version, its probabilities and the threshold they are judged against, read together;
+        ``(None, None, 1.0)`` without a model. The threshold is the model's own unless ``model_threshold`` is
+        set (an operator's override)."""
         version = self.scorer.version if self.scorer is not None else None
         if self.scorer is None or version is None:
-            return None, None
-        return version, self.scorer.score(table)
+            return None, None, 1.0
+        override = self.settings.model_threshold
+        return version, self.scorer.score(table), self.scorer.threshold if override is None else override
 
     def _result(self, batch: UeFeatureBatch, row: dict[str, Any], f: _Finding, ratio: int,
                 model_version: str | None) -> AnalyticsResult:

@@ -10,7 +10,9 @@ class AbnormalBehaviourSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    model_threshold: float = Field(0.5, gt=0, lt=1)
+    model_threshold: float | None = Field(None, gt=0, lt=1)
+    """Override of the model's own operating threshold (stored in the model bundle, chosen at training for a
+    target false-positive rate per window); None = the model's."""
     scan_distinct_ports: float = Field(20, gt=0)
     scan_distinct_destinations: float = Field(15, gt=0)
     scan_short_fraction: float = Field(0.6, gt=0, le=1)

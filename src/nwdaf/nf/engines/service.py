@@ -38,6 +38,11 @@ class HolderScorer:
         current = self.holder.current
         return current.version if current is not None else None
 
+    @property
+    def threshold(self) -> float:
+        current = self.holder.current
+        return current.meta.threshold if current is not None else 1.0
+
     def score(self, features: pl.DataFrame) -> np.ndarray[Any, Any]:
         return self.holder.score(features)
 

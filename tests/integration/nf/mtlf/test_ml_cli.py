@@ -43,7 +43,11 @@ def test_train_evaluate_promote_rollback(ml: CliRunner, tmp_path: Path) -> None:
     trained = json.loads((tmp_path / "v1.json").read_text())
     assert trained["version"] == "1"
     assert len(trained["sha256"]) == 64
-    assert trained["metrics"]["test"]["f1"] > 0.9
+    test = trained["metrics"]["test"]
+    # At the operating threshold (no benign host of any out-of-fold window flagged) recall gives way to precision;
+    # the ranking is what the floor checks.
+    assert test["average_precision"] > 0.9
+    assert test["per_class"]["malicious"]["precision"] >= 0.9
 
     code, out = invoke(ml, "ml", "train", "-i", IOT, *SMALL, "--seed", "1", "--promote")
     assert code == 0, out

@@ -39,6 +39,9 @@ def test_iot23_host_window_model(tmp_path: Path) -> None:
                                register_model=False, progress=False, report_dir=tmp_path))
     test = result.metrics["test"]
     assert result.group_kind == "window", "one infected device: groups are time windows"
-    assert test["f1"] > 0.9
-    assert test["mcc"] > 0.8
+    # At the operating threshold (no benign host of any out-of-fold window flagged) recall gives way to precision.
+    assert result.bundle.meta.threshold == result.metrics["threshold"]["threshold"] >= 0.5
+    assert test["average_precision"] > 0.9
+    assert test["per_class"]["malicious"]["precision"] >= 0.9
+    assert test["mcc"] > 0.4
     assert 0.0 <= test["ece"] < 0.1

@@ -71,6 +71,7 @@ def test_frequent_access_needs_few_destinations() -> None:
 
 class FakeModel:
     version = "3"
+    threshold = 0.5
 
     def score(self, features: pl.DataFrame) -> np.ndarray[Any, Any]:
         return np.where(features["supi"] == "bot", 0.87, 0.02)
@@ -85,6 +86,17 @@ def test_model_flags_ddos_with_calibrated_confidence_and_version() -> None:
     assert res.abnormal is not None
     assert (res.abnormal.excep_id, res.abnormal.confidence, res.abnormal.score) == (
         "SUSPICION_OF_DDOS_ATTACK", 87, pytest.approx(0.87))
+
+
+def test_model_findings_use_the_models_own_threshold_unless_overridden() -> None:
+    class Strict(FakeModel):
+        threshold = 0.9  # chosen at training for a target false-positive rate
+
+    assert AbnormalBehaviourEngine(scorer=Strict()).evaluate(_batch(bot={}, benign={})) == []
+    override = AbnormalBehaviourSettings(model_threshold=0.8)
+    (res,) = AbnormalBehaviourEngine(override, scorer=Strict()).evaluate(_batch(bot={}, benign={}))
+    assert (res.supi, res.model_version) == ("bot", "3")
+    assert AbnormalBehaviourSettings().model_threshold is None
 
 
 def test_ue_communication_reports_every_ue() -> None:

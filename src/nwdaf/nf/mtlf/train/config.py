@@ -59,6 +59,9 @@ class TrainConfig(BaseModel):
     group_by: GroupBy = "auto"
     test_fraction: float = Field(0.25, gt=0, lt=0.6)
     calibration: Literal["auto", "isotonic", "sigmoid"] = "auto"
+    target_fpr: float = Field(0.001, gt=0, lt=1)
+    """Operating threshold: at most this share of the benign hosts of any held-out window flagged (see
+    :mod:`nwdaf.nf.mtlf.train.threshold`); stored in the bundle and the registry, used by the engine."""
     max_rows: int | None = Field(None, ge=20)
     """Keep at most this many training rows (whole groups drawn at random): CI-sized runs."""
     seed: int = 0

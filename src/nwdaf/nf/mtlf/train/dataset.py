@@ -27,17 +27,18 @@ import numpy as np
 import polars as pl
 
 from nwdaf.lib.features import (
-    GRAPH_FEATURE_COLUMNS,
     HOST,
     HOST_FEATURE_COLUMNS,
+    UE_FEATURE_COLUMNS,
     WINDOW,
-    graph_features,
     host_window_features,
+    ue_window_features,
 )
 from nwdaf.lib.flows import FLOW_SCHEMA, LABEL_BENIGN, LABEL_MALICIOUS, SkipReport, flow_paths, read_flows
 from nwdaf.nf.mtlf.train.labels import apply_labels, read_labels
+from nwdaf.nf.mtlf.train.synthetic import is_synthetic, synthetic_flows
 
-HOST_WINDOW_FEATURES: Final = (*HOST_FEATURE_COLUMNS, *GRAPH_FEATURE_COLUMNS)
+HOST_WINDOW_FEATURES: Final = UE_FEATURE_COLUMNS
 # Per-flow model inputs: the flow schema's own numeric counters (no derived features). Source ports are left out:
 # they are ephemeral and would let the model memorise sessions.
 FLOW_FEATURES: Final = (
@@ -79,22 +80,25 @@ class TrainingSet:
 
 def load_flows(
     inputs: list[str], flows: pl.DataFrame | None, *, labels: Path | None = None, host_col: str = "src_ip",
-    skips: SkipReport | None = None,
+    skips: SkipReport | None = None, window_s: float = 60.0,
 ) -> tuple[pl.DataFrame, str]:
     """Concatenate the dataset imports and the given frame, apply the labels file (if any); return them with the
     sha256 fingerprint of the data (input files, frame content, labels file). Malformed rows of the imports follow
-    ``skips`` (:mod:`nwdaf.lib.flows.skips`)."""
-    frame, fingerprint = gather_flows(inputs, flows, labels=labels, host_col=host_col, skips=skips)
+    ``skips`` (:mod:`nwdaf.lib.flows.skips`); ``synthetic:SCENARIO:SEED`` inputs are generated through the UPF path
+    in windows of ``window_s`` (:mod:`nwdaf.nf.mtlf.train.synthetic`)."""
+    frame, fingerprint = gather_flows(inputs, flows, labels=labels, host_col=host_col, skips=skips,
+                                      window_s=window_s)
     return frame, fingerprint()
 
 
 def gather_flows(
     inputs: list[str], flows: pl.DataFrame | None, *, labels: Path | None = None, host_col: str = "src_ip",
-    skips: SkipReport | None = None,
+    skips: SkipReport | None = None, window_s: float = 60.0,
 ) -> tuple[pl.DataFrame, Callable[[], str]]:
     """:func:`load_flows` with the fingerprint as a function, so that a caller can compute it while it computes
     the features (hashing 500k records takes ~0.2 s and releases the GIL)."""
-    parts = [read_flows(spec, skips=skips) for spec in inputs]
+    parts = [synthetic_flows(spec, window_s) if is_synthetic(spec) else read_flows(spec, skips=skips)
+             for spec in inputs]
     if flows is not None:
         parts.append(flows)
     frame = pl.concat(parts, how="diagonal_relaxed")
@@ -112,6 +116,9 @@ def _fingerprint(inputs: list[str], flows: pl.DataFrame | None, labels: Path | N
     digest = hashlib.sha256()
     for spec in inputs:
         digest.update(spec.partition(":")[0].encode())
+        if is_synthetic(spec):  # generated: the seed names the data
+            digest.update(spec.encode())
+            continue
         for path in _spec_paths(spec):
             digest.update(_file_sha256(path).encode())
     if flows is not None:
@@ -216,14 +223,12 @@ def host_window_set(
     ``fixed``: use exactly these feature columns (evaluating a trained model) instead of choosing them, and
     accept data of one class only.
     """
-    host = host_window_features(flows, window_s, host_col=host_col)
-    graph = graph_features(flows, window_s) if host_col == "src_ip" else None
-    feats = host if graph is None else host.join(graph, on=[WINDOW, HOST], how="left").with_columns(
-        pl.col(*GRAPH_FEATURE_COLUMNS).fill_null(0.0)
-    )
+    # src_ip hosts: the processor's own feature function (the live engine scores exactly these columns).
+    by_ip = host_col == "src_ip"
+    feats = ue_window_features(flows, window_s) if by_ip else host_window_features(flows, window_s, host_col=host_col)
     labels = _host_window_labels(flows, window_s, host_col)
     rows = feats.join(labels, on=[WINDOW, HOST], how="inner").sort(WINDOW, HOST)
-    columns = HOST_WINDOW_FEATURES if graph is not None else HOST_FEATURE_COLUMNS
+    columns = HOST_WINDOW_FEATURES if by_ip else HOST_FEATURE_COLUMNS
     return _finish(rows, fixed or columns, fingerprint, "host_window", fixed is not None)
 
 
@@ -264,15 +269,23 @@ def _host_window_labels(flows: pl.DataFrame, window_s: float, host_col: str) -> 
     )
 
 
+UNVERIFIED_DETAILS: Final = ("External-Attack-to-Device",)
+"""Malicious labels that name no verified bot: the Stratosphere normal-host captures label every unsolicited
+inbound connection to the monitored (verified-normal) host so; its sources are Internet scanners seen only through
+their probes of that one host. They are left out of training (neither bot nor benign), like the peers of a bot."""
+
+
 def _infected_hosts(flows: pl.DataFrame) -> pl.Series:
     """Hosts that initiate at least MIN_INFECTED_SHARE of a source's malicious flows.
 
     Why: labelled captures (CTU-13, IoT-23) label every flow *involving* an infected host, including flows that
     outside peers open towards it (CTU-13 scenario 12: P2P peers contact the bot, label ``From-Botnet``). Those
     peers are not verified bots; counting them as malicious hosts would teach the model that any host talking
-    to a bot is one. Their windows are left unlabelled, not called benign.
+    to a bot is one. Their windows are left unlabelled, not called benign. Flows labelled with one of
+    :data:`UNVERIFIED_DETAILS` count for no host.
     """
-    malicious = flows.filter(pl.col("label") == LABEL_MALICIOUS)
+    malicious = flows.filter((pl.col("label") == LABEL_MALICIOUS)
+                             & ~pl.col("label_detail").is_in(UNVERIFIED_DETAILS).fill_null(False))
     share = malicious.group_by("source", HOST).agg(pl.len().alias("n")).with_columns(
         (pl.col("n") / pl.col("n").sum().over("source")).alias("share")
     )

@@ -9,10 +9,12 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import polars as pl
 
+from nwdaf.lib.features import WINDOW
 from nwdaf.lib.flows import SkipReport
 from nwdaf.lib.ml.bundle import ModelBundle
 from nwdaf.nf.mtlf.train.dataset import align_sources, flow_set, host_window_set, load_flows
 from nwdaf.nf.mtlf.train.report import binary_metrics, per_host_results
+from nwdaf.nf.mtlf.train.threshold import window_fpr
 
 
 def load_bundle(model_uri: str, *, tracking_uri: str | None = None, artifact_root: str | None = None) -> ModelBundle:
@@ -46,7 +48,8 @@ def evaluate(
     skips: SkipReport | None = None,
 ) -> dict[str, Any]:
     """Per-class precision/recall/F1, MCC, PR-AUC and calibration error of the model on the labelled inputs
-    (``FORMAT:PATH`` specs or a frame of labelled flow records); per host (when the inputs have hosts) the rows
+    (``FORMAT:PATH`` specs or a frame of labelled flow records) at the model's own threshold (or ``threshold``);
+    the share of benign rows flagged per window (worst, mean); per host (when the inputs have hosts) the rows
     scored and flagged, and per malicious label the recall."""
     bundle = load_bundle(model_uri, tracking_uri=tracking_uri, artifact_root=artifact_root)
     frame: pl.DataFrame | None = None
@@ -55,8 +58,8 @@ def evaluate(
         frame = input_spec
     else:
         specs = [input_spec] if isinstance(input_spec, str) else [str(s) for s in input_spec]
-    flows, fingerprint = load_flows(specs, frame, skips=skips)
     meta = bundle.meta
+    flows, fingerprint = load_flows(specs, frame, skips=skips, window_s=meta.window_s)
     if meta.kind == "flow":
         data = flow_set(flows, meta.window_s, fingerprint, fixed=meta.feature_columns)
     else:
@@ -73,6 +76,8 @@ def evaluate(
         "rows": int(data.y.size),
         "positives": data.positives,
         **metrics,
+        "threshold": cut,
+        "window_fpr": window_fpr(proba, data.y, data.keys.get_column(WINDOW).to_numpy(), cut),
         "recall_by_label": _recall_by_label(data.keys, data.y, proba, cut),
         "per_host": per_host_results(data.keys, data.y, proba, cut),
     }

@@ -62,6 +62,8 @@ def _tags(result: TrainResult, config: TrainConfig) -> dict[str, str]:
         "candidate": meta.candidate,
         "sampler": meta.sampler,
         "calibration": meta.calibration,
+        "threshold": repr(meta.threshold),
+        "targetFpr": str(config.target_fpr),
         "windowS": str(meta.window_s),
         "accuracy": str(round(100 * float(test["accuracy"]))),
         "inputs": json.dumps(config.inputs),
@@ -101,7 +103,9 @@ def _metrics(result: TrainResult) -> list[Metric]:
     values: dict[str, float | None] = {
         f"test_{k}": test.get(k) for k in ("f1", "mcc", "accuracy", "average_precision", "roc_auc", "brier", "ece")
     }
-    values |= {"cv_f1": result.selected.f1, "cv_mcc": result.selected.mcc}
+    values |= {"cv_f1": result.selected.f1, "cv_mcc": result.selected.mcc, "threshold": result.bundle.meta.threshold}
+    fpr = result.metrics.get("test_window_fpr", {})
+    values |= {"test_window_fpr_worst": fpr.get("worst"), "test_window_fpr_mean": fpr.get("mean")}
     for s in result.cv_scores:
         values[f"cv_f1.{s.candidate}.{s.sampler}"] = s.f1
         values[f"cv_mcc.{s.candidate}.{s.sampler}"] = s.mcc

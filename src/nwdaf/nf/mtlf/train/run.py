@@ -1,5 +1,7 @@
-"""``train(config)``: assemble -> hold out a group-disjoint test set -> CV search -> calibrate -> fit -> report ->
-register. The registered model is exactly the one the test metrics describe (it never saw the test groups)."""
+"""``train(config)``: assemble -> hold out a group-disjoint test set -> CV search -> calibrate -> choose the
+operating threshold -> fit -> report -> register. The registered model is exactly the one the test metrics describe
+(it never saw the test groups); its threshold was chosen on out-of-fold rows of the training part, never on the
+test set (see :mod:`nwdaf.nf.mtlf.train.threshold`)."""
 
 from __future__ import annotations
 
@@ -15,8 +17,9 @@ import numpy as np
 import polars as pl
 import sklearn
 
+from nwdaf.lib.features import WINDOW
 from nwdaf.lib.flows import SkipReport
-from nwdaf.lib.ml.bundle import CalibrationMethod, ModelBundle, ModelMeta, fit_calibrator, sha256_hex
+from nwdaf.lib.ml.bundle import CalibrationMethod, ModelBundle, ModelMeta, calibrate, fit_calibrator, sha256_hex
 from nwdaf.nf.mtlf.train.candidates import build_pipeline, deployable
 from nwdaf.nf.mtlf.train.config import TrainConfig
 from nwdaf.nf.mtlf.train.cv import Groups, Split, SplitError, group_kfold, group_options, holdout, subsample_groups
@@ -32,6 +35,7 @@ from nwdaf.nf.mtlf.train.dataset import (
 from nwdaf.nf.mtlf.train.report import binary_metrics, per_host_results, write_report
 from nwdaf.nf.mtlf.train.result import TrainResult
 from nwdaf.nf.mtlf.train.search import CandidateScore, all_pairs, search
+from nwdaf.nf.mtlf.train.threshold import ThresholdChoice, choose_threshold, window_fpr
 
 log = logging.getLogger("nwdaf.mtlf.train")
 # Isotonic regression needs enough held-out rows of each class to estimate a step function; below that Platt's
@@ -49,12 +53,15 @@ def train(config: TrainConfig, skips: SkipReport | None = None) -> TrainResult:
     clock = _lap(timings, "features_s", clock)
     plan = plan_splits(config, data)
     clock = _lap(timings, "split_s", clock)
-    bundle, best, scores = _fit(config, data, plan, timings)
+    bundle, best, scores, choice = _fit(config, data, plan, timings)
     clock = time.perf_counter()
     proba = bundle.predict_proba(data.X[plan.test_idx])
-    metrics = _metrics(config, data, plan, best, scores, proba)
+    metrics = _metrics(config, data, plan, best, scores, proba, choice)
     metrics["data"]["warehouse_rows"] = from_warehouse
     metrics["calibration"] = bundle.meta.calibration
+    if not choice.attainable:
+        log.warning("no threshold meets the target false-positive rate %.4f%% per window on the held-out benign "
+                    "windows (a benign row scored 1.0): the model will flag nothing", 100 * choice.target_fpr)
     report_dir = _report_dir(config)
     files = write_report(report_dir, metrics, data.y[plan.test_idx], proba)
     payload = bundle.to_bytes()
@@ -86,7 +93,7 @@ def _assemble(config: TrainConfig, skips: SkipReport | None) -> tuple[TrainingSe
         from_warehouse = stored.height
         frame = stored if frame is None else pl.concat([frame, stored], how="diagonal_relaxed")
     flows, fingerprint = gather_flows(config.inputs, frame, labels=config.labels_file, host_col=config.host_col,
-                                      skips=skips)
+                                      skips=skips, window_s=config.window_s)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mtlf-fingerprint") as pool:
         digest = pool.submit(fingerprint)  # overlaps the feature computation (hashing releases the GIL)
         if config.kind == "flow":
@@ -139,7 +146,7 @@ def _split(config: TrainConfig, data: TrainingSet, groups: Groups, fallbacks: li
 
 def _fit(
     config: TrainConfig, data: TrainingSet, plan: SplitPlan, timings: dict[str, float]
-) -> tuple[ModelBundle, CandidateScore, list[CandidateScore]]:
+) -> tuple[ModelBundle, CandidateScore, list[CandidateScore], ThresholdChoice]:
     clock = time.perf_counter()
     X, y = data.X[plan.train_idx], data.y[plan.train_idx]
     found = search(X, y, plan.folds, all_pairs(config.candidates, config.samplers), seed=config.seed,
@@ -149,16 +156,20 @@ def _fit(
     scored = ~np.isnan(found.oof)
     method = _calibration_method(config, y[scored])
     calibrator = fit_calibrator(method, found.oof[scored], y[scored], config.seed)
+    windows = data.keys.get_column(WINDOW).to_numpy()[plan.train_idx][scored]
+    choice = choose_threshold(calibrate(method, calibrator, found.oof[scored]), y[scored], windows,
+                              config.target_fpr)
     final = build_pipeline(best.candidate, best.sampler, y, config.seed, config.n_jobs).fit(X, y)
     _lap(timings, "final_fit_s", clock)
     meta = ModelMeta(
         kind=config.kind, feature_columns=data.feature_columns, event=config.event,
         exception_ids=tuple(str(e) for e in config.exception_ids), window_s=config.window_s,
-        calibration=method, host_col=config.host_col, candidate=best.candidate, sampler=best.sampler,
+        calibration=method, threshold=choice.threshold, host_col=config.host_col, candidate=best.candidate,
+        sampler=best.sampler,
         trained_at=datetime.now(UTC).isoformat(), dataset_fingerprint=data.fingerprint,
         sklearn_version=sklearn.__version__,
     )
-    return ModelBundle(deployable(final), calibrator, meta), best, found.scores
+    return ModelBundle(deployable(final), calibrator, meta), best, found.scores, choice
 
 
 def _calibration_method(config: TrainConfig, y: np.ndarray) -> CalibrationMethod:
@@ -171,17 +182,20 @@ def _calibration_method(config: TrainConfig, y: np.ndarray) -> CalibrationMethod
 
 def _metrics(
     config: TrainConfig, data: TrainingSet, plan: SplitPlan, best: CandidateScore, scores: list[CandidateScore],
-    proba: np.ndarray,
+    proba: np.ndarray, choice: ThresholdChoice,
 ) -> dict[str, Any]:
     y_test = data.y[plan.test_idx]
     keys = data.keys.select(pl.all().gather(plan.test_idx))
+    cut = choice.threshold
     return {
         "model_name": config.registered_name,
         "kind": config.kind,
         "selected": {"candidate": best.candidate, "sampler": best.sampler, "cv_f1": best.f1, "cv_mcc": best.mcc},
         "cv": [vars(s) for s in scores],
-        "test": binary_metrics(y_test, proba),
-        "per_host": per_host_results(keys, y_test, proba),
+        "threshold": choice.as_dict(),
+        "test": binary_metrics(y_test, proba, cut),
+        "test_window_fpr": window_fpr(proba, y_test, keys.get_column(WINDOW).to_numpy(), cut),
+        "per_host": per_host_results(keys, y_test, proba, cut),
         "data": _data_summary(config, data, plan),
     }
 
