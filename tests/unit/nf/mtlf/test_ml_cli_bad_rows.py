@@ -59,7 +59,8 @@ def test_evaluate_skips_and_summarises(flows_file: Path, monkeypatch: pytest.Mon
     def fake_evaluate(model: str, inputs: list[str], **kwargs: Any) -> dict[str, Any]:
         frame, _ = load_flows(inputs, None, skips=kwargs["skips"])
         per_class = {"malicious": {"precision": 1.0, "recall": 1.0}}
-        return {"rows": frame.height, "positives": frame.height, "f1": 1.0, "mcc": 1.0, "per_class": per_class}
+        return {"rows": frame.height, "positives": frame.height, "f1": 1.0, "mcc": 1.0, "per_class": per_class,
+                "threshold": 0.5}
 
     monkeypatch.setattr(sys.modules["nwdaf.nf.mtlf.train.evaluate"], "evaluate", fake_evaluate)
     json_out = flows_file.parent / "e.json"
