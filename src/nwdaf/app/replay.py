@@ -236,7 +236,7 @@ def _facts(rt: Runtime, upf: Any, opts: ReplayOptions) -> dict[str, Any]:
                                                               {"outcome": "accepted"}) or 0),
                              "findings_expired": int(results("nwdaf_anlf_analytics_results_total",
                                                              {"outcome": "expired"}) or 0)}
-    stats = getattr(upf.source, "stats", None)
-    # The importers' bad-row policy (skips by reason, first line numbers) joins the report here when it lands.
-    facts["rows_skipped"] = getattr(stats, "rows_skipped", None)
+    skips = getattr(upf.source, "skips", None)  # the bad-row policy of nwdaf.lib.flows.skips (dataset and pcap)
+    facts["input_rows"] = skips.as_dict() if skips is not None else None
+    facts["skip_summary"] = skips.summary() if skips is not None else None
     return facts

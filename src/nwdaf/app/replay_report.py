@@ -155,7 +155,8 @@ def summary_lines(report: Mapping[str, Any]) -> list[str]:
     """A closing summary for the terminal: released hosts and, with labels, the confusion table."""
     hosts = report["hosts"]
     released = [h for h in hosts if h["released"]]
-    lines = [f"{len(released)} of {len(hosts)} hosts released"]
+    lines = [f"{report['input']}: {report['skip_summary']}"] if report.get("skip_summary") else []
+    lines.append(f"{len(released)} of {len(hosts)} hosts released")
     for h in released:
         lines.append(f"  released {h['host']}: {', '.join(h['exception_ids']) or '-'} "
                      f"(first seen {_fmt(h['t_first_seen'])}, flagged {_fmt(h['t_first_finding'])}, "

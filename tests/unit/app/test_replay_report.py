@@ -102,6 +102,8 @@ def test_report_shape_and_summary_lines() -> None:
     assert "2011-08-10" in lines[1]  # recording time, UTC
     assert any(line.startswith("malicious") for line in lines)
     assert build_report(2.0, 10.0, 10.0, _tracker(), None)["labels"] is None
+    skipped = build_report(2.0, 10.0, 10.0, tracker, None, input="pcap:x", skip_summary="skipped 1 of 9 frames")
+    assert summary_lines(skipped)[:2] == ["pcap:x: skipped 1 of 9 frames", "1 of 1 hosts released"]
 
 
 @pytest.mark.parametrize(("spec", "expected"), [

@@ -80,7 +80,7 @@ def initiators(path: Path, skips: SkipReport | None = None) -> list[str]:
     """Addresses that open connections in a capture: TCP SYN (without ACK) senders and UDP senders from an
     ephemeral port to a port below 1024. In an arbitrary capture these play the UE role."""
     found: dict[str, None] = {}
-    for batch in _frames(PcapReader(path), path, None if skips is None else SkipReport(strict=skips.strict)):
+    for batch in counted_frames(PcapReader(path), path, None if skips is None else SkipReport(strict=skips.strict)):
         syn = (batch.proto == 6) & ((batch.tcp_flags & 0x12) == 0x02)
         udp = (batch.proto == 17) & (batch.dport < 1024) & (batch.sport >= 1024)
         for addr in format_ips(batch.src[syn | udp]):
@@ -105,11 +105,11 @@ def pcap_flow_records(path: Path, window_s: float = 60.0, period_s: float = 1.0,
             sessions.establish(f"imsi-99999{i:010d}", 1, ue_ipv6_prefix=f"{addr}/64")
         else:
             sessions.establish(f"imsi-99999{i:010d}", 1, ue_ipv4=addr)
-    return windowed_flows(period_reports(_frames(PcapReader(path), path, skips), sessions, period_s), sessions,
+    return windowed_flows(period_reports(counted_frames(PcapReader(path), path, skips), sessions, period_s), sessions,
                           window_s)
 
 
-def _frames(reader: PcapReader, path: Path, skips: SkipReport | None) -> Iterator[PacketBatch]:
+def counted_frames(reader: PcapReader, path: Path, skips: SkipReport | None) -> Iterator[PacketBatch]:
     """The reader's batches; with ``skips``, a fault after the first record ends the read as a counted skip and
     the frames left out are counted when the read ends."""
     if skips is not None:

@@ -46,3 +46,5 @@ def test_replay_of_ctu13_bots_reports_in_recording_time(tmp_path: Path) -> None:
     assert report["findings_expired"] == 0
     assert report["storage"]["stored"] == report["storage"]["written"]
     assert "hosts released" in result.output
+    assert (report["input_rows"]["total_rows"], report["input_rows"]["skipped"]) == (8164, 0)  # the bad-row policy
+    assert "read 8,164 rows, none skipped" in result.output

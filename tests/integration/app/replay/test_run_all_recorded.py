@@ -63,8 +63,6 @@ def test_a_capture_at_its_original_times_is_judged_and_stored(ssh_report: dict[s
 
 
 @needs_datasets
-@pytest.mark.xfail(strict=True, reason="today's rules flag no host of this capture (issue 11, detection part): "
-                   "remove this mark when the detection work lands")
 def test_the_capture_s_attacker_is_released(ssh_report: dict[str, Any]) -> None:
     (attacker,) = [h for h in ssh_report["hosts"] if h["host"] == SSH_ATTACKER]
     assert attacker["released"]

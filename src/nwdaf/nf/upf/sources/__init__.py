@@ -14,9 +14,11 @@ from collections.abc import Iterator
 from typing import Protocol
 
 from nwdaf.lib.dataplane.batch import PacketBatch
-from nwdaf.lib.dataplane.reader import replay
+from nwdaf.lib.dataplane.reader import PcapReader, replay
 from nwdaf.lib.dataplane.sessions import SessionTable
 from nwdaf.lib.dataplane.synthetic import ATTACKS, Scenario
+from nwdaf.lib.flows.skips import SkipReport
+from nwdaf.lib.flows.upf_usage import counted_frames
 from nwdaf.nf.upf.config import SourceSpec, UpfConfig
 from nwdaf.nf.upf.sources.dataset import DatasetSource
 from nwdaf.nf.upf.sources.initiators import flow_initiators
@@ -62,11 +64,15 @@ class PcapSource:
         self.path, self.speed, self.batch_size = spec.path, spec.speed, batch_size
         self.learn_hosts = learn_hosts
         self.name = f"pcap:{spec.path}"
+        self.skips = SkipReport()
+        """Frames the data plane leaves out (:mod:`nwdaf.lib.flows.skips`), counted when ``learn_hosts`` reads the
+        file at start (``nwdaf replay`` reports them)."""
         self._stop = threading.Event()
 
     def prepare(self, sessions: SessionTable) -> None:
         if self.learn_hosts:
-            addresses, first_ns = flow_initiators(replay(self.path, None, batch_size=self.batch_size))
+            reader = PcapReader(self.path, batch_size=self.batch_size)
+            addresses, first_ns = flow_initiators(counted_frames(reader, self.path, self.skips))
             learned = sessions.learn(addresses, first_ns) if len(addresses) else 0
             log.info("%s: %d flow initiators learned as UEs", self.name, learned)
 
