@@ -20,7 +20,7 @@ Columns of :func:`beacon_features` (Float64, one row per host with at least ``mi
 service; ``beacon_port``/``beacon_proto`` as in the flow schema):
 
 ``beacon_contacts``
-    contacts with the host's most regular service over the lookback.
+    distinct contact times (wake-ups) with the host's most regular service over the lookback.
 ``beacon_gap_s``, ``beacon_gap_cv``
     the median gap between them and its robust CV (1.4826 MAD / median).
 ``beacon_size_cv``
@@ -116,9 +116,10 @@ def beacon_features(contacts: pl.DataFrame, since: float, min_contacts: int = 4)
     """Per host, its most regular peer service (lowest gap CV, then most contacts) among those with at least
     ``min_contacts`` contacts since ``since``: :data:`BEACON_COLUMNS`, ``beacon_port`` and ``beacon_proto``."""
     recent = contacts.filter(pl.col("t") >= since)
-    gaps = pl.col("t").sort().diff().drop_nulls()
+    # Contacts at one instant are one wake-up (records quantised to a window or report period share a time).
+    gaps = pl.col("t").unique().sort().diff().drop_nulls()
     per_service = recent.group_by(_SERVICE).agg(
-        pl.len().alias("beacon_contacts"),
+        pl.col("t").n_unique().alias("beacon_contacts"),
         gaps.median().alias("beacon_gap_s"),
         _robust_cv(gaps).alias("beacon_gap_cv"),
         _robust_cv(pl.col("bytes")).alias("beacon_size_cv"),

@@ -102,11 +102,15 @@ def _service(row: dict[str, Any], window_s: float, start: float, s: AbnormalBeha
 def _beacon(row: dict[str, Any], s: AbnormalBehaviourSettings) -> Finding | None:
     """Beaconing across windows (:mod:`nwdaf.lib.features.beacons`): at least ``beacon_min_contacts`` new
     contacts with one peer service (not DNS/NTP/...), gaps of at least ``beacon_min_gap_s`` with a robust CV of at
-    most ``beacon_gap_cv``, the pattern persisting over at least ``beacon_min_span_s``."""
+    most ``beacon_gap_cv``, near-identical sizes (robust CV at most ``regular_size_cv``), the pattern persisting
+    over at least ``beacon_min_span_s``."""
     contacts, gap_cv = row.get("beacon_contacts") or 0.0, row.get("beacon_gap_cv")
     if contacts < s.beacon_min_contacts or gap_cv is None or gap_cv > s.beacon_gap_cv:
         return None
     if (row.get("beacon_gap_s") or 0.0) < s.beacon_min_gap_s:
+        return None
+    size_cv = row.get("beacon_size_cv")
+    if size_cv is None or size_cv > s.regular_size_cv:  # a check-in repeats one exchange
         return None
     if (row.get("beacon_span_s") or 0.0) < s.beacon_min_span_s:
         return None
