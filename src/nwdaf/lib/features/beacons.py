@@ -93,9 +93,9 @@ class ContactHistory:
         before = pl.max_horizontal(pl.col("end").cum_max().shift(1).over(_KEYS), pl.col("last_end"))
         fresh = view.filter(before.is_null() | (pl.col("t") - before > self.idle_s))
         new = fresh.select(pl.col("src_ip").alias(HOST), "dst_ip", "dst_port", "proto", "t", "bytes", "unanswered")
-        self._contacts = pl.concat([self._contacts, new.cast(dict(_CONTACT_SCHEMA))], how="vertical")
+        self._contacts = pl.concat([self._contacts, new.cast(_CONTACT_SCHEMA)], how="vertical")
         seen = view.group_by(_KEYS).agg(pl.col("end").max().alias("last_end"))
-        self._last = pl.concat([self._last, seen.cast(dict(_LAST_SCHEMA))], how="vertical").group_by(_KEYS).agg(
+        self._last = pl.concat([self._last, seen.cast(_LAST_SCHEMA)], how="vertical").group_by(_KEYS).agg(
             pl.col("last_end").max())
         self._prune(float(view["end"].max()))  # type: ignore[arg-type]
 
