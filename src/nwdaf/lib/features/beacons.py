@@ -4,31 +4,33 @@ Periodic command-and-control (one small connection a minute, or fewer) is invisi
 :class:`ContactHistory` keeps, per host, the *contacts* of the last ``lookback_s`` seconds — a contact is a new
 TCP/UDP 5-tuple, or one that comes back after ``idle_s`` without traffic (as Zeek and Argus split a conversation
 after an idle timeout), so a persistent connection's keep-alives (MQTT, push channels) are one contact, not a
-beacon. :func:`beacon_features` then describes, per host, its most regular peer service over the lookback.
+beacon. Contacts of one service at one instant are one *wake-up* (one row: median bytes, share unanswered): records
+quantised to a report period or window share their time. :func:`beacon_features` then describes, per host, its
+most regular peer service over the lookback.
 
 The same two steps run offline (``nwdaf detect`` / ``nwdaf eval`` feed the history window after window, in time
 order) and live (the processor feeds it the newest report period of each window): one code path. A contact's time is
 its record's ``start_ts`` (live: the start of the report period the 5-tuple appeared in, so gaps are measured to a
 period's precision).
 
-**Bounded memory**: contacts older than ``lookback_s`` are dropped; at most ``max_per_service`` (the newest) are
+**Bounded memory**: wake-ups older than ``lookback_s`` are dropped; at most ``max_per_service`` (the newest) are
 kept per (host, peer, port, protocol) and ``max_contacts`` in all (oldest dropped first); the 5-tuples remembered for
 the idle test are those seen within ``lookback_s``, at most ``max_keys`` (oldest dropped first). Defaults: 15 min,
 64, 200 000, 200 000 (a few tens of MB at worst).
 
-Columns of :func:`beacon_features` (Float64, one row per host with at least ``min_contacts`` contacts to one
+Columns of :func:`beacon_features` (Float64, one row per host with at least ``min_contacts`` wake-ups of one
 service; ``beacon_port``/``beacon_proto`` as in the flow schema):
 
 ``beacon_contacts``
-    distinct contact times (wake-ups) with the host's most regular service over the lookback.
+    wake-ups (contact times) with the host's most regular service over the lookback.
 ``beacon_gap_s``, ``beacon_gap_cv``
     the median gap between them and its robust CV (1.4826 MAD / median).
 ``beacon_size_cv``
-    the robust CV of the contacts' byte counts.
+    the robust CV of the wake-ups' byte counts.
 ``beacon_span_s``
     first to last contact (how long the pattern has persisted).
 ``beacon_unanswered``
-    share of the contacts that got no answer.
+    share of the contacts that got no answer (mean over the wake-ups).
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ BEACON_COLUMNS: Final = ("beacon_contacts", "beacon_gap_s", "beacon_gap_cv", "be
 _KEYS: Final = ["src_ip", "src_port", "dst_ip", "dst_port", "proto"]
 _SERVICE: Final = [HOST, "dst_ip", "dst_port", "proto"]
 _CONTACT_SCHEMA: Final = pl.Schema({HOST: pl.String, "dst_ip": pl.String, "dst_port": pl.Int32, "proto": pl.String,
-                                    "t": pl.Float64, "bytes": pl.Float64, "unanswered": pl.Boolean})
+                                    "t": pl.Float64, "bytes": pl.Float64, "unanswered": pl.Float64})
 _LAST_SCHEMA: Final = pl.Schema({"src_ip": pl.String, "src_port": pl.Int32, "dst_ip": pl.String,
                                  "dst_port": pl.Int32, "proto": pl.String, "last_end": pl.Float64})
 
@@ -92,7 +94,9 @@ class ContactHistory:
         view = view.join(self._last, on=_KEYS, how="left", nulls_equal=True).sort([*_KEYS, "t"], nulls_last=True)
         before = pl.max_horizontal(pl.col("end").cum_max().shift(1).over(_KEYS), pl.col("last_end"))
         fresh = view.filter(before.is_null() | (pl.col("t") - before > self.idle_s))
-        new = fresh.select(pl.col("src_ip").alias(HOST), "dst_ip", "dst_port", "proto", "t", "bytes", "unanswered")
+        # One row per wake-up: contacts of one service at one instant (records quantised to a period or window).
+        new = fresh.group_by(pl.col("src_ip").alias(HOST), "dst_ip", "dst_port", "proto", "t").agg(
+            pl.col("bytes").median(), pl.col("unanswered").cast(pl.Float64).mean())
         self._contacts = pl.concat([self._contacts, new.cast(_CONTACT_SCHEMA)], how="vertical")
         seen = view.group_by(_KEYS).agg(pl.col("end").max().alias("last_end"))
         self._last = pl.concat([self._last, seen.cast(_LAST_SCHEMA)], how="vertical").group_by(_KEYS).agg(
@@ -116,15 +120,14 @@ def beacon_features(contacts: pl.DataFrame, since: float, min_contacts: int = 4)
     """Per host, its most regular peer service (lowest gap CV, then most contacts) among those with at least
     ``min_contacts`` contacts since ``since``: :data:`BEACON_COLUMNS`, ``beacon_port`` and ``beacon_proto``."""
     recent = contacts.filter(pl.col("t") >= since)
-    # Contacts at one instant are one wake-up (records quantised to a window or report period share a time).
-    gaps = pl.col("t").unique().sort().diff().drop_nulls()
+    gaps = pl.col("t").sort().diff().drop_nulls()
     per_service = recent.group_by(_SERVICE).agg(
-        pl.col("t").n_unique().alias("beacon_contacts"),
+        pl.len().alias("beacon_contacts"),
         gaps.median().alias("beacon_gap_s"),
         _robust_cv(gaps).alias("beacon_gap_cv"),
         _robust_cv(pl.col("bytes")).alias("beacon_size_cv"),
         (pl.col("t").max() - pl.col("t").min()).alias("beacon_span_s"),
-        pl.col("unanswered").cast(pl.Float64).mean().alias("beacon_unanswered"),
+        pl.col("unanswered").mean().alias("beacon_unanswered"),
     ).filter((pl.col("beacon_contacts") >= min_contacts) & (pl.col("beacon_gap_s") > 0))
     best = per_service.sort(["beacon_gap_cv", "beacon_contacts", "dst_ip"], descending=[False, True, False],
                             nulls_last=True).group_by(HOST, maintain_order=True).first()

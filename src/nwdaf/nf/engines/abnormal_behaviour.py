@@ -97,11 +97,25 @@ def host_bounds(table: pl.DataFrame, length_s: float, s: AbnormalBehaviourSettin
         full = prefix + name
         return table.get_column(full) * scale if full in table.columns else pl.Series(full, [], pl.Float64)
 
-    return HostBounds(pps=robust_bound(col("pkts_out", 1 / length_s), s.flood_packets_per_s, s),
-                      bps=robust_bound(col("bytes_out", 8 / length_s), s.large_rate_bps, s),
+    rows = list(table.iter_rows(named=True)) if not prefix else []
+    if rows:  # the window's rate rules read what was sent at each record's own rate
+        pkts = pl.Series([_sent(r, "pkts") for r in rows], dtype=pl.Float64) / length_s
+        bits = pl.Series([_sent(r, "bytes") for r in rows], dtype=pl.Float64) * 8 / length_s
+    else:
+        pkts, bits = col("pkts_out", 1 / length_s), col("bytes_out", 8 / length_s)
+    return HostBounds(pps=robust_bound(pkts, s.flood_packets_per_s, s),
+                      bps=robust_bound(bits, s.large_rate_bps, s),
                       flow_rate=robust_bound(col("flow_rate"), s.frequent_flows_per_s, s),
                       ports=robust_bound(col("distinct_dst_ports"), s.scan_distinct_ports, s),
                       dests=robust_bound(col("distinct_dst"), s.scan_distinct_destinations, s))
+
+
+def _sent(row: dict[str, Any], what: str) -> float:
+    """``<what>_out`` of the row, or — where the peer features rate each flow record at its own average rate over
+    one window (``rated_<what>_out``) — the smaller of the two: a record longer than the window does not put all
+    its bytes in the minute it started."""
+    total, rated = row.get(f"{what}_out") or 0.0, row.get(f"rated_{what}_out")
+    return min(total, rated) if rated is not None else total
 
 
 def _rules(row: dict[str, Any], period: _Period, s: AbnormalBehaviourSettings, b: HostBounds) -> list[_Finding]:
@@ -111,12 +125,12 @@ def _rules(row: dict[str, Any], period: _Period, s: AbnormalBehaviourSettings, b
     scan_value = max(ports / b.ports, dests / b.dests)
     if scan_value >= 1 and short >= s.scan_short_fraction:
         out.append(_Finding("WRONG_DESTINATION_ADDRESS", min(scan_value / 2, 1.0), _rule_confidence(scan_value, 1)))
-    pps = (row.get("pkts_out") or 0.0) / period.length_s
+    pps = _sent(row, "pkts") / period.length_s
     back = (row.get("pkts_in") or 0.0) / max(row.get("pkts_out") or 1.0, 1.0)
     unanswered = row.get("unanswered_out_share") or 0.0
     if pps >= b.pps and (back < 0.1 or unanswered >= s.flood_unanswered_share):
         out.append(_Finding("SUSPICION_OF_DDOS_ATTACK", min(pps / (2 * b.pps), 1.0), _rule_confidence(pps, b.pps)))
-    bps = 8 * (row.get("bytes_out") or 0.0) / period.length_s
+    bps = 8 * _sent(row, "bytes") / period.length_s
     if bps >= b.bps:
         out.append(_Finding("UNEXPECTED_LARGE_RATE_FLOW", min(bps / (2 * b.bps), 1.0), _rule_confidence(bps, b.bps)))
     rate = row.get("flow_rate") or 0.0
