@@ -52,8 +52,7 @@ _KEYS: Final = ["src_ip", "src_port", "dst_ip", "dst_port", "proto"]
 _SERVICE: Final = [HOST, "dst_ip", "dst_port", "proto"]
 _CONTACT_SCHEMA: Final = pl.Schema({HOST: pl.String, "dst_ip": pl.String, "dst_port": pl.Int32, "proto": pl.String,
                                     "t": pl.Float64, "bytes": pl.Float64, "unanswered": pl.Float64})
-_LAST_SCHEMA: Final = pl.Schema({"src_ip": pl.String, "src_port": pl.Int32, "dst_ip": pl.String,
-                                 "dst_port": pl.Int32, "proto": pl.String, "last_end": pl.Float64})
+_LAST_SCHEMA: Final = pl.Schema({"key": pl.UInt64, "last_end": pl.Float64})
 
 
 def _robust_cv(x: pl.Expr) -> pl.Expr:
@@ -86,28 +85,33 @@ class ContactHistory:
         view = flows.filter(pl.col("src_ip").is_not_null() & (pl.col("src_ip") != pl.col("dst_ip"))
                             & pl.col("proto").is_in(["tcp", "udp"])
                             & ~pl.col("dst_port").is_in(list(INFRASTRUCTURE_PORTS))).select(
-            *_KEYS, pl.col("start_ts").alias("t"),
-            (pl.col("start_ts") + pl.col("duration_s").fill_null(0.0)).alias("end"),
+            pl.col("src_ip").alias(HOST), "dst_ip", "dst_port", "proto",
+            pl.struct(_KEYS).hash().alias("key"),  # the 5-tuple as one 64-bit key (joins on it are cheap)
+            pl.col("start_ts").alias("t"), (pl.col("start_ts") + pl.col("duration_s").fill_null(0.0)).alias("end"),
             pl.col("bytes_total").cast(pl.Float64).alias("bytes"), unanswered_expr().alias("unanswered"))
         if view.is_empty():
             return
-        view = view.join(self._last, on=_KEYS, how="left", nulls_equal=True).sort([*_KEYS, "t"], nulls_last=True)
-        before = pl.max_horizontal(pl.col("end").cum_max().shift(1).over(_KEYS), pl.col("last_end"))
+        view = view.join(self._last, on="key", how="left").sort(["key", "t"])
+        previous = pl.when(pl.col("key") == pl.col("key").shift(1)).then(pl.col("end").shift(1))  # same 5-tuple
+        before = pl.max_horizontal(previous, pl.col("last_end"))
         fresh = view.filter(before.is_null() | (pl.col("t") - before > self.idle_s))
         # One row per wake-up: contacts of one service at one instant (records quantised to a period or window).
-        new = fresh.group_by(pl.col("src_ip").alias(HOST), "dst_ip", "dst_port", "proto", "t").agg(
-            pl.col("bytes").median(), pl.col("unanswered").cast(pl.Float64).mean())
+        new = fresh.group_by([*_SERVICE, "t"]).agg(pl.col("bytes").median(),
+                                                   pl.col("unanswered").cast(pl.Float64).mean())
         self._contacts = pl.concat([self._contacts, new.cast(_CONTACT_SCHEMA)], how="vertical")
-        seen = view.group_by(_KEYS).agg(pl.col("end").max().alias("last_end"))
-        self._last = pl.concat([self._last, seen.cast(_LAST_SCHEMA)], how="vertical").group_by(_KEYS).agg(
-            pl.col("last_end").max())
+        seen = view.group_by("key").agg(pl.col("end").max().alias("seen_end"))
+        updated = seen.join(self._last, on="key", how="left").select(
+            "key", pl.max_horizontal("seen_end", "last_end").alias("last_end"))
+        self._last = pl.concat([self._last.join(seen, on="key", how="anti"), updated], how="vertical")
         self._prune(float(view["end"].max()))  # type: ignore[arg-type]
 
     def _prune(self, now: float) -> None:
         oldest = now - self.lookback_s
         kept = self._contacts.filter(pl.col("t") >= oldest)
-        newest_first = pl.col("t").rank("ordinal", descending=True)
-        kept = kept.filter(newest_first.over(_SERVICE) <= self.max_per_service)
+        counts = kept.group_by(_SERVICE).len().filter(pl.col("len") > self.max_per_service)
+        if not counts.is_empty():  # trim only the services over their cap
+            newest_first = pl.col("t").rank("ordinal", descending=True).over(_SERVICE)
+            kept = kept.filter(newest_first <= self.max_per_service)
         self._contacts = kept.sort("t").tail(self.max_contacts)
         self._last = self._last.filter(pl.col("last_end") >= oldest).sort("last_end").tail(self.max_keys)
 
@@ -120,6 +124,10 @@ def beacon_features(contacts: pl.DataFrame, since: float, min_contacts: int = 4)
     """Per host, its most regular peer service (lowest gap CV, then most contacts) among those with at least
     ``min_contacts`` contacts since ``since``: :data:`BEACON_COLUMNS`, ``beacon_port`` and ``beacon_proto``."""
     recent = contacts.filter(pl.col("t") >= since)
+    # Count first, statistics only for services with enough wake-ups (most have one: a per-group sort over every
+    # service of a busy network would cost seconds).
+    enough = recent.group_by(_SERVICE).len().filter(pl.col("len") >= min_contacts).drop("len")
+    recent = recent.join(enough, on=_SERVICE, how="semi", nulls_equal=True)
     gaps = pl.col("t").sort().diff().drop_nulls()
     per_service = recent.group_by(_SERVICE).agg(
         pl.len().alias("beacon_contacts"),
