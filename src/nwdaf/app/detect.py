@@ -17,6 +17,7 @@ import polars as pl
 
 from nwdaf.lib.features import WINDOW, ue_window_features
 from nwdaf.lib.features._common import window_expr
+from nwdaf.lib.features.beacons import beacon_window_features
 from nwdaf.lib.features.host import unanswered_out_share
 from nwdaf.lib.features.peers import rule_window_features
 from nwdaf.lib.flows import SkipReport, read_flows
@@ -101,6 +102,7 @@ def detect(flows: pl.DataFrame, window_s: float, engine: AbnormalBehaviourEngine
         feats = feats.join(_top_destinations(flows, window_s), on=[WINDOW, "host"], how="left")
         feats = feats.join(_unanswered_shares(flows, window_s), on=[WINDOW, "host"], how="left")
         feats = feats.join(rule_window_features(flows, window_s), on=[WINDOW, "host"], how="left")
+        feats = feats.join(beacon_window_features(flows, window_s), on=[WINDOW, "host"], how="left")
     windows: list[dict[str, Any]] = []
     for (start,), part in feats.group_by(WINDOW, maintain_order=True):
         batch = UeFeatureBatch(window_start=float(start), window_end=float(start) + window_s,

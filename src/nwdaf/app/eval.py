@@ -16,22 +16,25 @@ from typing import Any
 from nwdaf.app.detect import detect
 from nwdaf.app.eval_data import ATTACK_CLASS, CASES, EvalCase
 from nwdaf.app.eval_score import class_scores, flagged_frame, population_scores
-from nwdaf.lib.flows import LABEL_COLUMNS
+from nwdaf.lib.flows import LABEL_COLUMNS, SkipReport
 from nwdaf.nf.engines.abnormal_behaviour import AbnormalBehaviourEngine
 
 TRUTH_COLUMNS = (*LABEL_COLUMNS, ATTACK_CLASS)
 
 
 def evaluate_case(case: EvalCase, root: Path, window_s: float, engine: AbnormalBehaviourEngine) -> dict[str, Any]:
-    """One case: load with labels, detect without them, score."""
+    """One case: load with labels (bad rows skipped and counted by the importers' policy), detect without them,
+    score."""
     began = time.monotonic()
-    truth = case.load(root)
+    skips = SkipReport()
+    truth = case.load(root, skips)
     blind = truth.flows.drop([c for c in TRUTH_COLUMNS if c in truth.flows.columns])
     report = detect(blind, window_s, engine)
     flagged = flagged_frame(report)
     return {
         "dataset": case.name, "split": case.split, "unit": case.unit, "note": case.note, "notes": list(truth.notes),
-        "flows": truth.flows.height, "rows_skipped": truth.skipped,
+        "flows": truth.flows.height, "rows_skipped": skips.skipped,
+        "skips": skips.summary(),
         "classes": class_scores(truth, flagged, window_s), **population_scores(truth, flagged, window_s),
         "seconds": round(time.monotonic() - began, 1),
     }
@@ -58,7 +61,8 @@ def summary_line(r: dict[str, Any]) -> str:
         return str(r["error"])
     recalls = ", ".join(f"{c['class']} {_pct(c['host_recall'])}" for c in r["classes"])
     return (f"host recall {recalls or '-'}; worst FP share {_pct(r['worst_share'], 2)} of {r['worst_share_hosts']}, "
-            f"verified-normal flagged {r['normal_flagged_windows']}/{r['normal_windows']} ({r['seconds']} s)")
+            f"verified-normal flagged {r['normal_flagged_windows']}/{r['normal_windows']} ({r['seconds']} s); "
+            f"{r['skips']}")
 
 
 def _pct(x: float | None, digits: int = 1) -> str:

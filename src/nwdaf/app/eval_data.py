@@ -27,7 +27,7 @@ from typing import Final, Literal
 
 import polars as pl
 
-from nwdaf.lib.flows import LABEL_MALICIOUS, read_flows
+from nwdaf.lib.flows import LABEL_MALICIOUS, SkipReport, read_flows
 
 ATTACK_CLASS: Final = "attack_class"
 Split = Literal["tuning", "held-out"]
@@ -53,12 +53,12 @@ test7: the infected host, the only local host with traffic to >100 peers; test8:
 
 @dataclass(frozen=True)
 class Labelled:
-    """Flows with labels and ``attack_class``; the attackers scored; the verified-normal hosts; rows skipped."""
+    """Flows with labels and ``attack_class``; the attackers scored; the verified-normal hosts (rows skipped are in
+    the :class:`SkipReport` the loader was given)."""
 
     flows: pl.DataFrame
     attackers: frozenset[str]
     verified_normal: frozenset[str]
-    skipped: int = 0
     notes: tuple[str, ...] = ()
 
 
@@ -67,25 +67,25 @@ class EvalCase:
     name: str
     split: Split
     unit: Literal["host", "flow"]
-    load: Callable[[Path], Labelled]
+    load: Callable[[Path, SkipReport], Labelled]
     note: str = ""
 
 
-def _read(spec: str) -> tuple[pl.DataFrame, int]:
-    imported = read_flows(spec, include_labels=True, on_error="count")
-    return imported.flows, sum(s.rows_skipped for s in imported.stats)
+def _read(spec: str, skips: SkipReport) -> pl.DataFrame:
+    """The importers' one bad-row policy: bad rows skipped and counted by reason in ``skips``."""
+    return read_flows(spec, include_labels=True, skips=skips)
 
 
 def _with_class(flows: pl.DataFrame, expr: pl.Expr) -> pl.DataFrame:
     return flows.with_columns(pl.when(pl.col("label") == LABEL_MALICIOUS).then(expr).alias(ATTACK_CLASS))
 
 
-def normal_day(root: Path, prefix: str) -> Labelled:
+def normal_day(root: Path, prefix: str, skips: SkipReport) -> Labelled:
     path = root / "stratosphere_ctu_normal_hosts_zeek" / f"{prefix}-zeek-mixed.conn.log.labeled.gz"
-    flows, skipped = _read(f"zeek:{path}")
+    flows = _read(f"zeek:{path}", skips)
     flows = _with_class(flows, pl.lit(INBOUND_SCAN))
     scanners = flows.filter(pl.col(ATTACK_CLASS).is_not_null()).get_column("src_ip").unique().to_list()
-    return Labelled(flows, frozenset(scanners), frozenset({NORMAL_HOSTS[prefix]}), skipped)
+    return Labelled(flows, frozenset(scanners), frozenset({NORMAL_HOSTS[prefix]}))
 
 
 def _on_timeline(base: Labelled, day: Labelled) -> Labelled:
@@ -94,67 +94,67 @@ def _on_timeline(base: Labelled, day: Labelled) -> Labelled:
     shifted = day.flows.with_columns(pl.col("start_ts") + offset)
     flows = pl.concat([base.flows, shifted.select(base.flows.columns)], how="vertical_relaxed")
     return Labelled(flows, base.attackers | day.attackers, base.verified_normal | day.verified_normal,
-                    base.skipped + day.skipped, (*base.notes, f"benign day shifted by {offset:+.0f} s"))
+                    (*base.notes, f"benign day shifted by {offset:+.0f} s"))
 
 
-def ctu13(root: Path, capture: str, normal: str) -> Labelled:
-    flows, skipped = _read(f"binetflow:{root / 'ctu13_sc11_sc12_botnet_only' / capture}")
+def ctu13(root: Path, capture: str, normal: str, skips: SkipReport) -> Labelled:
+    flows = _read(f"binetflow:{root / 'ctu13_sc11_sc12_botnet_only' / capture}", skips)
     flows = _with_class(flows, pl.when(pl.col("src_ip").is_in(CTU13_BOTS)).then(pl.lit("bot")))
     others = flows.filter(pl.col("label") == LABEL_MALICIOUS).get_column("src_ip").unique().to_list()
-    bots = Labelled(flows, frozenset(others), frozenset(), skipped)
-    return _on_timeline(bots, normal_day(root, normal))
+    bots = Labelled(flows, frozenset(others), frozenset())
+    return _on_timeline(bots, normal_day(root, normal, skips))
 
 
-def iot23(root: Path, normal: str) -> Labelled:
-    flows, skipped = _read(f"zeek:{root / 'iot23_ctu_iot_malware_capture_34_1' / 'conn.log.labeled.gz'}")
+def iot23(root: Path, normal: str, skips: SkipReport) -> Labelled:
+    flows = _read(f"zeek:{root / 'iot23_ctu_iot_malware_capture_34_1' / 'conn.log.labeled.gz'}", skips)
     flows = _with_class(flows, pl.col("label_detail"))
     attackers = flows.filter(pl.col(ATTACK_CLASS).is_not_null()).get_column("src_ip").unique().to_list()
-    return _on_timeline(Labelled(flows, frozenset(attackers), frozenset(), skipped), normal_day(root, normal))
+    return _on_timeline(Labelled(flows, frozenset(attackers), frozenset()), normal_day(root, normal, skips))
 
 
-def cicids(root: Path) -> Labelled:
-    flows, skipped = _read(f"cicflow:{root / 'cicids2017_improved_random_samples' / '*.csv.gz'}")
+def cicids(root: Path, skips: SkipReport) -> Labelled:
+    flows = _read(f"cicflow:{root / 'cicids2017_improved_random_samples' / '*.csv.gz'}", skips)
     flows = _with_class(flows, pl.col("label_detail"))
     attackers = flows.filter(pl.col(ATTACK_CLASS).is_not_null()).get_column("src_ip").unique().to_list()
-    return Labelled(flows, frozenset(attackers), frozenset(), skipped,
+    return Labelled(flows, frozenset(attackers), frozenset(),
                     ("per-flow random samples: time and host context destroyed",))
 
 
-def slips_conn(root: Path) -> Labelled:
+def slips_conn(root: Path, skips: SkipReport) -> Labelled:
     path = root / "slips_test_pcaps" / "test18-malicious-ctu-sme-11-win__zeek-labeled__conn.log.labeled"
-    flows, skipped = _read(f"zeek:{path}")
+    flows = _read(f"zeek:{path}", skips)
     flows = _with_class(flows, pl.lit("RemcosRAT"))
     attackers = flows.filter(pl.col(ATTACK_CLASS).is_not_null()).get_column("src_ip").unique().to_list()
-    return Labelled(flows, frozenset(attackers), frozenset(), skipped)
+    return Labelled(flows, frozenset(attackers), frozenset())
 
 
-def slips_pcaps(root: Path) -> Labelled:
+def slips_pcaps(root: Path, skips: SkipReport) -> Labelled:
     """Every Slips pcap through the UPF data plane, its attacker's flows labelled with the file's class."""
     from nwdaf.lib.flows.upf_usage import pcap_flow_records
 
     parts: list[pl.DataFrame] = []
     for name, (attacker, klass) in SLIPS_PCAPS.items():
-        flows = pcap_flow_records(root / "slips_test_pcaps" / name)
+        flows = pcap_flow_records(root / "slips_test_pcaps" / name, skips=skips)
         mine = pl.col("src_ip") == attacker
         parts.append(flows.with_columns(
             pl.when(mine).then(pl.lit(LABEL_MALICIOUS)).alias("label"), pl.lit(None, pl.String).alias("label_detail"),
             pl.when(mine).then(pl.lit(klass)).alias(ATTACK_CLASS)))
     flows = pl.concat(parts, how="diagonal_relaxed")
-    return Labelled(flows, frozenset(a for a, _ in SLIPS_PCAPS.values()), frozenset(), 0,
+    return Labelled(flows, frozenset(a for a, _ in SLIPS_PCAPS.values()), frozenset(),
                     ("captures years apart; windows never mix two files",))
 
 
 CASES: Final = (
-    EvalCase("ctu13-sc11+normal-008", "tuning", "host", lambda r: ctu13(r, "capture20110818-2.botnet_only"
-                                                                         ".binetflow.gz", "008"),
+    EvalCase("ctu13-sc11+normal-008", "tuning", "host", lambda r, k: ctu13(r, "capture20110818-2.botnet_only"
+                                                                         ".binetflow.gz", "008", k),
              "CTU-13 bot flows only + normal-host day 008 shifted onto them"),
     EvalCase("cicids2017-samples", "tuning", "flow", cicids, "random per-flow samples: context destroyed"),
-    EvalCase("ctu13-sc12+normal-010", "held-out", "host", lambda r: ctu13(r, "capture20110819.botnet_only"
-                                                                            ".binetflow.gz", "010"),
+    EvalCase("ctu13-sc12+normal-010", "held-out", "host", lambda r, k: ctu13(r, "capture20110819.botnet_only"
+                                                                            ".binetflow.gz", "010", k),
              "CTU-13 bot flows only + normal-host day 010 shifted onto them"),
-    EvalCase("iot23-34-1+normal-011", "held-out", "host", lambda r: iot23(r, "011"),
+    EvalCase("iot23-34-1+normal-011", "held-out", "host", lambda r, k: iot23(r, "011", k),
              "IoT-23 capture 34-1 + normal-host day 011 shifted onto it"),
-    EvalCase("normal-012", "held-out", "host", lambda r: normal_day(r, "012"), "one benign host, 24 h"),
+    EvalCase("normal-012", "held-out", "host", lambda r, k: normal_day(r, "012", k), "one benign host, 24 h"),
     EvalCase("slips-conn-test18", "held-out", "host", slips_conn, "RemcosRAT, hand-labelled Zeek conn.log"),
     EvalCase("slips-pcaps", "held-out", "host", slips_pcaps, "six pcaps, one attacker each"),
 )

@@ -27,6 +27,11 @@ and it is unanswered, or its TCP handshakes mostly fail, or its flows are near-i
     times, as the UPF's windowed records); that service's share of unanswered flows; its port and protocol.
 ``smtp_peers``
     distinct destinations on SMTP ports (25, 465, 587).
+``rated_bytes_out``, ``rated_pkts_out``
+    what the host sent (as initiator and as responder) with each flow counted at its own average rate over one
+    window: a record longer than the window (a 56-minute call's 457 MB) adds ``window_s / duration`` of its
+    counters, not all of them to the minute it started in. The rate rules read these (the host features, model
+    inputs, keep the whole record in its start window); null where a counter has no direction split.
 """
 
 from __future__ import annotations
@@ -38,7 +43,8 @@ import polars as pl
 from nwdaf.lib.features._common import HOST, WINDOW, check_window, require, tcp_failed_expr, window_expr
 
 PEER_COLUMNS: Final = ("flood_fan_in", "flood_contrib", "unanswered_dsts", "icmp_dsts", "max_ports_per_dst",
-                       "svc_flows", "svc_size_cv", "svc_gap_cv", "svc_unanswered", "smtp_peers")
+                       "svc_flows", "svc_size_cv", "svc_gap_cv", "svc_unanswered", "smtp_peers", "rated_bytes_out",
+                       "rated_pkts_out")
 FLOOD_MIN_SOURCES: Final = 8
 """Fewest distinct sources for a distributed flood (a single-source flood is the per-host flood rule's)."""
 FLOOD_MAD_K: Final = 5.0
@@ -52,7 +58,7 @@ _MIN_SERVICE_FLOWS: Final = 3
 ARGUS_NO_REPLY: Final = ("INT", "REQ", "ECO", "URP", "URH", "URN", "URHPRO", "UNK")
 ARGUS_REPLY: Final = ("CON", "ECR", "RSP")
 _NEEDED: Final = ("start_ts", "proto", "src_ip", "dst_ip", "dst_port", "pkts_total", "bytes_total", "pkts_fwd",
-                  "pkts_bwd", "state")
+                  "pkts_bwd", "state", "duration_s", "bytes_fwd", "bytes_bwd")
 
 
 def unanswered_expr() -> pl.Expr:
@@ -148,6 +154,18 @@ def _fan_out(view: pl.DataFrame) -> pl.DataFrame:
     return joined.rename({"src_ip": HOST})
 
 
+def _rated(flows: pl.DataFrame, window_s: float) -> pl.DataFrame:
+    """``rated_bytes_out``/``rated_pkts_out`` per (window, host), both roles of every flow."""
+    share = pl.when(pl.col("duration_s") > window_s).then(window_s / pl.col("duration_s")).otherwise(1.0)
+    roles = [flows.select(window_expr(window_s), pl.col(host).alias(HOST), (pl.col(f"bytes_{d}") * share).alias("b"),
+                          (pl.col(f"pkts_{d}") * share).alias("p"))
+             for host, d in (("src_ip", "fwd"), ("dst_ip", "bwd"))]
+    both = pl.concat(roles, how="vertical").filter(pl.col(HOST).is_not_null())
+    return both.group_by(WINDOW, HOST).agg(
+        pl.when(pl.col("b").null_count() == 0).then(pl.col("b").sum()).alias("rated_bytes_out"),
+        pl.when(pl.col("p").null_count() == 0).then(pl.col("p").sum()).alias("rated_pkts_out"))
+
+
 def rule_window_features(flows: pl.DataFrame, window_s: float) -> pl.DataFrame:
     """One row per (``window_start``, initiating ``host``) with :data:`PEER_COLUMNS` (nulls where not measurable,
     0 where measured and absent)."""
@@ -160,6 +178,7 @@ def rule_window_features(flows: pl.DataFrame, window_s: float) -> pl.DataFrame:
     )
     on = [WINDOW, HOST]
     out = _fan_out(view).join(_services(view), on=on, how="left").join(_flood_participants(view), on=on, how="left")
+    out = out.join(_rated(flows, window_s), on=on, how="left")
     out = out.with_columns(pl.col("flood_fan_in", "flood_contrib").fill_null(0.0))
     return out.select(pl.col(WINDOW), pl.col(HOST), *(pl.col(c).cast(pl.Float64) for c in PEER_COLUMNS),
                       pl.col("svc_port"), pl.col("svc_proto")).sort(on)

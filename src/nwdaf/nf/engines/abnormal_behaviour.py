@@ -8,6 +8,10 @@ ExceptionIds produced, where the per-UE window features support them:
 * ``UNEXPECTED_LARGE_RATE_FLOW`` — uplink bit rate above the configured ceiling.
 * ``TOO_FREQUENT_SERVICE_ACCESS`` — very many new flows per second to few destinations.
 
+The per-host thresholds (packet rate, bit rate, flow rate, distinct ports/destinations) are relative to the
+window's population where there is one: ``max(constant, median + k * MAD-sigma)`` over the window's UEs
+(:func:`host_bounds`; the constants alone below ``population_min_ues`` UEs).
+
 Every rule is applied to the window and, when the processor sends ``recent_*`` features, to the newest report
 period alone, so an attack that starts inside the window is caught in the first report that carries it.
 
@@ -37,7 +41,7 @@ from nwdaf.nf.engines.base import pdu_session
 from nwdaf.nf.engines.config import AbnormalBehaviourSettings
 from nwdaf.nf.engines.findings import Finding, rule_confidence
 from nwdaf.nf.engines.measurements import additional_measurement, circumstance
-from nwdaf.nf.engines.peer_rules import peer_rules, population_bounds
+from nwdaf.nf.engines.peer_rules import peer_rules, population_bounds, robust_bound
 from nwdaf.platform.events import AbnormalBehaviourResult, AnalyticsResult, UeFeatureBatch
 
 
@@ -79,39 +83,88 @@ class _Period:
     length_s: float
 
 
-def _rules(row: dict[str, Any], period: _Period, s: AbnormalBehaviourSettings) -> list[_Finding]:
+@dataclass(frozen=True, slots=True)
+class HostBounds:
+    """The per-host rules' thresholds for one window: ``max(constant, median + k * MAD-sigma)`` over the window's
+    UEs (:func:`host_bounds`), so a busy population does not flag its ordinary hosts; the constants alone where
+    the window has too few UEs for a median and MAD to mean anything."""
+
+    pps: float
+    bps: float
+    flow_rate: float
+    ports: float
+    dests: float
+
+
+def host_bounds(table: pl.DataFrame, length_s: float, s: AbnormalBehaviourSettings, prefix: str = "") -> HostBounds:
+    """:class:`HostBounds` over ``table``'s rows (``prefix="recent_"``: over the newest report period's columns)."""
+    def col(name: str, scale: float = 1.0) -> pl.Series:
+        full = prefix + name
+        return table.get_column(full) * scale if full in table.columns else pl.Series(full, [], pl.Float64)
+
+    rows = list(table.iter_rows(named=True)) if not prefix else []
+    if rows:  # the window's rate rules read what was sent at each record's own rate
+        pkts = pl.Series([_sent(r, "pkts") for r in rows], dtype=pl.Float64) / length_s
+        bits = pl.Series([_sent(r, "bytes") for r in rows], dtype=pl.Float64) * 8 / length_s
+    else:
+        pkts, bits = col("pkts_out", 1 / length_s), col("bytes_out", 8 / length_s)
+    return HostBounds(pps=robust_bound(pkts, s.flood_packets_per_s, s),
+                      bps=robust_bound(bits, s.large_rate_bps, s),
+                      flow_rate=robust_bound(col("flow_rate"), s.frequent_flows_per_s, s),
+                      ports=robust_bound(col("distinct_dst_ports"), s.scan_distinct_ports, s),
+                      dests=robust_bound(col("distinct_dst"), s.scan_distinct_destinations, s))
+
+
+def _sent(row: dict[str, Any], what: str) -> float:
+    """``<what>_out`` of the row, or — where the peer features rate each flow record at its own average rate over
+    one window (``rated_<what>_out``) — the smaller of the two: a record longer than the window does not put all
+    its bytes in the minute it started."""
+    total, rated = row.get(f"{what}_out") or 0.0, row.get(f"rated_{what}_out")
+    return min(total, rated) if rated is not None else total
+
+
+def _rules(row: dict[str, Any], period: _Period, s: AbnormalBehaviourSettings, b: HostBounds) -> list[_Finding]:
     out: list[_Finding] = []
     short = row.get("tcp_short_frac") or 0.0
     ports, dests = row.get("distinct_dst_ports") or 0.0, row.get("distinct_dst") or 0.0
-    scan_value = max(ports / s.scan_distinct_ports, dests / s.scan_distinct_destinations)
+    scan_value = max(ports / b.ports, dests / b.dests)
     if scan_value >= 1 and short >= s.scan_short_fraction:
         out.append(_Finding("WRONG_DESTINATION_ADDRESS", min(scan_value / 2, 1.0), _rule_confidence(scan_value, 1)))
-    pps = (row.get("pkts_out") or 0.0) / period.length_s
+    pps = _sent(row, "pkts") / period.length_s
     back = (row.get("pkts_in") or 0.0) / max(row.get("pkts_out") or 1.0, 1.0)
     unanswered = row.get("unanswered_out_share") or 0.0
-    if pps >= s.flood_packets_per_s and (back < 0.1 or unanswered >= s.flood_unanswered_share):
-        out.append(_Finding("SUSPICION_OF_DDOS_ATTACK", min(pps / (2 * s.flood_packets_per_s), 1.0),
-                            _rule_confidence(pps, s.flood_packets_per_s)))
-    bps = 8 * (row.get("bytes_out") or 0.0) / period.length_s
-    if bps >= s.large_rate_bps:
-        out.append(_Finding("UNEXPECTED_LARGE_RATE_FLOW", min(bps / (2 * s.large_rate_bps), 1.0),
-                            _rule_confidence(bps, s.large_rate_bps)))
+    if pps >= b.pps and (back < 0.1 or unanswered >= s.flood_unanswered_share):
+        out.append(_Finding("SUSPICION_OF_DDOS_ATTACK", min(pps / (2 * b.pps), 1.0), _rule_confidence(pps, b.pps)))
+    bps = 8 * _sent(row, "bytes") / period.length_s
+    if bps >= b.bps:
+        out.append(_Finding("UNEXPECTED_LARGE_RATE_FLOW", min(bps / (2 * b.bps), 1.0), _rule_confidence(bps, b.bps)))
     rate = row.get("flow_rate") or 0.0
-    if rate >= s.frequent_flows_per_s and 0 < dests <= s.frequent_max_destinations:
-        out.append(_Finding("TOO_FREQUENT_SERVICE_ACCESS", min(rate / (2 * s.frequent_flows_per_s), 1.0),
-                            _rule_confidence(rate, s.frequent_flows_per_s),
+    if rate >= b.flow_rate and 0 < dests <= s.frequent_max_destinations:
+        out.append(_Finding("TOO_FREQUENT_SERVICE_ACCESS", min(rate / (2 * b.flow_rate), 1.0),
+                            _rule_confidence(rate, b.flow_rate),
                             circums=circumstance(rate, period.start, row.get("bytes_out"))))
     return out
 
 
-def _recent_rules(row: dict[str, Any], window_end: float, s: AbnormalBehaviourSettings) -> list[_Finding]:
+def _recent_rules(row: dict[str, Any], window_end: float, s: AbnormalBehaviourSettings,
+                  b: HostBounds | None) -> list[_Finding]:
     """The rules over the newest report period alone, when the processor sent ``recent_*`` features: an attack
     that began inside that period is diluted in the window's averages but at full strength here."""
     period_s = row.get("recent_s")
-    if not period_s or period_s <= 0:
+    if not period_s or period_s <= 0 or b is None:
         return []
     view = {c: row.get(f"recent_{c}") for c in RECENT_COLUMNS}
-    return _rules(view, _Period(window_end - float(period_s), float(period_s)), s)
+    return _rules(view, _Period(window_end - float(period_s), float(period_s)), s, b)
+
+
+def _recent_bounds(table: pl.DataFrame, s: AbnormalBehaviourSettings) -> HostBounds | None:
+    """Bounds over the newest report period (one period for the whole batch: the processor's ``recent_s``)."""
+    if "recent_s" not in table.columns:
+        return None
+    period = table.get_column("recent_s").drop_nulls()
+    if period.is_empty() or float(period.max()) <= 0:  # type: ignore[arg-type]
+        return None
+    return host_bounds(table, float(period.max()), s, prefix="recent_")  # type: ignore[arg-type]
 
 
 def _ratios(per_ue: Sequence[Sequence[_Finding]]) -> dict[str, int]:
@@ -138,9 +191,11 @@ class AbnormalBehaviourEngine:
         window = _Period(batch.window_start, batch.window_end - batch.window_start)
         rows = list(table.iter_rows(named=True))
         bounds = population_bounds(table, self.settings)
+        own, recent = host_bounds(table, window.length_s, self.settings), _recent_bounds(table, self.settings)
         per_ue: list[list[_Finding]] = []
         for i, row in enumerate(rows):
-            findings = _rules(row, window, self.settings) + _recent_rules(row, batch.window_end, self.settings)
+            findings = _rules(row, window, self.settings, own)
+            findings += _recent_rules(row, batch.window_end, self.settings, recent)
             findings += peer_rules(row, window.length_s, window.start, self.settings, bounds)
             if probs is not None and probs[i] >= cut:
                 p = float(probs[i])

@@ -44,10 +44,15 @@ class AbnormalBehaviourSettings(BaseModel):
     regular_size_cv: float = Field(0.2, gt=0)
     """Flows to one service are "near-identical" when the robust CV (1.4826 MAD / median) of their byte counts is
     at most this."""
-    beacon_min_flows: float = Field(5, gt=0)
+    beacon_min_contacts: float = Field(6, gt=0)
+    """Beaconing (across windows, :mod:`nwdaf.lib.features.beacons`): fewest new contacts with one peer service
+    over the lookback."""
     beacon_gap_cv: float = Field(0.25, gt=0)
-    beacon_size_cv: float = Field(0.05, gt=0)
-    """Beaconing where start times are unknown: near-identical flow sizes (robust CV at most this)."""
+    """Beaconing: largest robust CV (1.4826 MAD / median) of the gaps between contacts."""
+    beacon_min_gap_s: float = Field(2.0, ge=0)
+    """Beaconing: shortest median gap (a burst of connections is not a timer)."""
+    beacon_min_span_s: float = Field(120.0, ge=0)
+    """Beaconing must persist: first to last contact at least this long (two windows of 60 s)."""
     spam_smtp_peers: float = Field(10, gt=0)
 
 

@@ -11,8 +11,9 @@ so one busy network does not flag its ordinary hosts and a quiet one still catch
   destination unanswered) -> ``WRONG_DESTINATION_ADDRESS``;
 * brute force (many near-identical TCP connections per minute to one non-web host:port) and spam fan-out (many
   distinct SMTP peers) -> ``TOO_FREQUENT_SERVICE_ACCESS``;
-* beaconing (answered flows to one peer service, not DNS/NTP/..., at regular intervals and of regular size)
-  -> ``UNEXPECTED_WAKEUP`` (the UE wakes up on a timer to contact a peer).
+* beaconing (new contacts with one peer service, not DNS/NTP/..., at regular intervals, persisting over several
+  windows: :mod:`nwdaf.lib.features.beacons`) -> ``UNEXPECTED_WAKEUP`` (the UE wakes up on a timer to contact a
+  peer).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 
 import polars as pl
 
+from nwdaf.lib.features.beacons import INFRASTRUCTURE_PORTS
 from nwdaf.nf.engines.config import AbnormalBehaviourSettings
 from nwdaf.nf.engines.findings import Finding, rule_confidence
 from nwdaf.nf.engines.measurements import circumstance
@@ -28,9 +30,6 @@ from nwdaf.nf.engines.measurements import circumstance
 WEB_PORTS = frozenset({80, 443, 8080, 8443})
 """Browsers and apps open many near-identical connections per minute to one web server: not brute force here
 (application-layer brute force over HTTP is not visible in flow records)."""
-INFRASTRUCTURE_PORTS = frozenset({53, 67, 68, 123, 137, 138, 853, 1900, 5353, 5355})
-"""DNS, DHCP, NTP, NetBIOS, DoT, SSDP, mDNS, LLMNR: repeated, identical and periodic by design, never beaconing
-or brute force."""
 MAD_SCALE = 1.4826
 """MAD of a normal distribution's sample -> its standard deviation."""
 
@@ -40,19 +39,19 @@ def population_bounds(table: pl.DataFrame, s: AbnormalBehaviourSettings) -> dict
     column is absent or the window has fewer than ``population_min_ues`` rows)."""
     floors = {"unanswered_dsts": s.scan_unanswered_destinations, "icmp_dsts": s.icmp_sweep_destinations,
               "max_ports_per_dst": s.scan_ports_per_destination, "smtp_peers": s.spam_smtp_peers}
-    out: dict[str, float] = {}
-    for col, floor in floors.items():
-        if col not in table.columns:
-            out[col] = floor
-            continue
-        values = table.get_column(col).drop_nulls().cast(pl.Float64)
-        if values.len() < s.population_min_ues:
-            out[col] = floor  # too few UEs for a median and MAD to mean anything
-            continue
-        med = float(values.median())  # type: ignore[arg-type]
-        mad = float((values - med).abs().median()) * MAD_SCALE  # type: ignore[arg-type]
-        out[col] = max(floor, med + s.population_mad_k * mad)
-    return out
+    return {col: robust_bound(table.get_column(col), floor, s) if col in table.columns else floor
+            for col, floor in floors.items()}
+
+
+def robust_bound(values: pl.Series, floor: float, s: AbnormalBehaviourSettings) -> float:
+    """``max(floor, median + k * MAD-sigma)`` of ``values`` (nulls left out); the floor alone below
+    ``population_min_ues`` values."""
+    values = values.drop_nulls().cast(pl.Float64)
+    if values.len() < s.population_min_ues:
+        return floor
+    med = float(values.median())  # type: ignore[arg-type]
+    mad = float((values - med).abs().median()) * MAD_SCALE  # type: ignore[arg-type]
+    return max(floor, med + s.population_mad_k * mad)
 
 
 def _over(value: float, bound: float) -> float:
@@ -83,7 +82,7 @@ def _service(row: dict[str, Any], window_s: float, start: float, s: AbnormalBeha
              bounds: dict[str, float]) -> list[Finding]:
     out: list[Finding] = []
     flows = row.get("svc_flows") or 0.0
-    size_cv, gap_cv = row.get("svc_size_cv"), row.get("svc_gap_cv")
+    size_cv = row.get("svc_size_cv")
     regular_size = size_cv is not None and size_cv <= s.regular_size_cv
     per_min = 60 * flows / window_s
     port = row.get("svc_port")
@@ -97,25 +96,30 @@ def _service(row: dict[str, Any], window_s: float, start: float, s: AbnormalBeha
         ratio = smtp / bounds["smtp_peers"]
         out.append(Finding("TOO_FREQUENT_SERVICE_ACCESS", min(ratio / 2, 1.0), rule_confidence(ratio, 1),
                            circums=circumstance(smtp / window_s, start, row.get("bytes_out"))))
-    answered = (row.get("svc_unanswered") or 0.0) < 0.5  # a check-in gets a reply; a flood does not
-    if flows >= s.beacon_min_flows and answered and port not in INFRASTRUCTURE_PORTS and _beaconing(size_cv, gap_cv, s):
-        regularity = 1 - (gap_cv / s.beacon_gap_cv if gap_cv is not None else (size_cv or 0.0) / s.beacon_size_cv)
-        out.append(Finding("UNEXPECTED_WAKEUP", 0.5 + 0.5 * regularity, rule_confidence(1 + regularity, 1)))
     return out
 
 
-def _beaconing(size_cv: float | None, gap_cv: float | None, s: AbnormalBehaviourSettings) -> bool:
-    """Regular gaps and sizes; where the records carry no start times (the UPF's windowed records), identical
-    sizes alone (check-ins repeat one exchange; a person's sessions to one server differ in size)."""
-    if size_cv is None:
-        return False
-    if gap_cv is not None:
-        return gap_cv <= s.beacon_gap_cv and size_cv <= s.regular_size_cv
-    return size_cv <= s.beacon_size_cv
+def _beacon(row: dict[str, Any], s: AbnormalBehaviourSettings) -> Finding | None:
+    """Beaconing across windows (:mod:`nwdaf.lib.features.beacons`): at least ``beacon_min_contacts`` new
+    contacts with one peer service (not DNS/NTP/...), gaps of at least ``beacon_min_gap_s`` with a robust CV of at
+    most ``beacon_gap_cv``, near-identical sizes (robust CV at most ``regular_size_cv``), the pattern persisting
+    over at least ``beacon_min_span_s``."""
+    contacts, gap_cv = row.get("beacon_contacts") or 0.0, row.get("beacon_gap_cv")
+    if contacts < s.beacon_min_contacts or gap_cv is None or gap_cv > s.beacon_gap_cv:
+        return None
+    if (row.get("beacon_gap_s") or 0.0) < s.beacon_min_gap_s:
+        return None
+    size_cv = row.get("beacon_size_cv")
+    if size_cv is None or size_cv > s.regular_size_cv:  # a check-in repeats one exchange
+        return None
+    if (row.get("beacon_span_s") or 0.0) < s.beacon_min_span_s:
+        return None
+    regularity = 1 - gap_cv / s.beacon_gap_cv
+    return Finding("UNEXPECTED_WAKEUP", 0.5 + 0.5 * regularity, rule_confidence(1 + regularity, 1))
 
 
 def peer_rules(row: dict[str, Any], window_s: float, start: float, s: AbnormalBehaviourSettings,
                bounds: dict[str, float]) -> list[Finding]:
     """The findings of one UE's window row from its peer features (none when the row has no peer features)."""
-    found = [f for f in (_scan(row, bounds), _flood(row, window_s, s)) if f is not None]
+    found = [f for f in (_scan(row, bounds), _flood(row, window_s, s), _beacon(row, s)) if f is not None]
     return found + _service(row, window_s, start, s, bounds)

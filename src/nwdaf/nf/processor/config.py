@@ -22,3 +22,6 @@ class ProcessorSettings(BaseModel):
     stays under Kafka's default 1 MB message limit (``message.max.bytes``)."""
     dedup_ids: int = Field(10_000, ge=0)
     """How many recent bus message ids to remember so a redelivered notification is not counted twice."""
+    beacon_lookback_s: float = Field(900.0, gt=0)
+    """How far back the per-host contact history for beaconing reaches (:mod:`nwdaf.lib.features.beacons`); its
+    memory is bounded (contacts per service and in all)."""

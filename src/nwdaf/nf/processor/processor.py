@@ -11,6 +11,7 @@ import polars as pl
 
 from nwdaf.lib.features import scoped_slice_features, ue_window_features
 from nwdaf.lib.features._common import WINDOW
+from nwdaf.lib.features.beacons import ContactHistory
 from nwdaf.lib.features.host import recent_host_features, unanswered_out_share
 from nwdaf.lib.features.peers import rule_window_features
 from nwdaf.lib.flows.convert import FlowDescriptionError, notification_frame
@@ -37,14 +38,17 @@ def columns_of(df: pl.DataFrame) -> dict[str, list[Any]]:
     return {name: df[name].to_list() for name in df.columns}
 
 
-def ue_features(window: ClosedWindow, window_s: float) -> pl.DataFrame:
+def ue_features(window: ClosedWindow, window_s: float, beacons: pl.DataFrame | None = None) -> pl.DataFrame:
     """Features of the UEs in ``window`` (rows for DN-side hosts dropped), with the SUPI, S-NSSAI (key) and DNN of
-    the UE's PDU session: the engines' findings carry them, so subscriptions can filter on slice and DNN."""
+    the UE's PDU session: the engines' findings carry them, so subscriptions can filter on slice and DNN.
+    ``beacons``: the hosts' beaconing features across windows (:meth:`ContactHistory.features`), joined on."""
     flows = window.flows
     if flows.is_empty():
         return pl.DataFrame()
     feats = ue_window_features(flows, window_s).join(unanswered_out_share(flows), on="host", how="left")
     feats = feats.join(rule_window_features(flows, window_s).drop(WINDOW), on="host", how="left")
+    if beacons is not None and not beacons.is_empty():
+        feats = feats.join(beacons, on="host", how="left")
     recent = window.recent
     if recent is not None and window.recent_start is not None and not recent.is_empty():
         period_s = max(window.end - window.recent_start, 1e-3)
@@ -89,11 +93,15 @@ class Processor:
     bus: EventBus
     settings: ProcessorSettings
     windows: SlidingWindows = field(init=False)
+    contacts: ContactHistory = field(init=False)
+    """Per-host contacts over ``beacon_lookback_s`` (bounded), for beaconing across windows."""
     stats: ProcessorStats = field(default_factory=ProcessorStats)
     _seen: OrderedDict[str, None] = field(default_factory=OrderedDict)
 
     def __post_init__(self) -> None:
         self.windows = SlidingWindows(self.settings.window_s, self.settings.hop_s)
+        lookback = self.settings.beacon_lookback_s
+        self.contacts = ContactHistory(lookback_s=lookback, idle_s=min(60.0, lookback / 2))
 
     async def on_message(self, msg: Message) -> None:
         env = decode(msg.value, NfNotification)
@@ -123,7 +131,9 @@ class Processor:
         self.stats.windows += 1
         if not window.update:
             await self._publish_flows(window)
-        feats = ue_features(window, self.settings.window_s)
+        if window.recent is not None and not window.recent.is_empty():
+            self.contacts.add(window.recent)  # the newest period: a 5-tuple still active continues its contact
+        feats = ue_features(window, self.settings.window_s, self.contacts.features(window.end))
         if not feats.is_empty():
             fb = UeFeatureBatch(window_start=window.start, window_end=window.end, columns=columns_of(feats))
             await self.bus.publish(topics.UE_FEATURES, encode(fb, type_=UE_FEATURE_BATCH, source="processor"))

@@ -33,17 +33,24 @@ def test_every_dataset_is_read(result: dict[str, dict[str, Any]]) -> None:
     assert len(result) == 7
 
 
-def test_verified_normal_hosts(result: dict[str, dict[str, Any]]) -> None:
-    assert result["ctu13-sc11+normal-008"]["normal_flagged_windows"] == 0  # tuning
-    assert result["normal-012"]["normal_flagged_windows"] == 0
-    # held-out days 010 and 011: one window each today (beaconing; a >50 Mbit/s upload) -- see docs/detection.md
-    assert result["ctu13-sc12+normal-010"]["normal_flagged_windows"] <= 1
-    assert result["iot23-34-1+normal-011"]["normal_flagged_windows"] <= 1
+def test_verified_normal_hosts_are_never_flagged(result: dict[str, dict[str, Any]]) -> None:
+    for name in ("ctu13-sc11+normal-008", "ctu13-sc12+normal-010", "iot23-34-1+normal-011", "normal-012"):
+        assert result[name]["normal_windows"] > 1000, name
+        assert result[name]["normal_flagged_windows"] == 0, name
+
+
+def test_rows_skipped_come_from_the_importers_policy(result: dict[str, dict[str, Any]]) -> None:
+    pcaps = result["slips-pcaps"]
+    assert pcaps["rows_skipped"] > 0  # non-IP frames of the captures, counted, not dropped unsaid
+    assert "non_ip" in pcaps["skips"]
+    assert result["normal-012"]["skips"].endswith("none skipped")
 
 
 def test_share_of_hosts_flagged(result: dict[str, dict[str, Any]]) -> None:
     for name in ("ctu13-sc11+normal-008", "cicids2017-samples", "normal-012", "slips-pcaps"):
         assert result[name]["fp_host_windows"] == 0, name
+    for name in ("ctu13-sc12+normal-010", "iot23-34-1+normal-011"):
+        assert result[name]["fp_host_windows"] <= 1, name
     for r in result.values():
         assert r["mean_share"] <= 0.001, r["dataset"]
 
@@ -52,8 +59,11 @@ def test_attack_recall_floors(result: dict[str, dict[str, Any]]) -> None:
     assert _recall(result["iot23-34-1+normal-011"], "DDoS") == 1.0
     assert _recall(result["slips-conn-test18"], "RemcosRAT") == 1.0
     pcaps = result["slips-pcaps"]
-    for klass in ("C&C (TCP)", "ICMP sweep", "SSH brute force"):
+    for klass in ("ICMP sweep", "SSH brute force"):
         assert _recall(pcaps, klass) == 1.0, klass
+    assert _recall(pcaps, "C&C (TCP)") >= 0.55  # beaconing must persist two minutes (docs/detection.md)
+    assert _recall(result["iot23-34-1+normal-011"], "C&C") >= 0.6
+    assert _recall(result["cicids2017-samples"], "Botnet") >= 0.75
     cic = result["cicids2017-samples"]
     assert _recall(cic, "SSH-Patator") >= 0.9
     assert _recall(cic, "FTP-Patator") >= 0.9

@@ -83,16 +83,31 @@ def test_a_popular_answered_server_is_no_flood_target() -> None:
     assert detect(flows, 60.0, AbnormalBehaviourEngine())["windows"][0]["flagged"] == []
 
 
-def test_icmp_sweep_and_brute_force_and_beaconing() -> None:
+def test_icmp_sweep_and_brute_force() -> None:
     rng = np.random.default_rng(3)
     rows = [_flow(rng, "10.45.3.1", f"192.0.2.{i}", "icmp", 0, 1, 1, 84) for i in range(15)]
     rows += [_flow(rng, "10.45.3.2", "192.0.2.200", "tcp", 22, 12, 10, 90) | {"state": "SF"} for _ in range(40)]
-    beacon = [_flow(rng, "10.45.3.3", "192.0.2.66", "tcp", 6667, 4, 3, 100) | {"state": "SF"} for _ in range(6)]
-    rows += [b | {"start_ts": T0 + 8.0 * k} for k, b in enumerate(beacon)]
     rows += [_flow(rng, "10.45.3.4", "203.0.113.5", "tcp", 443, int(rng.integers(5, 40)), 9, 500) | {"state": "SF"}
              for _ in range(40)]
     flows = _frame(rows)
     report = detect(flows, 60.0, AbnormalBehaviourEngine())
     flagged = {f["host"]: f["exceptionId"] for f in report["windows"][0]["flagged"]}
-    assert flagged == {"10.45.3.1": "WRONG_DESTINATION_ADDRESS", "10.45.3.2": "TOO_FREQUENT_SERVICE_ACCESS",
-                       "10.45.3.3": "UNEXPECTED_WAKEUP"}
+    assert flagged == {"10.45.3.1": "WRONG_DESTINATION_ADDRESS", "10.45.3.2": "TOO_FREQUENT_SERVICE_ACCESS"}
+
+
+def test_beaconing_is_flagged_once_it_persists_across_windows() -> None:
+    """One small C&C connection every 30 s (a new 5-tuple each time): invisible in one window, flagged from the
+    window in which six contacts over two minutes are in the history; a persistent connection's keep-alives every
+    10 s (one 5-tuple, MQTT-like) and a burst of connections are not beaconing."""
+    rng = np.random.default_rng(4)
+    rows = [_flow(rng, "10.45.3.3", "192.0.2.66", "tcp", 6667, 4, 3, 100) | {"state": "SF", "start_ts": T0 + 30.0 * k}
+            for k in range(20)]
+    rows += [_flow(rng, "10.45.3.5", "192.0.2.18", "tcp", 1883, 1, 1, 120) | {"state": "SF", "src_port": 50005,
+                                                                              "start_ts": T0 + 10.0 * k}
+             for k in range(60)]
+    rows += [_flow(rng, "10.45.3.6", "203.0.113.7", "tcp", 8000, 4, 3, 100) | {"state": "SF", "start_ts": T0 + 0.3 * k}
+             for k in range(8)]
+    report = detect(_frame(rows), 60.0, AbnormalBehaviourEngine())
+    per_window = [{f["host"]: f["exceptionId"] for f in w["flagged"]} for w in report["windows"]]
+    assert per_window[:2] == [{}, {}]
+    assert all(w == {"10.45.3.3": "UNEXPECTED_WAKEUP"} for w in per_window[2:10]), per_window

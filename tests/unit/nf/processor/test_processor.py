@@ -315,3 +315,35 @@ async def test_slice_features_can_be_switched_off() -> None:
     assert proc.stats.windows == 1
     assert got == []
     assert proc.stats.slice_feature_rows == 0
+
+
+async def test_beaconing_is_seen_live_across_windows_and_a_persistent_connection_is_not() -> None:
+    """Report periods of 2 s for 5 minutes: UE .7 opens a new small connection to one server every 30 s (C&C),
+    UE .8 keeps one MQTT connection with a keep-alive every 10 s. The processor's contact history (bounded) gives
+    the engine UE .7's beaconing once it has persisted two minutes, and never UE .8."""
+    from nwdaf.nf.engines import AbnormalBehaviourEngine
+
+    bus = InMemoryBus()
+    proc = Processor(bus, ProcessorSettings(window_s=10))
+    _, feats = await _collect(bus)
+    t0 = 1_750_000_000.0
+    for k in range(150):
+        t = t0 + 2.0 * k
+        rows = [("permit out 6 from 10.45.0.9 41000 to 93.184.216.34 443", 900, 9000, 8, 9, 0)]
+        items = [_item("10.45.0.9", "imsi-9", t, rows)]  # a web session, always there
+        if k % 15 == 0:
+            items.append(_item("10.45.0.7", "imsi-7", t, [(f"permit out 6 from 10.45.0.7 {42000 + k} to "
+                                                            "192.0.2.66 6667", 120, 80, 3, 2, 0)]))
+        if k % 5 == 0:
+            items.append(_item("10.45.0.8", "imsi-8", t, [("permit out 6 from 10.45.0.8 50008 to 192.0.2.18 1883",
+                                                            60, 40, 1, 1, 0)]))
+        note = NfNotification(source="upf-ee", received_at=datetime.now(UTC), body={"notificationItems": items})
+        await proc.on_message(Message(topics.UPF_EE_NOTIFICATIONS, encode(note, type_=NF_NOTIFICATION)))
+    await wait_until(lambda: len(feats) >= 149, message="a feature batch per report period")
+    await bus.close()
+    engine = AbnormalBehaviourEngine()
+    wakeups = [(b.window_end - t0, r.supi) for b in feats for r in engine.evaluate(b)
+               if r.abnormal is not None and r.abnormal.excep_id == "UNEXPECTED_WAKEUP"]
+    assert {supi for _, supi in wakeups} == {"imsi-7"}
+    assert min(t for t, _ in wakeups) <= 160.0  # six contacts 30 s apart: the sixth at 150 s
+    assert proc.contacts.contacts.height <= 64 * 3
