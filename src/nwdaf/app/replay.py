@@ -197,9 +197,11 @@ async def run_replay(settings: Settings, opts: ReplayOptions, say: Say) -> dict[
 
 
 async def quiesce(rt: Runtime, settle_s: float = 0.5, limit_s: float = 30.0) -> None:
-    """Stop the UPF (no more reports) and wait until the bus has delivered everything (no delivery for
-    ``settle_s``): then no message is in flight, and stopping the sink's group members redelivers nothing."""
+    """Stop the UPF (no more reports) and the collector (which would otherwise find its subscriptions gone and
+    re-subscribe), then wait until the bus has delivered everything (no delivery for ``settle_s``): then no message
+    is in flight, and stopping the sink's group members redelivers nothing."""
     await _service(rt, "upf").stop()
+    await _service(rt, "collector").stop()
     stats = getattr(rt.context.bus, "stats", None)
     deadline, last, since = time.monotonic() + limit_s, -1, time.monotonic()
     while stats is not None and time.monotonic() < deadline:
