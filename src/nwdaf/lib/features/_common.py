@@ -30,6 +30,19 @@ def require(flows: pl.DataFrame, columns: Iterable[str], what: str) -> None:
         raise ValueError(f"{what} needs column(s) {missing}; the flow frame has {flows.columns}")
 
 
+def with_traffic(flows: pl.DataFrame) -> pl.DataFrame:
+    """The flow records that carried packets in their window (or whose source keeps no packet count).
+
+    The UPF reports a flow once more in the period it ends (idle-expired, closed, evicted) with that period's
+    counters, which are zero when it ended idle: an end-of-flow record, not traffic. Counted as a flow it would make
+    every quiet long-lived connection a one-packet "short" flow to a distinct destination in the window its idle
+    timer ran out, and an ordinary host with a dozen idle TLS sessions a scanner.
+    """
+    if "pkts_total" not in flows.columns:
+        return flows
+    return flows.filter(pl.col("pkts_total").is_null() | (pl.col("pkts_total") > 0))
+
+
 def window_expr(window_s: float) -> pl.Expr:
     """Start (epoch s) of the tumbling, epoch-aligned window holding a flow's ``start_ts``."""
     return ((pl.col("start_ts") / window_s).floor() * window_s).alias(WINDOW)

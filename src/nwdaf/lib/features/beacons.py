@@ -40,7 +40,7 @@ from typing import Final
 
 import polars as pl
 
-from nwdaf.lib.features._common import HOST, WINDOW, check_window, window_expr
+from nwdaf.lib.features._common import HOST, WINDOW, check_window, window_expr, with_traffic
 from nwdaf.lib.features.peers import unanswered_expr
 
 INFRASTRUCTURE_PORTS: Final = frozenset({53, 67, 68, 123, 137, 138, 853, 1900, 5353, 5355})
@@ -82,7 +82,7 @@ class ContactHistory:
 
     def add(self, flows: pl.DataFrame) -> None:
         """Record the contacts among ``flows`` (flow-schema records, in time order across calls)."""
-        view = flows.filter(pl.col("src_ip").is_not_null() & (pl.col("src_ip") != pl.col("dst_ip"))
+        view = with_traffic(flows).filter(pl.col("src_ip").is_not_null() & (pl.col("src_ip") != pl.col("dst_ip"))
                             & pl.col("proto").is_in(["tcp", "udp"])
                             & ~pl.col("dst_port").is_in(list(INFRASTRUCTURE_PORTS))).select(
             pl.col("src_ip").alias(HOST), "dst_ip", "dst_port", "proto",

@@ -33,7 +33,7 @@ import igraph
 import numpy as np
 import polars as pl
 
-from nwdaf.lib.features._common import HOST, WINDOW, as_features, check_window, require, window_expr
+from nwdaf.lib.features._common import HOST, WINDOW, as_features, check_window, require, window_expr, with_traffic
 
 FEATURE_COLUMNS: Final = (
     "in_degree",
@@ -50,6 +50,7 @@ def graph_features(flows: pl.DataFrame, window_s: float) -> pl.DataFrame:
     """One row per (``window_start``, ``host``) with :data:`FEATURE_COLUMNS`, sorted by window then host."""
     check_window(window_s)
     require(flows, ("start_ts", "src_ip", "dst_ip", "pkts_total"), "graph_features")
+    flows = with_traffic(flows)
     edges = (
         flows.filter(pl.col("src_ip") != pl.col("dst_ip"))
         .group_by(window_expr(window_s), pl.col("src_ip"), pl.col("dst_ip"))

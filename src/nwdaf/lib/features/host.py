@@ -46,6 +46,7 @@ from nwdaf.lib.features._common import (
     sum_or_null,
     tcp_failed_expr,
     window_expr,
+    with_traffic,
 )
 
 FEATURE_COLUMNS: Final = (
@@ -75,6 +76,7 @@ def host_window_features(flows: pl.DataFrame, window_s: float, host_col: str = "
     """One row per (``window_start``, ``host``) with :data:`FEATURE_COLUMNS`, sorted by window then host."""
     check_window(window_s)
     require(flows, (*_NEEDED, *_COUNTERS, host_col), "host_window_features")
+    flows = with_traffic(flows)
     flow_view = flows.select(
         window_expr(window_s),
         pl.col("duration_s"),
@@ -141,6 +143,7 @@ def unanswered_out_share(flows: pl.DataFrame, host_col: str = "src_ip") -> pl.Da
     when the flood starts in a period that also holds answered traffic.
     """
     require(flows, (host_col, "pkts_fwd", "pkts_bwd"), "unanswered_out_share")
+    flows = with_traffic(flows)
     out = pl.col("pkts_fwd").fill_null(0)
     unanswered = pl.when(pl.col("pkts_bwd").fill_null(0) == 0).then(out).otherwise(0)
     per_host = flows.filter(pl.col(host_col).is_not_null()).group_by(pl.col(host_col).cast(pl.String).alias(HOST))

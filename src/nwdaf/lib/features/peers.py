@@ -40,7 +40,7 @@ from typing import Final
 
 import polars as pl
 
-from nwdaf.lib.features._common import HOST, WINDOW, check_window, require, tcp_failed_expr, window_expr
+from nwdaf.lib.features._common import HOST, WINDOW, check_window, require, tcp_failed_expr, window_expr, with_traffic
 
 PEER_COLUMNS: Final = ("flood_fan_in", "flood_contrib", "unanswered_dsts", "icmp_dsts", "max_ports_per_dst",
                        "svc_flows", "svc_size_cv", "svc_gap_cv", "svc_unanswered", "smtp_peers", "rated_bytes_out",
@@ -171,6 +171,7 @@ def rule_window_features(flows: pl.DataFrame, window_s: float) -> pl.DataFrame:
     0 where measured and absent)."""
     check_window(window_s)
     require(flows, _NEEDED, "rule_window_features")
+    flows = with_traffic(flows)
     view = flows.filter(pl.col("src_ip").is_not_null() & (pl.col("src_ip") != pl.col("dst_ip"))).select(
         window_expr(window_s), "start_ts", "proto", "src_ip", "dst_ip", "dst_port", "pkts_total", "bytes_total",
         unanswered_expr().alias("unanswered"), tcp_failed_expr().alias("failed"),

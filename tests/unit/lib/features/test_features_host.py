@@ -124,3 +124,20 @@ def test_package_exports() -> None:
     assert set(features.__all__) <= set(dir(features))
     for columns in (features.HOST_FEATURE_COLUMNS, features.GRAPH_FEATURE_COLUMNS, features.SLICE_FEATURE_COLUMNS):
         assert len(set(columns)) == len(columns)
+
+
+def test_end_of_flow_records_without_packets_are_not_traffic() -> None:
+    """The UPF reports a flow that ended idle once more, with zero packets in that period: such records make no
+    flow, destination or short TCP connection in the window (a host's quiet TLS sessions timing out together
+    are not a scan), offline and live alike (every feature function reads :func:`with_traffic`)."""
+    from nwdaf.lib.features import graph_features
+    from nwdaf.lib.features.host import unanswered_out_share
+    from nwdaf.lib.features.peers import rule_window_features
+
+    ended = [(5.0, "A", f"10.9.0.{i}", "tcp", 443, None, 0, 0, 0, 0, 2.0) for i in range(1, 21)]
+    frame = conform_flows(pl.DataFrame(FLOWS + ended, schema=COLUMNS, orient="row"))
+    for fn in (host_window_features, graph_features, rule_window_features):
+        assert fn(frame, 10.0).equals(fn(flows(), 10.0)), fn.__name__
+    assert unanswered_out_share(frame).sort("host").equals(unanswered_out_share(flows()).sort("host"))
+    a = row(host_window_features(frame, 10.0), 0.0, "A")
+    assert (a["flows_out"], a["distinct_dst"]) == (3.0, 2.0)
