@@ -125,5 +125,8 @@ async def test_cli_promotion_is_polled_and_notified(
     await provisioned(model_holder, v2, swaps=2)
     assert "champion is now v1" in await cli(tracking, tmp_path, "rollback", name)
     await provisioned(model_holder, v1, swaps=3)
+    # The consumer swaps its model while it answers the notification; the MTLF counts the delivery when that answer
+    # reaches it, a moment later.
+    await wait_until(lambda: mtlf.service.provision.stats.delivered >= 3, message="the third delivery counted")
     assert mtlf.service.provision.stats.delivered == 3
     assert mtlf.service.provision.stats.failed == 0
