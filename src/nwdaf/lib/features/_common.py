@@ -43,6 +43,13 @@ def with_traffic(flows: pl.DataFrame) -> pl.DataFrame:
     return flows.filter(pl.col("pkts_total").is_null() | (pl.col("pkts_total") > 0))
 
 
+def robust_cv(x: pl.Expr) -> pl.Expr:
+    """1.4826 x MAD / median: the spread of ``x`` relative to its typical value, blind to a few odd values (null
+    where the median is not positive)."""
+    med = x.median()
+    return pl.when(med > 0).then(1.4826 * (x - med).abs().median() / med)
+
+
 def window_expr(window_s: float) -> pl.Expr:
     """Start (epoch s) of the tumbling, epoch-aligned window holding a flow's ``start_ts``."""
     return ((pl.col("start_ts") / window_s).floor() * window_s).alias(WINDOW)

@@ -40,7 +40,7 @@ from typing import Final
 
 import polars as pl
 
-from nwdaf.lib.features._common import HOST, WINDOW, check_window, window_expr, with_traffic
+from nwdaf.lib.features._common import HOST, WINDOW, check_window, robust_cv, window_expr, with_traffic
 from nwdaf.lib.features.peers import unanswered_expr
 
 INFRASTRUCTURE_PORTS: Final = frozenset({53, 67, 68, 123, 137, 138, 853, 1900, 5353, 5355})
@@ -53,11 +53,6 @@ _SERVICE: Final = [HOST, "dst_ip", "dst_port", "proto"]
 _CONTACT_SCHEMA: Final = pl.Schema({HOST: pl.String, "dst_ip": pl.String, "dst_port": pl.Int32, "proto": pl.String,
                                     "t": pl.Float64, "bytes": pl.Float64, "unanswered": pl.Float64})
 _LAST_SCHEMA: Final = pl.Schema({"key": pl.UInt64, "last_end": pl.Float64})
-
-
-def _robust_cv(x: pl.Expr) -> pl.Expr:
-    med = x.median()
-    return pl.when(med > 0).then(1.4826 * (x - med).abs().median() / med)
 
 
 @dataclass
@@ -132,8 +127,8 @@ def beacon_features(contacts: pl.DataFrame, since: float, min_contacts: int = 4)
     per_service = recent.group_by(_SERVICE).agg(
         pl.len().alias("beacon_contacts"),
         gaps.median().alias("beacon_gap_s"),
-        _robust_cv(gaps).alias("beacon_gap_cv"),
-        _robust_cv(pl.col("bytes")).alias("beacon_size_cv"),
+        robust_cv(gaps).alias("beacon_gap_cv"),
+        robust_cv(pl.col("bytes")).alias("beacon_size_cv"),
         (pl.col("t").max() - pl.col("t").min()).alias("beacon_span_s"),
         pl.col("unanswered").mean().alias("beacon_unanswered"),
     ).filter((pl.col("beacon_contacts") >= min_contacts) & (pl.col("beacon_gap_s") > 0))

@@ -40,7 +40,16 @@ from typing import Final
 
 import polars as pl
 
-from nwdaf.lib.features._common import HOST, WINDOW, check_window, require, tcp_failed_expr, window_expr, with_traffic
+from nwdaf.lib.features._common import (
+    HOST,
+    WINDOW,
+    check_window,
+    require,
+    robust_cv,
+    tcp_failed_expr,
+    window_expr,
+    with_traffic,
+)
 
 PEER_COLUMNS: Final = ("flood_fan_in", "flood_contrib", "unanswered_dsts", "icmp_dsts", "max_ports_per_dst",
                        "svc_flows", "svc_size_cv", "svc_gap_cv", "svc_unanswered", "smtp_peers", "rated_bytes_out",
@@ -108,12 +117,6 @@ def _flood_participants(view: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _robust_cv(x: pl.Expr) -> pl.Expr:
-    """1.4826 x MAD / median: the spread of ``x`` relative to its typical value, blind to a few odd flows."""
-    med = x.median()
-    return pl.when(med > 0).then(1.4826 * (x - med).abs().median() / med)
-
-
 def _services(view: pl.DataFrame) -> pl.DataFrame:
     """Per host, its busiest (destination, port, protocol) and that service's statistics. The group counts come
     first and the statistics only for each host's busiest service (a per-group sort over every flow would cost
@@ -130,7 +133,7 @@ def _services(view: pl.DataFrame) -> pl.DataFrame:
     gaps = pl.col("start_ts").sort().diff().drop_nulls()
     stats = busy.group_by(WINDOW, "src_ip").agg(
         pl.col("unanswered").mean().alias("svc_unanswered"),
-        _robust_cv(pl.col("bytes_total")).alias("svc_size_cv"),
+        robust_cv(pl.col("bytes_total")).alias("svc_size_cv"),
         pl.when(gaps.max() > 0).then(gaps.std() / gaps.mean()).alias("svc_gap_cv"),
     )
     out = best.join(stats, on=[WINDOW, "src_ip"], how="left")

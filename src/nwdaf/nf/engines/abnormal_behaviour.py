@@ -71,8 +71,6 @@ def exception_level(score: float) -> int:
     return int(np.clip(round(100 * score), 1, 100))
 
 
-_Finding = Finding
-_rule_confidence = rule_confidence
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,31 +121,31 @@ def _sent(row: dict[str, Any], what: str) -> float:
     return min(total, rated) if rated is not None else total
 
 
-def _rules(row: dict[str, Any], period: _Period, s: AbnormalBehaviourSettings, b: HostBounds) -> list[_Finding]:
-    out: list[_Finding] = []
+def _rules(row: dict[str, Any], period: _Period, s: AbnormalBehaviourSettings, b: HostBounds) -> list[Finding]:
+    out: list[Finding] = []
     short = row.get("tcp_short_frac") or 0.0
     ports, dests = row.get("distinct_dst_ports") or 0.0, row.get("distinct_dst") or 0.0
     scan_value = max(ports / b.ports, dests / b.dests)
     if scan_value >= 1 and short >= s.scan_short_fraction:
-        out.append(_Finding("WRONG_DESTINATION_ADDRESS", min(scan_value / 2, 1.0), _rule_confidence(scan_value, 1)))
+        out.append(Finding("WRONG_DESTINATION_ADDRESS", min(scan_value / 2, 1.0), rule_confidence(scan_value, 1)))
     pps = _sent(row, "pkts") / period.length_s
     back = (row.get("pkts_in") or 0.0) / max(row.get("pkts_out") or 1.0, 1.0)
     unanswered = row.get("unanswered_out_share") or 0.0
     if pps >= b.pps and (back < 0.1 or unanswered >= s.flood_unanswered_share):
-        out.append(_Finding("SUSPICION_OF_DDOS_ATTACK", min(pps / (2 * b.pps), 1.0), _rule_confidence(pps, b.pps)))
+        out.append(Finding("SUSPICION_OF_DDOS_ATTACK", min(pps / (2 * b.pps), 1.0), rule_confidence(pps, b.pps)))
     bps = 8 * _sent(row, "bytes") / period.length_s
     if bps >= b.bps:
-        out.append(_Finding("UNEXPECTED_LARGE_RATE_FLOW", min(bps / (2 * b.bps), 1.0), _rule_confidence(bps, b.bps)))
+        out.append(Finding("UNEXPECTED_LARGE_RATE_FLOW", min(bps / (2 * b.bps), 1.0), rule_confidence(bps, b.bps)))
     rate = row.get("flow_rate") or 0.0
     if rate >= b.flow_rate and 0 < dests <= s.frequent_max_destinations:
-        out.append(_Finding("TOO_FREQUENT_SERVICE_ACCESS", min(rate / (2 * b.flow_rate), 1.0),
-                            _rule_confidence(rate, b.flow_rate),
+        out.append(Finding("TOO_FREQUENT_SERVICE_ACCESS", min(rate / (2 * b.flow_rate), 1.0),
+                            rule_confidence(rate, b.flow_rate),
                             circums=circumstance(rate, period.start, row.get("bytes_out"))))
     return out
 
 
 def _recent_rules(row: dict[str, Any], window_end: float, s: AbnormalBehaviourSettings,
-                  b: HostBounds | None) -> list[_Finding]:
+                  b: HostBounds | None) -> list[Finding]:
     """The rules over the newest report period alone, when the processor sent ``recent_*`` features: an attack
     that began inside that period is diluted in the window's averages but at full strength here."""
     period_s = row.get("recent_s")
@@ -167,7 +165,7 @@ def _recent_bounds(table: pl.DataFrame, s: AbnormalBehaviourSettings) -> HostBou
     return host_bounds(table, float(period.max()), s, prefix="recent_")  # type: ignore[arg-type]
 
 
-def _ratios(per_ue: Sequence[Sequence[_Finding]]) -> dict[str, int]:
+def _ratios(per_ue: Sequence[Sequence[Finding]]) -> dict[str, int]:
     """Per ExceptionId, the percentage of the analysed UEs (1..100, rounded up) that show it."""
     counts = Counter(f.excep_id for findings in per_ue for f in findings)
     return {excep_id: math.ceil(100 * n / len(per_ue)) for excep_id, n in counts.items()}
@@ -192,14 +190,14 @@ class AbnormalBehaviourEngine:
         rows = list(table.iter_rows(named=True))
         bounds = population_bounds(table, self.settings)
         own, recent = host_bounds(table, window.length_s, self.settings), _recent_bounds(table, self.settings)
-        per_ue: list[list[_Finding]] = []
+        per_ue: list[list[Finding]] = []
         for i, row in enumerate(rows):
             findings = _rules(row, window, self.settings, own)
             findings += _recent_rules(row, batch.window_end, self.settings, recent)
             findings += peer_rules(row, window.length_s, window.start, self.settings, bounds)
             if probs is not None and probs[i] >= cut:
                 p = float(probs[i])
-                findings.append(_Finding("SUSPICION_OF_DDOS_ATTACK", p, round(100 * p), from_model=True))
+                findings.append(Finding("SUSPICION_OF_DDOS_ATTACK", p, round(100 * p), from_model=True))
             per_ue.append(_strongest_per_exception(findings))
         ratios = _ratios(per_ue)
         return [self._result(batch, row, f, ratios[f.excep_id], version)
@@ -215,7 +213,7 @@ class AbnormalBehaviourEngine:
         override = self.settings.model_threshold
         return version, self.scorer.score(table), self.scorer.threshold if override is None else override
 
-    def _result(self, batch: UeFeatureBatch, row: dict[str, Any], f: _Finding, ratio: int,
+    def _result(self, batch: UeFeatureBatch, row: dict[str, Any], f: Finding, ratio: int,
                 model_version: str | None) -> AnalyticsResult:
         return AnalyticsResult(
             event=self.event, supi=row["supi"], ue_ip=row.get("host"), **pdu_session(row),
@@ -228,8 +226,8 @@ class AbnormalBehaviourEngine:
         )
 
 
-def _strongest_per_exception(findings: list[_Finding]) -> list[_Finding]:
-    best: dict[str, _Finding] = {}
+def _strongest_per_exception(findings: list[Finding]) -> list[Finding]:
+    best: dict[str, Finding] = {}
     for f in findings:
         if f.excep_id not in best or f.score > best[f.excep_id].score:
             best[f.excep_id] = f
