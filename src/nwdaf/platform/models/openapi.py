@@ -18,6 +18,8 @@ from urllib.parse import unquote, urldefrag, urljoin
 
 import yaml
 
+from nwdaf.platform.models.openapi_fast import Check, fast_check
+
 try:
     from jsonschema import ValidationError
     from jsonschema.validators import extend
@@ -160,6 +162,7 @@ class SpecValidator:
         self._base = self._dir.as_uri() + "/"
         self._docs: dict[str, Any] = {}
         self._validators: dict[str, Any] = {}
+        self._fast: dict[str, Check | None] = {}
         self._inline_memo: dict[str, Any] = {}
         self._inline_active: set[str] = set()
         self._recursive: dict[str, str] = {}
@@ -267,6 +270,9 @@ class SpecValidator:
                     if uri in self._inline_memo  # absent only if its conversion failed
                 )
                 validator = _Validator(schema, registry=registry, format_checker=OAS30Validator.FORMAT_CHECKER)
+                recursive = {name: self._inline_memo[uri] for uri, name in self._recursive.items()
+                             if uri in self._inline_memo}
+                self._fast[ref] = fast_check(schema, recursive, OAS30Validator.FORMAT_CHECKER)
                 self._validators[ref] = validator
         return validator
 
@@ -275,19 +281,34 @@ class SpecValidator:
         for ref in refs:
             self._compiled(ref)
 
-    def errors(self, instance: Any, ref: str) -> list[FieldError]:
-        """Every violation of ``ref`` by ``instance`` as (JSON pointer, message) pairs, sorted by path."""
-        found = self._compiled(ref).iter_errors(instance)
+    def precheck(self, instance: Any, ref: str) -> bool | None:
+        """The compiled pre-check's verdict (:mod:`nwdaf.platform.models.openapi_fast`): True is final, False
+        is not (the Python walk decides); None where there is no compiled check."""
+        self._compiled(ref)
+        fast = self._fast.get(ref)
+        return None if fast is None else fast(instance)
+
+    def _surely_valid(self, instance: Any, ref: str) -> bool:
+        fast = self._fast.get(ref)
+        return fast is not None and fast(instance)
+
+    def errors(self, instance: Any, ref: str, *, precheck: bool = True) -> list[FieldError]:
+        """Every violation of ``ref`` by ``instance`` as (JSON pointer, message) pairs, sorted by path
+        (``precheck=False``: the Python walk alone, without the compiled pre-check's shortcut)."""
+        validator = self._compiled(ref)
+        if precheck and self._surely_valid(instance, ref):
+            return []
+        found = validator.iter_errors(instance)
         result = [FieldError(_pointer(e.absolute_path), _message(e)) for e in found]
         return sorted(result, key=lambda e: e.path)
 
     def is_valid(self, instance: Any, ref: str) -> bool:
-        return bool(self._compiled(ref).is_valid(instance))
+        validator = self._compiled(ref)
+        return self._surely_valid(instance, ref) or bool(validator.is_valid(instance))
 
     def validate(self, instance: Any, ref: str) -> None:
         """Raise :class:`SchemaViolation` listing every error if ``instance`` does not conform to ``ref``."""
-        validator = self._compiled(ref)
-        if not validator.is_valid(instance):
+        if not self.is_valid(instance, ref):
             raise SchemaViolation(ref, self.errors(instance, ref))
 
     def property_names(self, ref: str) -> frozenset[str]:
