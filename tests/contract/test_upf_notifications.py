@@ -220,10 +220,9 @@ async def test_subscribe_response_and_errors_validate(spec: SpecValidator) -> No
 def test_application_related_info_validates(spec: SpecValidator) -> None:
     from nwdaf.lib.dataplane.sessions import SessionTable
     from nwdaf.nf.upf.appinfo import DomainObserver
-    from nwdaf.nf.upf.reports import EventSpec, ReportContext, event_items
+    from nwdaf.nf.upf.reports import EventSpec, ReportContext, event_items, pack
     from nwdaf.nf.upf.usage import Level, Usage
-    from nwdaf.platform.models.common import to_wire
-    from nwdaf.platform.models.upf_ee import DnProtocol, EventType, MeasurementType, NotificationData, NotificationItem
+    from nwdaf.platform.models.upf_ee import DnProtocol, EventType, MeasurementType, NotificationItem
 
     table = SessionTable()
     table.establish("imsi-001010000000001", 1, ue_ipv4="10.45.0.2")
@@ -235,7 +234,7 @@ def test_application_related_info_validates(spec: SpecValidator) -> None:
                       Level.SESSION)
     ctx = ReportContext(1_700_000_000 * 10**9, 1_700_000_001 * 10**9, table.sessions, frozenset({0}), seen)
     items = list(event_items(event, Usage.empty(1), ctx, 10))
-    note = to_wire(NotificationData(notificationItems=items, correlationId="app"))
+    (note,) = pack(items, "app", 10)
     assert spec.errors(note, EE + "NotificationData") == []
     info = note["notificationItems"][0]["userDataUsageMeasurements"][0]["applicationRelatedInformation"]
     assert [d["domainName"] for d in info["domainInfoList"]] == ["www.example.com", "api.example.org"]

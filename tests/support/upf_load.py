@@ -18,7 +18,6 @@ from nwdaf.lib.dataplane.batch import ip_to_pair
 from nwdaf.lib.dataplane.sessions import SessionTable
 from nwdaf.nf.upf.reports import EventSpec, ReportContext, event_items, pack
 from nwdaf.nf.upf.usage import Level, Usage
-from nwdaf.platform.models.common import to_wire
 from nwdaf.platform.models.upf_ee import EventType, MeasurementType
 
 FLOW_USAGE: Final = EventSpec(
@@ -79,7 +78,7 @@ class UpfLoad:
             end_ns = (first_end_s + p * period_s) * 10**9
             ctx = ReportContext(end_ns - period_s * 10**9, end_ns, self.sessions.sessions, active)
             items = event_items(FLOW_USAGE, self.usage(rng), ctx, per_notification)
-            bodies += [to_wire(n) for n in pack(items, correlation_id, per_notification)]
+            bodies += pack(items, correlation_id, per_notification)
         return bodies
 
 

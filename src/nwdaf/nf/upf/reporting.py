@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 from nwdaf.nf.upf.reports import ReportContext, event_items, pack
 from nwdaf.nf.upf.state import ReportingSubscription, UpfContext, targets
 from nwdaf.nf.upf.usage import Window
-from nwdaf.platform.models.common import to_wire
 
 log = logging.getLogger("nwdaf.upf.reporting")
 
@@ -29,7 +28,7 @@ def build_notifications(sub: ReportingSubscription, window: Window, ctx: UpfCont
     rctx = ReportContext(window.start_ns, window.end_ns, sessions, active, ctx.app_info)
     limit = ctx.config.max_items_per_notification
     items = [item for event in sub.events for item in event_items(event, window.usage[event.level], rctx, limit)]
-    return [to_wire(n) for n in pack(items, sub.correlation_id, limit)]
+    return pack(items, sub.correlation_id, limit)
 
 
 async def _report(ctx: UpfContext, sub: ReportingSubscription, window: Window) -> None:

@@ -11,7 +11,7 @@ from nwdaf.lib.flows.convert import notification_frame, notification_rows, ue_id
 from nwdaf.lib.flows.upf_usage import report_rows
 from nwdaf.nf.upf.reports import EventSpec, ReportContext, event_items, pack
 from nwdaf.nf.upf.usage import Level, level_usage
-from nwdaf.platform.models import EventType, MeasurementType, to_wire
+from nwdaf.platform.models import EventType, MeasurementType
 from nwdaf.platform.models.upf_ee import NotificationItem
 
 pytestmark = pytest.mark.unit
@@ -45,7 +45,7 @@ def _upf_notification(sessions: SessionTable, report: UsageReport) -> dict[str, 
     ctx = ReportContext(report.start_ns, report.end_ns, sessions.sessions, frozenset())
     items = event_items(spec, level_usage(report, Level.FLOW), ctx, 100)
     (note,) = pack(items, "corr-1", 1000)
-    return to_wire(note)
+    return note
 
 
 def _sorted(frame: pl.DataFrame) -> pl.DataFrame:
