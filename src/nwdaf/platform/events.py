@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 
 from pydantic import BaseModel, ConfigDict
 
@@ -21,6 +21,9 @@ class NfNotification(BaseModel):
     ue_key: str | None = None
     """SUPI or UE IP the notification is about (the bus key), when it names exactly one."""
     body: dict[str, Any]
+
+    raw_json_fields: ClassVar[tuple[str, ...]] = ("body",)
+    """Fields holding JSON as received: the envelope writes them as they are (see ``bus.envelope.encode``)."""
 
 
 ANALYTICS_RESULT: Final = "AnalyticsResult"
@@ -90,6 +93,9 @@ class ColumnBatch(BaseModel):
     """Epoch seconds."""
     window_end: float
     columns: dict[str, list[Any]]
+
+    raw_json_fields: ClassVar[tuple[str, ...]] = ("columns",)
+    """Plain lists of numbers, strings and nulls: the envelope writes them as they are."""
 
     @property
     def rows(self) -> int:

@@ -40,6 +40,19 @@ class EnvelopeError(ValueError):
     """A message that is not a valid envelope of the expected type and version."""
 
 
+def _payload_doc(payload: BaseModel) -> dict[str, Any]:
+    """The payload's JSON object. Fields a model lists in ``raw_json_fields`` hold JSON-ready data (a body as
+    received, columns of plain values): orjson writes them as they are, where pydantic would walk every value to
+    infer its type (most of the cost of publishing a large UPF report)."""
+    raw: tuple[str, ...] = getattr(type(payload), "raw_json_fields", ())
+    doc = payload.model_dump(mode="json", by_alias=True, exclude_none=True, exclude=set(raw) or None)
+    for name in raw:
+        value = getattr(payload, name)
+        if value is not None:
+            doc[type(payload).model_fields[name].alias or name] = value
+    return doc
+
+
 def encode(payload: BaseModel, *, type_: str, source: str = "", correlation_id: str | None = None) -> bytes:
     """Serialise ``payload`` inside an envelope (compact JSON via orjson)."""
     doc: dict[str, Any] = {
@@ -49,7 +62,7 @@ def encode(payload: BaseModel, *, type_: str, source: str = "", correlation_id: 
         "ts": _now().isoformat().replace("+00:00", "Z"),
         "source": source,
         "correlation_id": correlation_id,
-        "payload": payload.model_dump(mode="json", by_alias=True, exclude_none=True),
+        "payload": _payload_doc(payload),
     }
     return orjson.dumps(doc)
 
