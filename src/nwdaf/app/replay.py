@@ -87,7 +87,7 @@ def replay_settings(base: Settings, opts: ReplayOptions, run_dir: Path) -> Setti
         "storage": {"timeseries_url": f"chdb://{run_dir}/chdb", "warehouse_url": f"chdb://{run_dir}/chdb"},
         "ml": {"tracking_uri": registry, "artifact_root": str((run_dir / "registry" / "artifacts").resolve())},
         "upf": {**base.upf.model_dump(mode="json", exclude_unset=True), "source": source_string(opts.input, opts.speed),
-                "learn_sessions": True},
+                "learn_sessions": True, "report_idle_ues": False},
         "collector": {"upf_ee": [{"rep_period_s": period}]},
         "processor": {**base.processor.model_dump(mode="json", exclude_unset=True), "window_s": window},
         "smf": {**base.smf.model_dump(mode="json", exclude_unset=True), "exception_ids": list(opts.exception_ids),

@@ -68,9 +68,12 @@ class HostTracker:
         return outcome
 
     def on_usage_items(self, items: Iterable[Mapping[str, Any]]) -> None:
-        """Items of one Nupf_EventExposure notification: a UE is seen from the start of its first report."""
+        """Items of one Nupf_EventExposure notification: a UE is seen from the start of its first report with
+        traffic (an item without measurements says the UE was quiet)."""
         self.reports += 1
         for item in items:
+            if not item.get("userDataUsageMeasurements"):
+                continue
             address = item.get("ueIpv4Addr") or (item.get("ueIpv6Prefix") or "").split("/")[0]
             if not address:
                 continue

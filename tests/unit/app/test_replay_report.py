@@ -23,9 +23,12 @@ def _iso(recording_s: float) -> str:
     return datetime.fromtimestamp(recording_s + OFFSET, UTC).isoformat().replace("+00:00", "Z")
 
 
-def _item(host: str, supi: str, start: float) -> dict[str, object]:
-    return {"eventType": "USER_DATA_USAGE_MEASURES", "ueIpv4Addr": host, "supi": supi, "startTime": _iso(start),
-            "timeStamp": _iso(start + 2)}
+def _item(host: str, supi: str, start: float, *, idle: bool = False) -> dict[str, object]:
+    item: dict[str, object] = {"eventType": "USER_DATA_USAGE_MEASURES", "ueIpv4Addr": host, "supi": supi,
+                               "startTime": _iso(start), "timeStamp": _iso(start + 2)}
+    if not idle:
+        item["userDataUsageMeasurements"] = [{"volumeMeasurement": {"totalVolume": "1 kB", "totalNbOfPackets": 2}}]
+    return item
 
 
 def _finding(supi: str, end: float, excep: str = "SUSPICION_OF_DDOS_ATTACK") -> AnalyticsResult:
@@ -56,6 +59,14 @@ def test_times_are_mapped_back_to_the_recording() -> None:
     assert other.to_report()["released"] is False
     assert other.to_report()["t_first_finding"] is None
     assert tracker.findings == 3
+
+
+def test_a_ue_is_seen_from_its_first_traffic_not_from_an_idle_item() -> None:
+    tracker = _tracker()
+    tracker.on_usage_items([_item("10.0.0.1", "imsi-1", T0, idle=True), _item("10.0.0.2", "imsi-2", T0)])
+    tracker.on_usage_items([_item("10.0.0.1", "imsi-1", T0 + 30)])
+    seen = {h.host: h.to_report()["t_first_seen"] for h in tracker.outcomes()}
+    assert seen == {"10.0.0.1": pytest.approx(T0 + 30), "10.0.0.2": pytest.approx(T0)}
 
 
 def test_hosts_the_upf_never_reported_are_left_out() -> None:
@@ -128,6 +139,7 @@ def test_replay_settings_learn_every_initiator_and_act_on_every_exception(tmp_pa
     settings = replay_settings(load_settings(None), opts, tmp_path)
     assert settings.upf.source == "pcap:/data/a.pcap:30"
     assert settings.upf.learn_sessions
+    assert not settings.upf.report_idle_ues, "quiet UEs' items cost most of a day's replay and carry nothing"
     assert settings.upf.replay_time == "rebased"
     assert settings.collector.upf_ee[0].rep_period_s == 1
     assert settings.processor.window_s == 20.0

@@ -146,6 +146,11 @@ class UpfConfig(BaseModel):
     """Create a PDU session for every flow initiator (pcap replay: the sender of each conversation's first packet,
     found by reading the file at start-up; dataset replay: each record's initiator) and, as packets flow, for every
     private source address no session matches."""
+    report_idle_ues: bool = True
+    """Whether a report names the targeted UEs that had no traffic in it (items without measurements, or zero
+    PER_SESSION usage): a consumer learns they were quiet and that the subscription is alive. ``nwdaf replay`` turns
+    it off: with every flow initiator of a day's recording a UE, most are quiet in most periods, and their items
+    carried nothing the analytics use while costing most of each report."""
     min_rep_period_s: int = Field(1, ge=1)
     """Shortest ``repPeriod`` accepted in a subscription (TS 29.564 leaves the bound to the UPF)."""
     max_subscriptions: int = Field(1000, ge=1)

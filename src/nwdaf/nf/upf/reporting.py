@@ -24,7 +24,8 @@ def build_notifications(sub: ReportingSubscription, window: Window, ctx: UpfCont
         return []
     sessions = list(ctx.sessions.sessions)
     mask = targets(sub.request, sessions)
-    active = frozenset(s.index for s in sessions if mask[s.index] and s.active)
+    active = frozenset(s.index for s in sessions if mask[s.index] and s.active) if ctx.config.report_idle_ues \
+        else frozenset()
     rctx = ReportContext(window.start_ns, window.end_ns, sessions, active, ctx.app_info)
     limit = ctx.config.max_items_per_notification
     items = [item for event in sub.events for item in event_items(event, window.usage[event.level], rctx, limit)]

@@ -244,6 +244,20 @@ async def test_released_ue_disappears_from_reports(
     assert [i["ueIpv4Addr"] for i in _items(subscriber)] == [UE_B]
 
 
+async def test_idle_ues_are_left_out_when_configured(
+    api: httpx.AsyncClient, upf: UpfService, subscriber: Subscriber
+) -> None:
+    upf.ctx.config = upf.ctx.config.model_copy(update={"report_idle_ues": False})
+    await _sessions(api)
+    await _subscribe(upf, eventList=[_event(level="PER_FLOW"), _event(level="PER_SESSION")])
+    _feed(upf, packets(UE_A, SERVER, 3, t0_ns=T0))
+    await _tick(upf)
+    assert _items(subscriber, idle=True) == []
+    assert {i["ueIpv4Addr"] for i in _items(subscriber)} == {UE_A}, "UE B was quiet: in neither event"
+    await _tick(upf)
+    assert len(subscriber.received) == 1, "a period without traffic sends nothing"
+
+
 async def test_a_live_upf_without_traffic_reports_idle_ues(
     api: httpx.AsyncClient, upf: UpfService, subscriber: Subscriber
 ) -> None:
