@@ -59,23 +59,19 @@ def _fallback(texts: pl.Series, values: pl.Series, fast_ok: pl.Series, parse: Ca
     reasons: list[str | None] = []
     for text in texts.gather(todo).to_list():
         try:
-            fixed.append(parse(text))
-            reasons.append(None)
+            value, reason = _in_range(parse(text), None)
         except errors_of as exc:
-            fixed.append(None)
-            reasons.append(str(exc))
-    try:
-        values = values.scatter(todo, pl.Series(fixed, dtype=values.dtype))
-    except (OverflowError, pl.exceptions.PolarsError):  # a valid number too big for the column
-        fixed, reasons = zip(*(_in_range(v, r, values.dtype) for v, r in zip(fixed, reasons, strict=True)),
-                             strict=True)
-        values = values.scatter(todo, pl.Series(list(fixed), dtype=values.dtype))
-    return Parsed(values, errors.scatter(todo, pl.Series(list(reasons), dtype=pl.String)))
+            value, reason = None, str(exc)
+        fixed.append(value)
+        reasons.append(reason)
+    values = values.scatter(todo, pl.Series(fixed, dtype=values.dtype))
+    return Parsed(values, errors.scatter(todo, pl.Series(reasons, dtype=pl.String)))
 
 
-def _in_range(value: Any, reason: str | None, dtype: pl.DataType) -> tuple[Any, str | None]:
+def _in_range(value: Any, reason: str | None) -> tuple[Any, str | None]:
+    """A whole number that does not fit the Int64 columns is an error, not a wrapped value."""
     if isinstance(value, int) and not -(2**63) <= value < 2**63:
-        return None, f"{value} does not fit in {dtype}"
+        return None, f"{value} does not fit in Int64"
     return value, reason
 
 
@@ -233,12 +229,9 @@ def _pairs(parsed: Parsed) -> list[tuple[Any, str | None]]:
 def _scalar(parse: Callable[[str], Any], kind: str) -> Callable[[str], tuple[Any, str | None]]:
     def one(text: str) -> tuple[Any, str | None]:
         try:
-            value = parse(text)
+            return _in_range(parse(text), None)
         except (UnitFormatError, FlowDescriptionError) as exc:
             return None, str(exc)
-        if isinstance(value, int) and not -(2**63) <= value < 2**63:
-            return None, f"{value} does not fit in Int64"
-        return value, None
     one.__name__ = f"scalar_{kind}"
     return one
 
