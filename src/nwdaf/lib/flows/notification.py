@@ -82,6 +82,21 @@ def _slice_key(sst: Any, sd: Any) -> str | None:
     return snssai_key({"sst": sst, "sd": sd} if sd is not None else {"sst": sst})
 
 
+def _snssai(value: dict[str, Any]) -> str | None:
+    try:
+        return _slice_key(value.get("sst"), value.get("sd"))
+    except TypeError:  # an unhashable sst/sd: not worth remembering
+        return snssai_key(value)
+
+
+_ITEM_SCHEMA: Final = pl.Schema({
+    "item": pl.UInt32, "ts": pl.Float64, "start_ts": pl.Float64, "supi": pl.String, "gpsi": pl.String,
+    "ue_ip": pl.String, "ue_ipv4": pl.String, "ue_ipv6_prefix": pl.String, "snssai": pl.String, "dnn": pl.String,
+    "event_type": pl.String, "item_error": pl.String,
+})
+_ITEM_COLUMNS: Final = tuple(_ITEM_SCHEMA.names())
+
+
 @dataclass
 class _Items:
     """Item-level columns (one value per item that has measurements) and the measurements in body order."""
@@ -93,12 +108,6 @@ class _Items:
     ignored: int = 0
 
 
-_ITEM_SCHEMA: Final = pl.Schema({
-    "item": pl.UInt32, "ts": pl.Float64, "start_ts": pl.Float64, "supi": pl.String, "gpsi": pl.String,
-    "ue_ip": pl.String, "ue_ipv4": pl.String, "ue_ipv6_prefix": pl.String, "snssai": pl.String, "dnn": pl.String,
-    "event_type": pl.String, "item_error": pl.String,
-})
-_ITEM_COLUMNS: Final = tuple(_ITEM_SCHEMA.names())
 
 
 def _item_error(item: Mapping[str, Any]) -> tuple[float | None, float | None, str | None]:
@@ -115,7 +124,7 @@ def _item_error(item: Mapping[str, Any]) -> tuple[float | None, float | None, st
 def _identity(item: Mapping[str, Any]) -> tuple[list[Any], str | None]:
     v4, v6, mac = item.get("ueIpv4Addr"), item.get("ueIpv6Prefix"), item.get("ueMacAddr")
     s = item.get("snssai")
-    key = _slice_key(s.get("sst"), s.get("sd")) if type(s) is dict else snssai_key(s) if type(s) is str else None
+    key = _snssai(s) if type(s) is dict else snssai_key(s) if type(s) is str else None
     values = [item.get("supi"), item.get("gpsi"), v4 or v6 or mac, v4, v6, key, item.get("dnn"),
               item.get("eventType")]
     wrong = [v for v in values if v is not None and type(v) is not str]
@@ -149,9 +158,12 @@ def _flatten(body: Mapping[str, Any]) -> _Items:
     return out
 
 
+_NONE_TYPE: Final = type(None)
+
+
 def _column(values: list[Any], name: str, kind: type, errors: list[str | None]) -> list[Any]:
     """``values`` with entries of the wrong JSON type nulled and reported in ``errors`` (first error per row)."""
-    if all(v is None or type(v) is kind for v in values):
+    if set(map(type, values)) <= {kind, _NONE_TYPE}:
         return values
     out = []
     for j, v in enumerate(values):
@@ -164,48 +176,62 @@ def _column(values: list[Any], name: str, kind: type, errors: list[str | None]) 
     return out
 
 
+_VOLUME_KEYS: Final = ("ul_bytes", "dl_bytes", "total_bytes", "ul_packets", "dl_packets", "total_packets")
+_NO_VOLUME: Final = (None,) * len(_VOLUME_KEYS)
+_RATE_KEYS: Final = ("ul_throughput_bps", "dl_throughput_bps", "ul_packet_rate", "dl_packet_rate")
+_NO_RATES: Final = (None,) * len(_RATE_KEYS)
+_PER_FLOW: Final = GranularityOfMeasurement.PER_FLOW.value
+_PER_APP: Final = GranularityOfMeasurement.PER_APPLICATION.value
+_PER_SESSION: Final = GranularityOfMeasurement.PER_SESSION.value
+
+
+def _rates(thr: Any, stats: Any) -> tuple[Any, ...]:
+    """TS 29.564: the throughput measurement's rates, else the throughput statistics' averages."""
+    if type(thr) is dict:
+        g = thr.get
+        return (g("ulThroughput") or None, g("dlThroughput") or None, g("ulPacketThroughput") or None,
+                g("dlPacketThroughput") or None)
+    if type(stats) is dict:
+        g = stats.get
+        return (g("ulAverageThroughput") or None, g("dlAverageThroughput") or None,
+                g("ulAveragePacketThroughput") or None, g("dlAveragePacketThroughput") or None)
+    return _NO_RATES
+
+
 def _measurement_columns(meas: list[Any], errors: list[str | None]) -> dict[str, list[Any]]:
-    ms = [m if type(m) is dict else _EMPTY for m in meas]
-    for j, m in enumerate(meas):
-        if type(m) is not dict:
-            errors[j] = "measurement is not an object"
-    info = [m.get("flowInfo") for m in ms]
-    infos = [f if type(f) is dict else _EMPTY for f in info]
-    vol = [m.get("volumeMeasurement") for m in ms]
-    vols = [v if type(v) is dict else _EMPTY for v in vol]
-    thr = [m.get("throughputMeasurement") for m in ms]
-    stats = [m.get("throughputStatisticsMeasurement") for m in ms]
-    rates: dict[str, list[Any]] = {}
-    for out, own, avg in (("ul_throughput_bps", "ulThroughput", "ulAverageThroughput"),
-                          ("dl_throughput_bps", "dlThroughput", "dlAverageThroughput"),
-                          ("ul_packet_rate", "ulPacketThroughput", "ulAveragePacketThroughput"),
-                          ("dl_packet_rate", "dlPacketThroughput", "dlAveragePacketThroughput")):
-        rates[out] = [(t.get(own) if type(t) is dict else s.get(avg) if type(s) is dict else None) or None
-                      for t, s in zip(thr, stats, strict=True)]
-    app = [m.get("appId") for m in ms]
-    cols = {
-        "granularity": [GranularityOfMeasurement.PER_FLOW.value if f is not None else
-                        GranularityOfMeasurement.PER_APPLICATION.value if a is not None else
-                        GranularityOfMeasurement.PER_SESSION.value for f, a in zip(info, app, strict=True)],
-        "app_id": app, "flow_description": [f.get("flowDescription") for f in infos],
-        "flow_direction": [f.get("flowDirection") for f in infos],
-        "has_volume": [type(v) is dict for v in vol],
-        "ul_bytes": [v.get("ulVolume") for v in vols], "dl_bytes": [v.get("dlVolume") for v in vols],
-        "total_bytes": [v.get("totalVolume") for v in vols],
-        "ul_packets": [v.get("ulNbOfPackets") for v in vols], "dl_packets": [v.get("dlNbOfPackets") for v in vols],
-        "total_packets": [v.get("totalNbOfPackets") for v in vols], **rates,
+    if set(map(type, meas)) != {dict}:
+        for j, m in enumerate(meas):
+            if type(m) is not dict:
+                errors[j] = "measurement is not an object"
+        meas = [m if type(m) is dict else _EMPTY for m in meas]
+    parts = [(m.get("appId"), m.get("flowInfo"), m.get("volumeMeasurement"), m.get("throughputMeasurement"),
+              m.get("throughputStatisticsMeasurement")) for m in meas]
+    app, info, vol, thr, stats = (list(c) for c in zip(*parts, strict=True))
+    flow = [(f.get("flowDescription"), f.get("flowDirection")) if type(f) is dict else (None, None) for f in info]
+    volumes = [(v.get("ulVolume"), v.get("dlVolume"), v.get("totalVolume"), v.get("ulNbOfPackets"),
+                v.get("dlNbOfPackets"), v.get("totalNbOfPackets")) if type(v) is dict else _NO_VOLUME for v in vol]
+    cols: dict[str, list[Any]] = {
+        "granularity": [_PER_FLOW if f is not None else _PER_APP if a is not None else _PER_SESSION
+                        for f, a in zip(info, app, strict=True)],
+        "app_id": app, "has_volume": [type(v) is dict for v in vol],
     }
-    for name, kind in (("app_id", str), ("flow_description", str), ("flow_direction", str), *(
-            (n, str) for n in ("ul_bytes", "dl_bytes", "total_bytes", *rates)), *(
-            (n, int) for n in ("ul_packets", "dl_packets", "total_packets"))):
+    cols.update(zip(("flow_description", "flow_direction"), map(list, zip(*flow, strict=True)), strict=True))
+    cols.update(zip(_VOLUME_KEYS, map(list, zip(*volumes, strict=True)), strict=True))
+    cols.update(zip(_RATE_KEYS, map(list, zip(*map(_rates, thr, stats), strict=True)), strict=True))
+    for name, kind in (("app_id", str), ("flow_description", str), ("flow_direction", str),
+                       *((n, str) for n in (*_VOLUME_KEYS[:3], *_RATE_KEYS)), *((n, int) for n in _VOLUME_KEYS[3:])):
         cols[name] = _column(cols[name], name, kind, errors)
-    for j, d in enumerate(cols["flow_direction"]):
-        if d is not None and d not in _DIRECTIONS and errors[j] is None:
-            errors[j] = f"flowDirection {d!r} is not one of {sorted(_DIRECTIONS)}"
+    if not set(cols["flow_direction"]) <= _DIRECTIONS | {None}:
+        for j, d in enumerate(cols["flow_direction"]):
+            if d is not None and d not in _DIRECTIONS and errors[j] is None:
+                errors[j] = f"flowDirection {d!r} is not one of {sorted(_DIRECTIONS)}"
     return cols
 
 
 def _packets(values: list[Any], name: str, errors: list[str | None]) -> list[Any]:
+    present = [*filter(None, values)]  # 0 and None need no check
+    if not present or (min(present) >= 0 and max(present) < 2**63):
+        return values
     for j, v in enumerate(values):
         if v is not None and not 0 <= v < 2**63:
             errors[j] = errors[j] or f"{name} {v} is not a packet count in 0..2^63-1"
@@ -215,12 +241,12 @@ def _packets(values: list[Any], name: str, errors: list[str | None]) -> list[Any
 
 def _apply(parse: ColumnParser, values: list[Any], name: str, errors: list[str | None]) -> list[Any]:
     """Parsed ``values``; a row's parse error goes to ``errors`` (unless it already has one)."""
-    results = parse(values)
-    if any(r[1] is not None for r in results):
-        for j, (_, error) in enumerate(results):
+    parsed, failed = parse.parse(values)
+    if any(failed):
+        for j, error in enumerate(failed):
             if error is not None and errors[j] is None:
                 errors[j] = f"{name}: {error}"
-    return [r[0] for r in results]
+    return parsed
 
 
 _NO_FLOW: Final = (None,) * 8

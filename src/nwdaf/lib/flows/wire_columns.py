@@ -12,7 +12,7 @@ parser's for every row, and the per-row Python cost is paid only by the unusual 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any, Final, NamedTuple
 
 import polars as pl
@@ -206,20 +206,38 @@ class ColumnParser:
     def __init__(self, vector: Callable[[pl.Series], list[tuple[Any, str | None]]],
                  scalar: Callable[[str], tuple[Any, str | None]], max_entries: int = 200_000) -> None:
         self.vector, self.scalar, self.max_entries = vector, scalar, max_entries
-        self.memo: dict[str, tuple[Any, str | None]] = {}
+        self.values: dict[str | None, Any] = {None: None}
+        self.errors: dict[str, str] = {}
 
     def __call__(self, texts: list[str | None]) -> list[tuple[Any, str | None]]:
         """``(value, error)`` per entry; None entries give ``(None, None)``."""
-        memo = self.memo
-        new = list({t: None for t in texts if t is not None and t not in memo})
+        values, errors = self.parse(texts)
+        return list(zip(values, errors, strict=True))
+
+    def parse(self, texts: list[str | None]) -> tuple[list[Any], list[str | None]]:
+        """The values (None for a null or bad entry) and the errors (None but for a bad entry) of ``texts``."""
+        memo, bad = self.values, self.errors
+        new = set(texts).difference(memo, bad)
         if new:
-            if len(memo) + len(new) > self.max_entries:
+            if len(memo) + len(bad) + len(new) > self.max_entries:
                 memo.clear()
-            results = self.vector(pl.Series(new, dtype=pl.String)) if len(new) >= VECTOR_MIN else [
-                self.scalar(t) for t in new]
-            memo.update(zip(new, results, strict=True))
-        none = (None, None)
-        return [none if t is None else memo[t] for t in texts]
+                bad.clear()
+                memo[None] = None
+                new = set(texts).difference(memo)
+            self._learn(list(new))  # type: ignore[arg-type]
+        values = list(map(memo.get, texts))
+        if not bad or bad.keys().isdisjoint(texts):
+            return values, [None] * len(texts)
+        return values, list(map(bad.get, texts))  # type: ignore[arg-type]
+
+    def _learn(self, new: list[str]) -> None:
+        results = self.vector(pl.Series(new, dtype=pl.String)) if len(new) >= VECTOR_MIN else [
+            self.scalar(t) for t in new]
+        for text, (value, error) in zip(new, results, strict=True):
+            if error is None:
+                self.values[text] = value
+            else:
+                self.errors[text] = error
 
 
 def _pairs(parsed: Parsed) -> list[tuple[Any, str | None]]:
