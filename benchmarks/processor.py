@@ -11,7 +11,8 @@ in-process bus (nothing subscribed: publishing costs the envelope encoding and t
 goes through ``on_message``: decode, flow rows, window, features, publish. ``before`` is the former hot path
 (benchmarks/support/processor_before.py: per-row decoder, windows merged from all rows, per-column ``to_list``);
 ``after`` is the code as it is. Variants alternate ``--repeat`` times; the best run of each is reported (the
-machine is shared). A second table times the decoders alone (NotificationData dict -> flow rows).
+machine is shared). Two more tables time the decoders alone (NotificationData dict -> flow rows; and the storage
+sink's columns) and the windows alone (flow rows in, every window's flow records out).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from benchmarks.support.processor_before import ProcessorBefore, former_columns
+from benchmarks.support.processor_before import FullWindows, ProcessorBefore, former_columns
 from benchmarks.support.processor_before import notification_frame as before_frame
 from tests.support.profiling import profile_summary
 from tests.support.upf_load import UpfLoad, measurement_count
@@ -39,6 +40,7 @@ from nwdaf.lib.flows.convert import flow_rows
 from nwdaf.lib.flows.notification import NotificationDecoder
 from nwdaf.nf.processor.config import ProcessorSettings
 from nwdaf.nf.processor.processor import Processor
+from nwdaf.nf.processor.windows import SlidingWindows
 from nwdaf.platform.bus import InMemoryBus, Message, encode, topics
 from nwdaf.platform.events import NF_NOTIFICATION, NfNotification
 
@@ -114,6 +116,22 @@ def run_decoders(bodies: list[dict[str, Any]], records: int, repeat: int) -> dic
     return {"cpu_us_per_record": best, "cpu_ratio": best["before"] / best["after"]}
 
 
+def run_windows(bodies: list[dict[str, Any]], records: int, window_s: float, repeat: int) -> dict[str, Any]:
+    """The windows alone: every notification's flow rows added, each window's flow records (and the newest
+    period's) merged -- from all rows (before) or from per-notification partial aggregates (after)."""
+    rows = [before_frame(b) for b in bodies]
+    best: dict[str, float] = {}
+    for _ in range(repeat):
+        for name, cls in (("before", FullWindows), ("after", SlidingWindows)):
+            windows = cls(window_s)
+            cpu = time.process_time()
+            for frame in rows:
+                windows.add(frame)
+            us = (time.process_time() - cpu) / records * 1e6
+            best[name] = min(best.get(name, us), us)
+    return {"cpu_us_per_record": best, "cpu_ratio": best["before"] / best["after"]}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--ues", type=int, default=250)
@@ -135,6 +153,7 @@ def main() -> None:
                      "repeat": args.repeat},
         "processor": run_processor(_envelopes(bodies), records, settings, args.repeat, args.profile),
         "decoder": run_decoders(bodies, records, args.repeat),
+        "windows": run_windows(bodies, records, args.window_s, args.repeat),
     }
     _print(result)
     if args.json:
@@ -154,6 +173,10 @@ def _print(result: dict[str, Any]) -> None:
     for name, us in d["cpu_us_per_record"].items():
         print(f"  decoder {name:22}: {us:7.2f} µs CPU/record")
     print(f"  decoder after/before: {d['cpu_ratio']:.2f}x less CPU per record")
+    win = result["windows"]
+    for name, us in win["cpu_us_per_record"].items():
+        print(f"  windows {name:22}: {us:7.2f} µs CPU/record")
+    print(f"  windows after/before: {win['cpu_ratio']:.2f}x less CPU per record")
     for name, prof in p.get("profiles", {}).items():
         print(f"  profile {name} (own s by module):")
         for mod, secs in prof["modules"]:
