@@ -2,9 +2,10 @@
 ``userDataUsageMeasurements`` entry of every ``notificationItems[]`` item becomes one row of typed columns
 (:data:`MEASUREMENT_SCHEMA`), for the processor's flow rows and the storage sink's ``upf_usage_reports`` alike.
 
-The Python part is a flattening of the JSON into column lists (one pass of list comprehensions); the strings are
-parsed a whole column at a time by :mod:`nwdaf.lib.flows.wire_columns` (volumes, rates, flow descriptions, with the
-scalar parsers' results). A measurement that cannot be read is not dropped unsaid: it is left out of the frame and
+The Python part is a flattening of the JSON into column lists (one list comprehension per JSON level, then
+transposed); the strings (volumes, rates, flow descriptions) go through :mod:`nwdaf.lib.flows.wire_columns`, which
+parses each distinct string once (a column at a time when there are many new ones) and remembers it, with the
+scalar parsers' results. A measurement that cannot be read is not dropped unsaid: it is left out of the frame and
 listed in :attr:`Measurements.bad` with its item, its index in the item and the reason; an item without
 measurements (QOS_MONITORING, TSC_MNGT_INFO) is counted in :attr:`Measurements.ignored_items`.
 """
@@ -106,8 +107,6 @@ class _Items:
     meas: list[Any] = field(default_factory=list)
     bad: list[BadMeasurement] = field(default_factory=list)
     ignored: int = 0
-
-
 
 
 def _item_error(item: Mapping[str, Any]) -> tuple[float | None, float | None, str | None]:
@@ -262,7 +261,8 @@ class NotificationDecoder:
     def __call__(self, body: Mapping[str, Any], correlation_id: str | None = None) -> Measurements:
         flat = _flatten(body)
         if correlation_id is None and isinstance(body, Mapping):
-            correlation_id = body.get("correlationId")
+            given = body.get("correlationId")
+            correlation_id = given if given is None or isinstance(given, str) else str(given)
         if not flat.meas:
             return Measurements(pl.DataFrame(schema=MEASUREMENT_SCHEMA), flat.bad, flat.ignored)
         errors: list[str | None] = [None] * len(flat.meas)
