@@ -25,16 +25,15 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Callable, Mapping
-from datetime import datetime
+from collections.abc import Mapping
 from typing import Any, Final
 
 import polars as pl
 
 from nwdaf.lib.flows import conform_flows
+from nwdaf.lib.flows.notification import measurements_frame
 from nwdaf.lib.flows.schema import PROTO_NAMES
 from nwdaf.platform.models.common import snssai_key
-from nwdaf.platform.models.units import parse_traffic_volume
 
 # RFC 6733 IPFilterRule as used by TS 29.214 Flow-Description: "permit out 17 from 10.0.0.1 5000 to 10.0.0.2 80".
 _RULE: Final = re.compile(
@@ -83,10 +82,6 @@ def _port(text: str | None) -> int:
     return int(text)
 
 
-def _epoch(text: str) -> float:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
-
-
 def _proto_name(proto: Any) -> str:
     return proto if isinstance(proto, str) else PROTO_NAMES.get(int(proto), str(proto))
 
@@ -118,69 +113,71 @@ def usage_frame(usage: Mapping[str, Any]) -> pl.DataFrame:
     return frame.with_columns(duration).select(pl.col(name).cast(dtype) for name, dtype in ROW_SCHEMA.items())
 
 
-def _ue_test(item: Mapping[str, Any]) -> Callable[[str], bool]:
-    """Whether an address is the item's UE: its IPv4 address, or an address in its IPv6 prefix."""
-    v4 = item.get("ueIpv4Addr")
-    prefix = item.get("ueIpv6Prefix")
-    net = None
-    if prefix:
+def _in_prefix(addrs: list[str], prefixes: list[str]) -> list[bool]:
+    """Whether each IPv6 address is in the paired prefix (an unreadable address or prefix is not)."""
+    nets: dict[str, ipaddress.IPv6Network | None] = {}
+    out = []
+    for addr, prefix in zip(addrs, prefixes, strict=True):
+        if prefix not in nets:
+            try:
+                nets[prefix] = ipaddress.IPv6Network(prefix, strict=False)
+            except ValueError:
+                nets[prefix] = None
+        net = nets[prefix]
         try:
-            net = ipaddress.IPv6Network(prefix, strict=False)
+            out.append(net is not None and ipaddress.IPv6Address(addr) in net)
         except ValueError:
-            net = None
-
-    def is_ue(addr: str) -> bool:
-        if addr == v4:
-            return True
-        if net is None or ":" not in addr:
-            return False
-        try:
-            return ipaddress.IPv6Address(addr) in net
-        except ValueError:
-            return False
-
-    return is_ue
+            out.append(False)
+    return out
 
 
-def _add_item(out: dict[str, list[Any]], item: Mapping[str, Any]) -> None:
-    is_ue: Callable[[str], bool] | None = None
-    end = start = None
-    for meas in item.get("userDataUsageMeasurements") or []:
-        desc = (meas.get("flowInfo") or {}).get("flowDescription")
-        vol = meas.get("volumeMeasurement")
-        if not desc or not isinstance(vol, dict):
-            continue
-        proto, src, sport, dst, dport = parse_flow_description(desc)
-        if is_ue is None:
-            is_ue = _ue_test(item)
-            end = _epoch(item["timeStamp"])
-            start = _epoch(item["startTime"]) if item.get("startTime") else end
-        if is_ue(dst) and not is_ue(src):  # written downlink-wise (TS 29.212 "permit out"): the UE is "to"
-            src, sport, dst, dport = dst, dport, src, sport
-        for name, value in (
-            ("start_ts", start), ("end_ts", end), ("proto", proto), ("ue_ip", src), ("ue_port", sport),
-            ("remote_ip", dst), ("remote_port", dport),
-            ("ul_packets", int(vol.get("ulNbOfPackets", 0))), ("dl_packets", int(vol.get("dlNbOfPackets", 0))),
-            ("ul_bytes", parse_traffic_volume(vol["ulVolume"]) if "ulVolume" in vol else 0),
-            ("dl_bytes", parse_traffic_volume(vol["dlVolume"]) if "dlVolume" in vol else 0),
-            ("supi", item.get("supi")), ("snssai", _slice(item.get("snssai"))), ("dnn", item.get("dnn")),
-        ):
-            out[name].append(value)
+def _is_ue(frame: pl.DataFrame, addr: str) -> pl.Series:
+    """Whether ``frame[addr]`` is the item's UE: its IPv4 address, or an address in its IPv6 prefix."""
+    v4 = (frame[addr] == frame["ue_ipv4"]).fill_null(False)
+    v6_rows = (frame["ue_ipv6_prefix"].is_not_null() & frame[addr].str.contains(":", literal=True)).arg_true()
+    if len(v6_rows) == 0:
+        return v4
+    inside = _in_prefix(frame[addr].gather(v6_rows).to_list(), frame["ue_ipv6_prefix"].gather(v6_rows).to_list())
+    return v4.scatter(v6_rows, pl.Series(inside, dtype=pl.Boolean)) | v4
 
 
-def _slice(value: Any) -> Any:
-    return value if isinstance(value, dict) else None
+def flow_rows(measurements: pl.DataFrame) -> pl.DataFrame:
+    """Per-flow usage rows (:data:`ROW_SCHEMA`, UE as source) of decoded measurements
+    (:data:`nwdaf.lib.flows.notification.MEASUREMENT_SCHEMA`): the measurements that name a flow and carry a
+    volume; the period is ``(startTime, timeStamp]`` of the item (no ``startTime``: an instant)."""
+    m = measurements.filter(pl.col("flow_description").is_not_null() & pl.col("has_volume"))
+    if m.is_empty():
+        return pl.DataFrame(schema=ROW_SCHEMA)
+    m = m.with_columns(pl.col("src_ip").str.split("/").list.first(), pl.col("dst_ip").str.split("/").list.first())
+    # Written downlink-wise (TS 29.212 "permit out"): the UE is "to"; a UE on both ends stays as written.
+    swap = _is_ue(m, "dst_ip") & ~_is_ue(m, "src_ip")
+    ue, remote = pl.lit(swap, pl.Boolean), ~pl.lit(swap, pl.Boolean)
+    start = pl.col("start_ts").fill_null(pl.col("ts"))
+    return m.select(
+        start.alias("start_ts"), pl.col("ts").alias("end_ts"),
+        (pl.col("ts") - start).clip(lower_bound=0.0).alias("duration_s"), pl.col("proto_name").alias("proto"),
+        pl.when(ue).then(pl.col("dst_ip")).otherwise(pl.col("src_ip")).alias("src_ip"),
+        pl.when(ue).then(pl.col("dst_port")).otherwise(pl.col("src_port")).fill_null(0).alias("src_port"),
+        pl.when(remote).then(pl.col("dst_ip")).otherwise(pl.col("src_ip")).alias("dst_ip"),
+        pl.when(remote).then(pl.col("dst_port")).otherwise(pl.col("src_port")).fill_null(0).alias("dst_port"),
+        pl.col("ul_packets").fill_null(0).alias("pkts_fwd"), pl.col("dl_packets").fill_null(0).alias("pkts_bwd"),
+        pl.col("ul_bytes").fill_null(0).alias("bytes_fwd"), pl.col("dl_bytes").fill_null(0).alias("bytes_bwd"),
+        "supi", "snssai", "dnn",
+    ).cast(dict(ROW_SCHEMA))  # type: ignore[arg-type]
 
 
 def notification_frame(body: Mapping[str, Any]) -> pl.DataFrame:
     """Per-flow usage rows of one ``NotificationData`` body (per-period volumes, UE as source).
 
-    Raises :class:`FlowDescriptionError`, ``KeyError`` or ``ValueError`` for an item it cannot read.
+    Raises :class:`FlowDescriptionError` (a ``ValueError``) naming the first measurement it cannot read; the
+    processor takes :func:`~nwdaf.lib.flows.notification.measurements_frame` itself and counts such rows instead.
     """
-    columns: dict[str, list[Any]] = {name: [] for name in USAGE_FIELDS}
-    for item in body.get("notificationItems", []):
-        _add_item(columns, item)
-    return usage_frame(columns)
+    decoded = measurements_frame(body)
+    if decoded.bad:
+        first = decoded.bad[0]
+        raise FlowDescriptionError(f"{len(decoded.bad)} unreadable measurement(s); item {first.item} measurement "
+                                   f"{first.measurement}: {first.reason}")
+    return flow_rows(decoded.frame)
 
 
 def notification_rows(body: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -207,18 +204,45 @@ def rows_frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=ROW_SCHEMA, orient="row") if rows else pl.DataFrame(schema=ROW_SCHEMA)
 
 
+FLOW_KEYS: Final = ("src_ip", "src_port", "dst_ip", "dst_port", "proto")
+"""What makes one flow: the UE's end and the remote end of the 5-tuple (UE as source)."""
+
+
+def _merge(frame: pl.DataFrame, keys: list[str], *span: pl.Expr) -> pl.DataFrame:
+    return frame.group_by(keys, maintain_order=True).agg(
+        *span,
+        pl.col("pkts_fwd").sum(), pl.col("pkts_bwd").sum(), pl.col("bytes_fwd").sum(), pl.col("bytes_bwd").sum(),
+        pl.col("supi").drop_nulls().first(), pl.col("snssai").drop_nulls().first(), pl.col("dnn").drop_nulls().first(),
+    )
+
+
+def partial_flows(periods: pl.DataFrame) -> pl.DataFrame:
+    """Per-period rows (:data:`ROW_SCHEMA`) merged per flow and report time (``end_ts``): a partial aggregate that
+    :func:`combine_flows` merges with others as :func:`aggregate_flows` merges the rows themselves (sums of the
+    counters, earliest start, latest end, first non-null UE identity in arrival order)."""
+    return _merge(periods, [*FLOW_KEYS, "end_ts"], pl.col("start_ts").min())
+
+
+def combine_flows(partials: pl.DataFrame, window_start: float) -> pl.DataFrame:
+    """Partial aggregates (:func:`partial_flows`, concatenated in arrival order) as the window's flow records:
+    the same result as :func:`aggregate_flows` over the rows they were made of."""
+    merged = _merge(partials, list(FLOW_KEYS), pl.col("start_ts").min(), pl.col("end_ts").max())
+    return _flow_records(merged, window_start)
+
+
 def aggregate_flows(periods: pl.DataFrame, window_start: float) -> pl.DataFrame:
     """Merge the per-period rows of each flow (UE, 5-tuple) into one flow record for the window.
 
     The record starts at ``window_start`` so feature functions put the whole window in one bucket; its duration
     is the span the flow was active in. Returns rows in :data:`nwdaf.lib.flows.FLOW_SCHEMA` plus supi/snssai/dnn.
     """
-    keys = ["src_ip", "src_port", "dst_ip", "dst_port", "proto"]
-    merged = periods.group_by(keys).agg(
-        (pl.col("end_ts").max() - pl.col("start_ts").min()).alias("duration_s"),
-        pl.col("pkts_fwd").sum(), pl.col("pkts_bwd").sum(),
-        pl.col("bytes_fwd").sum(), pl.col("bytes_bwd").sum(),
-        pl.col("supi").drop_nulls().first(), pl.col("snssai").drop_nulls().first(), pl.col("dnn").drop_nulls().first(),
-    )
-    merged = merged.with_columns(pl.lit(window_start).alias("start_ts"), pl.lit("upf").alias("source"))
+    return _flow_records(_merge(periods, list(FLOW_KEYS), pl.col("start_ts").min(), pl.col("end_ts").max()),
+                         window_start)
+
+
+def _flow_records(merged: pl.DataFrame, window_start: float) -> pl.DataFrame:
+    merged = merged.with_columns(
+        (pl.col("end_ts") - pl.col("start_ts")).alias("duration_s"), pl.lit(window_start).alias("start_ts"),
+        pl.lit("upf").alias("source"),
+    ).drop("end_ts")
     return conform_flows(merged, include_labels=False)

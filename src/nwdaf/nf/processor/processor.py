@@ -14,7 +14,8 @@ from nwdaf.lib.features._common import WINDOW
 from nwdaf.lib.features.beacons import ContactHistory
 from nwdaf.lib.features.host import recent_host_features, unanswered_out_share
 from nwdaf.lib.features.peers import rule_window_features
-from nwdaf.lib.flows.convert import FlowDescriptionError, notification_frame
+from nwdaf.lib.flows.convert import flow_rows
+from nwdaf.lib.flows.notification import Measurements, NotificationDecoder
 from nwdaf.nf.processor.config import ProcessorSettings
 from nwdaf.nf.processor.windows import ClosedWindow, SlidingWindows
 from nwdaf.platform.bus import EventBus, Message, decode, encode, topics
@@ -35,7 +36,8 @@ TOP_DESTINATIONS = 5
 
 
 def columns_of(df: pl.DataFrame) -> dict[str, list[Any]]:
-    return {name: df[name].to_list() for name in df.columns}
+    """A frame as the bus's JSON columns (name -> values), in one conversion."""
+    return df.to_dict(as_series=False)
 
 
 def ue_features(window: ClosedWindow, window_s: float, beacons: pl.DataFrame | None = None) -> pl.DataFrame:
@@ -80,6 +82,7 @@ class ProcessorStats:
     notifications: int = 0
     duplicates: int = 0
     bad_rows: int = 0
+    """Usage measurements left out because they could not be read (each one logged with its reason)."""
     windows: int = 0
     flow_records: int = 0
     feature_rows: int = 0
@@ -96,6 +99,8 @@ class Processor:
     contacts: ContactHistory = field(init=False)
     """Per-host contacts over ``beacon_lookback_s`` (bounded), for beaconing across windows."""
     stats: ProcessorStats = field(default_factory=ProcessorStats)
+    decoder: NotificationDecoder = field(default_factory=NotificationDecoder)
+    """The columnar NotificationData decoder, with its memo of parsed strings (flows repeat every period)."""
     _seen: OrderedDict[str, None] = field(default_factory=OrderedDict)
 
     def __post_init__(self) -> None:
@@ -109,15 +114,18 @@ class Processor:
             self.stats.duplicates += 1
             return
         self.stats.notifications += 1
-        try:
-            rows = notification_frame(env.payload.body)
-        except (FlowDescriptionError, KeyError, ValueError) as exc:
-            self.stats.bad_rows += 1
-            log.warning("notification %s has unusable flow rows: %s", env.id, exc)
-            return
-        window = self.windows.add(rows)
+        decoded = self.decoder(env.payload.body)
+        if decoded.bad:
+            self._count_bad(env.id, decoded)
+        window = self.windows.add(flow_rows(decoded.frame))
         if window is not None:
             await self.publish_window(window)
+
+    def _count_bad(self, envelope_id: str, decoded: Measurements) -> None:
+        self.stats.bad_rows += len(decoded.bad)
+        first = decoded.bad[0]
+        log.warning("notification %s: %d usage measurement(s) left out, %d used; first: item %s measurement %s: %s",
+                    envelope_id, len(decoded.bad), decoded.frame.height, first.item, first.measurement, first.reason)
 
     def _is_duplicate(self, envelope_id: str) -> bool:
         if envelope_id in self._seen:

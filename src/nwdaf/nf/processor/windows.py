@@ -5,6 +5,10 @@ one closes the period's window; each further one of the same period *updates* it
 over everything received, so an engine does not wait a whole period for the UEs of the later parts. The flow
 records of a window go out once, when it closes; a later part's flows are in the next window's records (windows
 overlap by all but one period), so no flow record is stored twice for one window.
+
+Each notification's rows are merged per flow and report time once, when they arrive
+(:func:`~nwdaf.lib.flows.convert.partial_flows`); a window combines the partial aggregates it covers
+(:func:`~nwdaf.lib.flows.convert.combine_flows`), which gives the same records as merging all its rows again.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from nwdaf.lib.flows.convert import aggregate_flows
+from nwdaf.lib.flows.convert import combine_flows, partial_flows
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,14 +48,17 @@ class SlidingWindows:
 
     window_s: float
     hop_s: float = 0.0
-    _frames: deque[pl.DataFrame] = field(default_factory=deque)
+    _parts: deque[tuple[float, pl.DataFrame]] = field(default_factory=deque)
+    """Per notification: its latest report time and its rows merged per flow and report time, in arrival order."""
     _last_end: float | None = None
 
     def add(self, rows: pl.DataFrame) -> ClosedWindow | None:
+        """Take one notification's rows (:data:`~nwdaf.lib.flows.convert.ROW_SCHEMA`); the window they close or
+        update, if any."""
         if rows.is_empty():
             return None
-        self._frames.append(rows)
         end = float(rows["end_ts"].max())  # type: ignore[arg-type]
+        self._parts.append((end, partial_flows(rows)))
         last = self._last_end
         # Compared as a difference: at epoch magnitudes (1.7e9 s) ``last + 1e-9`` rounds back to ``last``.
         if last is not None and end == last:
@@ -64,12 +71,15 @@ class SlidingWindows:
 
     def _window(self, end: float, update: bool = False) -> ClosedWindow:
         start = end - self.window_s
-        current = pl.concat(list(self._frames), how="vertical").filter(pl.col("end_ts") > start)
+        parts = [part for last, part in self._parts if last > start]
+        current = pl.concat(parts, how="vertical") if len(parts) > 1 else parts[0]
+        if float(current["end_ts"].min()) <= start:  # type: ignore[arg-type]
+            current = current.filter(pl.col("end_ts") > start)
         newest = current.filter(pl.col("end_ts") >= end)
         recent_start = float(newest["start_ts"].min())  # type: ignore[arg-type]
-        return ClosedWindow(start, end, aggregate_flows(current, start), recent_start,
-                            aggregate_flows(newest, recent_start), update)
+        return ClosedWindow(start, end, combine_flows(current, start), recent_start,
+                            combine_flows(newest, recent_start), update)
 
     def _prune(self, start: float) -> None:
-        while self._frames and float(self._frames[0]["end_ts"].max()) <= start:  # type: ignore[arg-type]
-            self._frames.popleft()
+        while self._parts and self._parts[0][0] <= start:
+            self._parts.popleft()

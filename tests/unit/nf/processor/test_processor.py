@@ -347,3 +347,23 @@ async def test_beaconing_is_seen_live_across_windows_and_a_persistent_connection
     assert {supi for _, supi in wakeups} == {"imsi-7"}
     assert min(t for t, _ in wakeups) <= 160.0  # six contacts 30 s apart: the sixth at 150 s
     assert proc.contacts.contacts.height <= 64 * 3
+
+
+async def test_unreadable_measurements_are_counted_and_logged_and_the_rest_used(
+        caplog: pytest.LogCaptureFixture) -> None:
+    bus = InMemoryBus()
+    proc = Processor(bus, ProcessorSettings(window_s=10))
+    flows, _ = await _collect(bus)
+    item = _item("10.45.0.2", "imsi-1", 200.0, [("permit out 6 from 10.45.0.2 4000 to 1.1.1.1 443", 9, 9, 1, 1, 0),
+                                                ("permit everything", 1, 1, 1, 1, 0),
+                                                ("permit out 6 from 10.45.0.2 4001 to 1.1.1.1 443", 9, 9, 1, 1, 0)])
+    item["userDataUsageMeasurements"][2]["volumeMeasurement"]["ulVolume"] = "9 bytes"
+    note = NfNotification(source="upf-ee", received_at=datetime.now(UTC), body={"notificationItems": [item]})
+    with caplog.at_level("WARNING", logger="nwdaf.processor"):
+        await proc.on_message(Message(topics.UPF_EE_NOTIFICATIONS, encode(note, type_=NF_NOTIFICATION)))
+    await wait_until(lambda: flows, message="the readable flow's record")
+    await bus.close()
+    assert proc.stats.bad_rows == 2
+    assert [b.columns["src_port"] for b in flows] == [[4000]]
+    assert "2 usage measurement(s) left out, 1 used" in caplog.text
+    assert "flowDescription" in caplog.text
