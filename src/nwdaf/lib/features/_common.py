@@ -10,6 +10,8 @@ import polars as pl
 
 WINDOW: Final = "window_start"
 HOST: Final = "host"
+ANSWERED_BEFORE: Final = "answered_before"
+"""A flow record's conversation got a packet back in an earlier window (:mod:`nwdaf.lib.features.answered`)."""
 
 # Zeek conn_state codes (Zeek base/protocols/conn/main.zeek): a SYN without a SYN-ACK, a reject, or a
 # half-open responder, i.e. the connection was never established.

@@ -41,6 +41,7 @@ from typing import Final
 import polars as pl
 
 from nwdaf.lib.features._common import HOST, WINDOW, check_window, robust_cv, window_expr, with_traffic
+from nwdaf.lib.features.answered import with_answered
 from nwdaf.lib.features.peers import unanswered_expr
 
 INFRASTRUCTURE_PORTS: Final = frozenset({53, 67, 68, 123, 137, 138, 853, 1900, 5353, 5355})
@@ -77,7 +78,8 @@ class ContactHistory:
 
     def add(self, flows: pl.DataFrame) -> None:
         """Record the contacts among ``flows`` (flow-schema records, in time order across calls)."""
-        view = with_traffic(flows).filter(pl.col("src_ip").is_not_null() & (pl.col("src_ip") != pl.col("dst_ip"))
+        flows = with_answered(with_traffic(flows))
+        view = flows.filter(pl.col("src_ip").is_not_null() & (pl.col("src_ip") != pl.col("dst_ip"))
                             & pl.col("proto").is_in(["tcp", "udp"])
                             & ~pl.col("dst_port").is_in(list(INFRASTRUCTURE_PORTS))).select(
             pl.col("src_ip").alias(HOST), "dst_ip", "dst_port", "proto",

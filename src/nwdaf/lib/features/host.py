@@ -38,6 +38,7 @@ from typing import Final
 import polars as pl
 
 from nwdaf.lib.features._common import (
+    ANSWERED_BEFORE,
     HOST,
     WINDOW,
     as_features,
@@ -48,6 +49,7 @@ from nwdaf.lib.features._common import (
     window_expr,
     with_traffic,
 )
+from nwdaf.lib.features.answered import with_answered
 
 FEATURE_COLUMNS: Final = (
     "flows_out",
@@ -143,9 +145,9 @@ def unanswered_out_share(flows: pl.DataFrame, host_col: str = "src_ip") -> pl.Da
     when the flood starts in a period that also holds answered traffic.
     """
     require(flows, (host_col, "pkts_fwd", "pkts_bwd"), "unanswered_out_share")
-    flows = with_traffic(flows)
+    flows = with_answered(with_traffic(flows))
     out = pl.col("pkts_fwd").fill_null(0)
-    unanswered = pl.when(pl.col("pkts_bwd").fill_null(0) == 0).then(out).otherwise(0)
+    unanswered = pl.when(~pl.col(ANSWERED_BEFORE) & (pl.col("pkts_bwd").fill_null(0) == 0)).then(out).otherwise(0)
     per_host = flows.filter(pl.col(host_col).is_not_null()).group_by(pl.col(host_col).cast(pl.String).alias(HOST))
     return per_host.agg((unanswered.sum() / out.sum()).cast(pl.Float64).alias("unanswered_out_share"))
 

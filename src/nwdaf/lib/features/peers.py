@@ -41,6 +41,7 @@ from typing import Final
 import polars as pl
 
 from nwdaf.lib.features._common import (
+    ANSWERED_BEFORE,
     HOST,
     WINDOW,
     check_window,
@@ -50,6 +51,7 @@ from nwdaf.lib.features._common import (
     window_expr,
     with_traffic,
 )
+from nwdaf.lib.features.answered import with_answered
 
 PEER_COLUMNS: Final = ("flood_fan_in", "flood_contrib", "unanswered_dsts", "icmp_dsts", "max_ports_per_dst",
                        "svc_flows", "svc_size_cv", "svc_gap_cv", "svc_unanswered", "smtp_peers", "rated_bytes_out",
@@ -72,10 +74,12 @@ _NEEDED: Final = ("start_ts", "proto", "src_ip", "dst_ip", "dst_port", "pkts_tot
 
 def unanswered_expr() -> pl.Expr:
     """True for a flow that got nothing back: no backward packet where counted, else a failed TCP handshake or an
-    Argus no-reply state; null when the record does not tell."""
+    Argus no-reply state; null when the record does not tell. A conversation answered in an earlier window
+    (``answered_before``, :func:`~nwdaf.lib.features.answered.with_answered` adds it) is not unanswered."""
     bwd, state = pl.col("pkts_bwd"), pl.col("state")
     return (
-        pl.when(bwd.is_not_null()).then(bwd == 0)
+        pl.when(pl.col(ANSWERED_BEFORE)).then(False)
+        .when(bwd.is_not_null()).then(bwd == 0)
         .when(pl.col("proto") == "tcp").then(tcp_failed_expr())
         .when(state.is_in(ARGUS_NO_REPLY)).then(True)
         .when(state.is_in(ARGUS_REPLY)).then(False)
@@ -174,7 +178,7 @@ def rule_window_features(flows: pl.DataFrame, window_s: float) -> pl.DataFrame:
     0 where measured and absent)."""
     check_window(window_s)
     require(flows, _NEEDED, "rule_window_features")
-    flows = with_traffic(flows)
+    flows = with_answered(with_traffic(flows))
     view = flows.filter(pl.col("src_ip").is_not_null() & (pl.col("src_ip") != pl.col("dst_ip"))).select(
         window_expr(window_s), "start_ts", "proto", "src_ip", "dst_ip", "dst_port", "pkts_total", "bytes_total",
         unanswered_expr().alias("unanswered"), tcp_failed_expr().alias("failed"),

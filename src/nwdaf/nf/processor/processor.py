@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import polars as pl
 
 from nwdaf.lib.features import scoped_slice_features, ue_window_features
 from nwdaf.lib.features._common import WINDOW
+from nwdaf.lib.features.answered import AnsweredFlows
 from nwdaf.lib.features.beacons import ContactHistory
 from nwdaf.lib.features.host import recent_host_features, unanswered_out_share
 from nwdaf.lib.features.peers import rule_window_features
@@ -98,6 +99,8 @@ class Processor:
     windows: SlidingWindows = field(init=False)
     contacts: ContactHistory = field(init=False)
     """Per-host contacts over ``beacon_lookback_s`` (bounded), for beaconing across windows."""
+    answered: AnsweredFlows = field(init=False)
+    """5-tuples answered within ``beacon_lookback_s``: a later window's record of one is not unanswered."""
     stats: ProcessorStats = field(default_factory=ProcessorStats)
     decoder: NotificationDecoder = field(default_factory=NotificationDecoder)
     """The columnar NotificationData decoder, with its memo of parsed strings (flows repeat every period)."""
@@ -107,6 +110,7 @@ class Processor:
         self.windows = SlidingWindows(self.settings.window_s, self.settings.hop_s)
         lookback = self.settings.beacon_lookback_s
         self.contacts = ContactHistory(lookback_s=lookback, idle_s=min(60.0, lookback / 2))
+        self.answered = AnsweredFlows(lookback_s=lookback)
 
     async def on_message(self, msg: Message) -> None:
         env = decode(msg.value, NfNotification)
@@ -138,7 +142,8 @@ class Processor:
     async def publish_window(self, window: ClosedWindow) -> None:
         self.stats.windows += 1
         if not window.update:
-            await self._publish_flows(window)
+            await self._publish_flows(window)  # as measured: the marks below are for the features only
+        window = self._marked(window)
         if window.recent is not None and not window.recent.is_empty():
             self.contacts.add(window.recent)  # the newest period: a 5-tuple still active continues its contact
         feats = ue_features(window, self.settings.window_s, self.contacts.features(window.end))
@@ -148,6 +153,13 @@ class Processor:
             self.stats.feature_rows += feats.height
         if self.settings.slice_features:
             await self._publish_slices(window)
+
+    def _marked(self, window: ClosedWindow) -> ClosedWindow:
+        """The window with its records of conversations answered in earlier windows marked (:class:`AnsweredFlows`)."""
+        recent = window.recent
+        if recent is not None:
+            recent = self.answered.mark(recent, window.end, remember=False)
+        return replace(window, flows=self.answered.mark(window.flows, window.end), recent=recent)
 
     async def _publish_flows(self, window: ClosedWindow) -> None:
         flows = window.flows
