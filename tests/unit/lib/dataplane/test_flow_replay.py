@@ -29,12 +29,20 @@ def _all(records: FlowRecords, **kw: Any) -> PacketBatch:
     return PacketBatch.concat(list(replay_records(records, **kw)))
 
 
-def test_a_record_becomes_its_packets_spaced_over_its_duration() -> None:
+def test_a_record_becomes_its_packets_over_its_duration_opening_with_its_answer() -> None:
     rec = _records([(T0, 4 * S, 3, 2, 1000, 101, "10.45.0.2", 40000, "93.184.216.34", 443, 6)])
     rows = [(r["ts_ns"] - T0, r["src"], r["sport"], r["length"]) for r in _all(rec).rows()]
-    # 5 packets 1 s apart; forward ones take ceil(3 * k / 5) of the first k; 1000 B = 334 + 333 + 333, 101 = 51 + 50.
-    assert rows == [(0, "10.45.0.2", 40000, 334), (S, "10.45.0.2", 40000, 333), (2 * S, "93.184.216.34", 443, 51),
-                    (3 * S, "10.45.0.2", 40000, 333), (4 * S, "93.184.216.34", 443, 50)]
+    # The answer 1 ms after the first packet, then 3 packets evenly to the end (forward ones take ceil(2 * k / 3)
+    # of the first k); 1000 B = 334 + 333 + 333, 101 = 51 + 50.
+    ms, step = 10**6, (4 * S - 10**6) // 3
+    assert rows == [(0, "10.45.0.2", 40000, 334), (ms, "93.184.216.34", 443, 51),
+                    (ms + step, "10.45.0.2", 40000, 333), (ms + 2 * step, "10.45.0.2", 40000, 333),
+                    (ms + 3 * step, "93.184.216.34", 443, 50)]
+
+
+def test_a_one_way_record_is_spaced_evenly_from_its_start() -> None:
+    rec = _records([(T0, 4 * S, 5, 0, 500, 0, "10.45.0.2", 40000, "93.184.216.34", 443, 6)])
+    assert [r["ts_ns"] - T0 for r in _all(rec).rows()] == [0, S, 2 * S, 3 * S, 4 * S]
 
 
 def test_short_records_keep_one_packet_per_nanosecond_and_the_initiator_first() -> None:
