@@ -94,7 +94,8 @@ class FlowRecords:
         o = np.argsort(start, kind="stable")
         return cls(start_ns=start[o], lead_ns=lead[o], step_ns=step[o], fwd_packets=nf[o], bwd_packets=nb[o],
                    fwd_bytes=bf[o], bwd_bytes=bb[o], src=np.asarray(src, np.uint64)[o],
-                   dst=np.asarray(dst, np.uint64)[o], sport=np.asarray(sport, np.uint16)[o], dport=np.asarray(dport, np.uint16)[o],
+                   dst=np.asarray(dst, np.uint64)[o], sport=np.asarray(sport, np.uint16)[o],
+                   dport=np.asarray(dport, np.uint16)[o],
                    proto=np.asarray(proto, np.uint8)[o])
 
 
