@@ -158,10 +158,7 @@ def _method(sub: EventSubscription, index: int, request: NnwdafEventsSubscriptio
                                [InvalidParam(f"{where}/repetitionPeriod", "only for PERIODIC reporting")])
         return NotificationMethod.THRESHOLD, None
     period = sub.repetitionPeriod or (request.evtReq.repPeriod if request.evtReq is not None else None)
-    if period is None:
-        raise _bad_request(f"PERIODIC reporting of {where} needs repetitionPeriod (or evtReq.repPeriod)",
-                           [InvalidParam(f"{where}/repetitionPeriod", "missing for PERIODIC reporting")],
-                           "MANDATORY_IE_MISSING")
+    assert period is not None  # NnwdafEventsSubscription refuses a PERIODIC event without one
     if period < min_period_s:
         raise _bad_request(f"repetitionPeriod must be >= {min_period_s} s for PERIODIC reporting",
                            [InvalidParam(f"{where}/repetitionPeriod", f"{period!r} < {min_period_s}")])
@@ -180,7 +177,8 @@ def check_reporting(body: dict[str, Any], request: NnwdafEventsSubscription) -> 
               for name in UNSUPPORTED_REPORTING if raw.get(name) is not None]
     if raw.get("notifFlag") not in (None, "ACTIVATE"):
         params.append(InvalidParam("/evtReq/notifFlag", "muting is not supported by this NWDAF"))
-    if evt is not None and evt.repPeriod is not None and not any(periodic):
+    if (evt is not None and evt.repPeriod is not None and evt.notifMethod is not NsmfNotificationMethod.PERIODIC
+            and not any(periodic)):
         params.append(InvalidParam("/evtReq/repPeriod", "only for PERIODIC reporting, and no event is PERIODIC"))
     if evt is not None and evt.grpRepTime is not None and all(periodic):
         params.append(InvalidParam("/evtReq/grpRepTime", "groups reports on detection, and every event is PERIODIC"))
