@@ -138,8 +138,8 @@ def is_periodic(sub: EventSubscription, request: NnwdafEventsSubscription) -> bo
 
 def _method(sub: EventSubscription, index: int, request: NnwdafEventsSubscription, min_period_s: int
             ) -> tuple[NotificationMethod, int | None]:
-    """How one event is reported, refusing (400) what contradicts itself; see "Reporting" in
-    ``docs/services.md``. ON_EVENT_DETECTION (``evtReq``) and THRESHOLD (the event's) both mean: report a
+    """How one event is reported, refusing (400) what contradicts itself; see "NBI reporting" in
+    ``docs/architecture.md``. ON_EVENT_DETECTION (``evtReq``) and THRESHOLD (the event's) both mean: report a
     matching finding as soon as it is accepted; ONE_TIME is the same, capped at one report
     (:attr:`Subscription.max_reports`)."""
     where = f"/eventSubscriptions/{index}"
