@@ -252,9 +252,10 @@ class EventsSubscriptionProcessor:
         return update
 
     def _hold(self, sub: Subscription, plan: EventPlan, finding: Finding) -> None:
-        """Queue a detection for the subscription's next notification, due when its grouping time has passed
-        since the first detection waiting (``evtReq.grpRepTime``, else ``anlf.detection_group_s``; 0 = once the
-        bus handler yields, which gathers the findings of one bus batch)."""
+        """Queue a detection for the subscription's next notification. Subscriptions with the same grouping time
+        (``evtReq.grpRepTime``, else ``anlf.detection_group_s``) share one timer, started by the first detection
+        waiting: all that wait are sent when it fires, at most that long after their detection (0 = once the bus
+        handler yields, which gathers the findings of one bus batch)."""
         group_s = sub.group_time_s
         if group_s is None:
             group_s = self.settings.detection_group_s
