@@ -2,14 +2,14 @@
 notifications with many subscriptions; idle CPU of each service.
 
     .venv/bin/python benchmarks/closed_loop.py [--runs 20] [--periods 1 3 5] [--json OUT] [--png OUT]
-        [--smf-method PERIODIC|THRESHOLD] [--registry-dir DIR]
+        [--smf-method ON_EVENT_DETECTION|PERIODIC] [--registry-dir DIR]
         [--subscriptions 10000 ...] [--lateness-periods 10] [--client http1|httpx] [--receiver-kind hypercorn|raw]
         [--notify-concurrency N] [--keepalive N] [--h2c]
         [--idle-s 30] [--settle-s 30] [--skip-loop] [--skip-lateness] [--skip-idle]
 
 1. ``--runs`` closed-loop runs per period (``benchmarks.support.closed_loop``), one model registry per period
-   (trained once, kept in ``--registry-dir``); p50/p95 of attack start -> release in periods, benign UEs released;
-   the figure.
+   (trained once, kept in ``--registry-dir``), the SMF subscribed with ``--smf-method``; p50/p95 of attack start ->
+   release in periods, benign UEs released; the figure.
 2. The NBI (anlf service) on 127.0.0.1 with ``--subscriptions`` PERIODIC (1 s) subscriptions whose callback is a
    real HTTP server in a child process; due -> sent and due -> received lateness over ``--lateness-periods`` s
    (``benchmarks/notify_lateness.py``, also runnable alone).
@@ -146,8 +146,9 @@ def _args() -> argparse.Namespace:
     ap.add_argument("--runs", type=int, default=20)
     ap.add_argument("--periods", type=int, nargs="+", default=[1, 3, 5])
     ap.add_argument("--benign", type=int, default=20)
-    ap.add_argument("--smf-method", choices=["PERIODIC", "THRESHOLD"], default="PERIODIC",
-                    help="How the SMF subscribes to the NWDAF (PERIODIC at the period under test, or THRESHOLD).")
+    ap.add_argument("--smf-method", choices=["ON_EVENT_DETECTION", "PERIODIC"], default="ON_EVENT_DETECTION",
+                    help="How the SMF subscribes to the NWDAF: reports on detection (its default), or PERIODIC at "
+                         "the period under test.")
     ap.add_argument("--registry-dir", type=Path, default=Path(".run/bench-closed-loop"))
     ap.add_argument("--json", type=Path, default=None)
     ap.add_argument("--png", type=Path, default=Path("closed_loop.png"))

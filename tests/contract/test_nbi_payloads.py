@@ -5,6 +5,7 @@ schemas accept unknown attributes and a misspelt one would otherwise pass (``exc
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -279,3 +280,36 @@ async def test_every_kind_of_engine_finding_is_a_valid_notification(nwdaf: Any, 
         "ipv4Addrs": ["198.51.100.7"], "ipv6Addrs": ["2001:db8::7"]}
     (circumstance,) = kinds[("imsi-001010000000013", "TOO_FREQUENT_SERVICE_ACCESS")]["addtMeasInfo"]["circums"]
     assert circumstance["freq"] == 40.0
+
+
+async def test_reports_on_detection_of_one_window_in_one_valid_notification(nwdaf: Any, spec: SpecValidator) -> None:
+    """The SMF's default request (evtReq ON_EVENT_DETECTION, THRESHOLD) with ``grpRepTime``: the engine's findings
+    of one window, read across yields as from several partitions, come in one notification the YAML accepts."""
+    http, processor, consumer = nwdaf
+    request = to_wire(subscription_request(SmfSettings(immediate_report=False), "http://smf.example/cb", "smf-1"))
+    request["eventSubscriptions"][0]["excepRequs"] = [{"excepId": e} for e in ALL_EXCEPTIONS]
+    request["evtReq"]["grpRepTime"] = 1
+    created = await http.post(SUBS, json=request)
+    assert created.status_code == 201
+    assert created.json()["evtReq"] == {"notifMethod": "ON_EVENT_DETECTION", "grpRepTime": 1}
+    _valid(spec, created.json(), SUBSCRIPTION)
+    results = _engine_results()
+    for result in results:
+        processor.on_result(result)
+        await asyncio.sleep(0)
+    await wait_until(lambda: consumer.bodies, message="the report on detection")
+    (body,) = consumer.bodies
+    (notification,) = body
+    _check_notification(spec, notification)
+    (event,) = notification["eventNotifications"]
+    assert len(event["abnorBehavrs"]) == len(results)
+
+
+async def test_contradictory_reporting_is_a_valid_problem(nwdaf: Any, spec: SpecValidator) -> None:
+    http, _, _ = nwdaf
+    request = to_wire(subscription_request(SmfSettings(notification_method="PERIODIC"), "http://c/n", "smf-1"))
+    request["evtReq"] = {"notifMethod": "ON_EVENT_DETECTION"}
+    resp = await http.post(SUBS, json=request)
+    assert resp.status_code == 400
+    _valid(spec, resp.json(), PROBLEM)
+    assert [p["param"] for p in resp.json()["invalidParams"]] == ["/eventSubscriptions/0/notificationMethod"]

@@ -62,17 +62,17 @@ def test_percentile_interpolates_like_numpy_and_treats_never_as_infinitely_late(
         bench.percentile(values, 101)
 
 
-def test_summary_meets_the_targets_when_releases_are_within_one_and_a_half_periods() -> None:
-    reports = [_report(3, [(1.0, 2.0, 3.0, 3.5), (1.0, 2.5, 3.2, 3.6)]), _report(3, [(0.5, 2.0, 3.9, 4.0)])]
+def test_summary_meets_the_targets_when_releases_are_within_one_period_at_the_median() -> None:
+    reports = [_report(3, [(1.0, 2.0, 2.4, 2.5), (1.0, 2.5, 2.7, 2.8)]), _report(3, [(0.5, 2.0, 3.9, 4.0)])]
 
     s = bench.summarise(3, reports, seeds=[1, 2])
 
     assert (s.runs, s.bots, s.bots_released, s.benign_ues, s.benign_released) == (2, 3, 3, 6, 0)
-    assert s.release_p50_s == pytest.approx(3.6)
-    assert s.p50_periods == pytest.approx(1.2)
+    assert s.release_p50_s == pytest.approx(2.8)
+    assert s.p50_periods == pytest.approx(2.8 / 3)
     assert s.p95_periods <= bench.TARGET_P95
     assert s.targets_met
-    assert s.stages["release"].mean == pytest.approx((3.5 + 3.6 + 4.0) / 3)
+    assert s.stages["release"].mean == pytest.approx((2.5 + 2.8 + 4.0) / 3)
     assert s.stages["report"].std == pytest.approx(0.288675, rel=1e-4)
     assert s.to_json()["targets_met"] is True
 
@@ -134,7 +134,7 @@ def test_window_and_options_follow_the_period() -> None:
 
 
 def test_bench_settings_subscribe_the_smf_periodically_at_the_period(tmp_path: Path) -> None:
-    settings = bench.bench_settings(load_settings(None), tmp_path / "run", tmp_path / "registry", 3)
+    settings = bench.bench_settings(load_settings(None), tmp_path / "run", tmp_path / "registry", 3, "PERIODIC")
 
     assert settings.smf.notification_method == "PERIODIC"
     assert settings.smf.repetition_period_s == 3
@@ -161,10 +161,10 @@ def test_exact_timelines_start_attacks_on_the_generators_whole_second() -> None:
         assert exact[supi].t_attack_start == 1011.0
 
 
-def test_bench_settings_can_keep_the_smf_on_threshold_notifications(tmp_path: Path) -> None:
-    settings = bench.bench_settings(load_settings(None), tmp_path / "run", tmp_path / "registry", 5, "THRESHOLD")
+def test_bench_settings_keep_the_smf_on_reports_on_detection_by_default(tmp_path: Path) -> None:
+    settings = bench.bench_settings(load_settings(None), tmp_path / "run", tmp_path / "registry", 5)
 
-    assert settings.smf.notification_method == "THRESHOLD"
+    assert settings.smf.notification_method == "ON_EVENT_DETECTION"
     assert settings.collector.upf_ee[0].rep_period_s == 5
 
 

@@ -34,6 +34,11 @@ class AnlfSettings(BaseModel):
     """How often report counters (for ``maxReportNbr``) are written to the store."""
     min_repetition_period_s: int = Field(1, ge=1)
     """Shortest ``repetitionPeriod`` accepted for PERIODIC subscriptions."""
+    detection_group_s: float = Field(0.05, ge=0, le=10)
+    """Reports on detection (THRESHOLD / ON_EVENT_DETECTION): how long after a subscription's first new finding
+    its notification waits for the others, so that the findings of one analytics window (published together,
+    read from several bus partitions) go in one notification. A subscription's ``evtReq.grpRepTime`` overrides
+    it; 0 sends as soon as the bus handler yields (one notification per bus batch)."""
     notification_client: Literal["http1", "httpx"] = "http1"
     """How the SBI client carries this NF's notifications (``SbiClient.send_notification``): ``http1`` sends those
     to ``http://`` callbacks over the lean pooled HTTP/1.1 client (:mod:`nwdaf.platform.sbi.callback`, several

@@ -1,8 +1,11 @@
 """Nnwdaf_EventsSubscription procedures (TS 29.520 clause 4.2.2): subscribe, update, unsubscribe, notify.
 
 Plain async methods on domain objects; they raise :class:`~nwdaf.platform.sbi.ProblemError` and never see HTTP. Findings
-arrive from the bus (:meth:`EventsSubscriptionProcessor.on_result`); THRESHOLD subscriptions are notified as soon
-as a matching new finding arrives, PERIODIC ones by the :class:`~nwdaf.nf.anlf.scheduler.PeriodicScheduler`.
+arrive from the bus (:meth:`EventsSubscriptionProcessor.on_result`). Events reported on detection (the event's
+``notificationMethod`` THRESHOLD, or ``evtReq.notifMethod`` ON_EVENT_DETECTION / ONE_TIME) are notified as soon as a
+matching new finding is accepted: the findings detected within ``evtReq.grpRepTime`` (default
+``anlf.detection_group_s``) go in one notification, and nothing is sent while nothing matches. PERIODIC events are
+reported by the :class:`~nwdaf.nf.anlf.scheduler.PeriodicScheduler`, with or without findings.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from nwdaf.nf.anlf.metrics import AnlfMetrics
 from nwdaf.nf.anlf.notifier import AnalyticsNotifier, Delivery
 from nwdaf.nf.anlf.reports import event_notification
 from nwdaf.nf.anlf.scheduler import PeriodicScheduler
-from nwdaf.nf.anlf.state import Finding, FindingsState, Update, Watermark
+from nwdaf.nf.anlf.state import Finding, FindingKey, FindingsState, Update, Watermark
 from nwdaf.nf.anlf.store import StoredSubscription, progress
 from nwdaf.nf.anlf.subscription import EventPlan, Subscription, ThresholdIndex, accept, admit
 from nwdaf.platform.events import AnalyticsResult
@@ -67,8 +70,9 @@ class EventsSubscriptionProcessor:
         self.scheduler = PeriodicScheduler(self._fire_periodic, clock, metrics.skipped_ticks.inc)
         self.subscriptions: dict[str, Subscription] = {}
         self._threshold = ThresholdIndex()
-        self._batch: dict[str, list[tuple[EventPlan, Finding]]] = {}
-        self._batch_scheduled = False
+        self._batches: dict[float, dict[str, dict[tuple[int, FindingKey], tuple[EventPlan, Finding]]]] = {}
+        """Detections waiting to be notified, by grouping time, then subscription, then (event index, finding)."""
+        self._batch_timers: dict[float, asyncio.TimerHandle | asyncio.Handle] = {}
         self._dirty: set[str] = set()
         self._housekeeper: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[None]] = set()
@@ -88,6 +92,9 @@ class EventsSubscriptionProcessor:
 
     async def stop(self) -> None:
         await self.scheduler.stop()
+        for group_s in list(self._batch_timers):
+            self._batch_timers.pop(group_s).cancel()
+            self._flush_batch(group_s)  # what was detected is still notified
         if self._housekeeper is not None:
             # Not cancelled: a round cut short mid-write would lose report counters.
             self._stopping.set()
@@ -127,14 +134,19 @@ class EventsSubscriptionProcessor:
         (:func:`~nwdaf.nf.anlf.subscription.parse_request`): it is stored and echoed with the attributes this
         NWDAF does not model (TS 29.500 clause 6.6: APIs are extensible)."""
         sub = admit(uuid.uuid4().hex, body, request, self._clock(), self.settings.min_repetition_period_s)
+        sub.watch_from = self.findings.accepted + 1
         return sub, await self._install(sub)
 
     async def update(self, subscription_id: str, body: dict[str, Any], request: NnwdafEventsSubscription
                      ) -> dict[str, Any]:
         """Nnwdaf_EventsSubscription_Subscribe (modify, PUT): replaces the resource; its schedule restarts."""
-        if subscription_id not in self.subscriptions:
+        old = self.subscriptions.get(subscription_id)
+        if old is None:
             raise _not_found(subscription_id)
         sub = admit(subscription_id, body, request, self._clock(), self.settings.min_repetition_period_s)
+        same = [p.selector for p in sub.plans] == [p.selector for p in old.plans]
+        # Same findings selected: what was reported stays reported; else the newly selected ones are new to it.
+        sub.watch_from = old.watch_from if same else self.findings.accepted + 1
         self._deactivate(subscription_id)
         return await self._install(sub)
 
@@ -146,6 +158,8 @@ class EventsSubscriptionProcessor:
 
     async def _install(self, sub: Subscription) -> dict[str, Any]:
         immediate = self._immediate_report(sub) if sub.immediate_report else []
+        if sub.immediate_report:
+            sub.watch_from = 0  # every current finding it selects was in the immediate report
         if immediate:
             sub.reports_sent += 1  # TS 29.523 ReportingInformation: the immediate report counts as a report
         await self.store.put(StoredSubscription(sub.subscription_id, sub.body, sub.anchor, sub.reports_sent))
@@ -232,30 +246,44 @@ class EventsSubscriptionProcessor:
         if update.current.result is not result:
             return update  # an older window than the current finding: nothing new to report
         for sid, plan in self._threshold.candidates(result.event, result.supi):
-            if _threshold_reached(plan, update):
-                self._batch.setdefault(sid, []).append((plan, update.current))
-        if self._batch and not self._batch_scheduled:
-            # Coalesce every finding of one bus batch into one notification per subscription.
-            self._batch_scheduled = True
-            asyncio.get_running_loop().call_soon(self._flush_batch)
+            sub = self.subscriptions.get(sid)
+            if sub is not None and _threshold_reached(plan, update, sub.watch_from):
+                self._hold(sub, plan, update.current)
         return update
 
-    def _flush_batch(self) -> None:
-        self._batch_scheduled = False
-        batch, self._batch = self._batch, {}
+    def _hold(self, sub: Subscription, plan: EventPlan, finding: Finding) -> None:
+        """Queue a detection for the subscription's next notification. Subscriptions with the same grouping time
+        (``evtReq.grpRepTime``, else ``anlf.detection_group_s``) share one timer, started by the first detection
+        waiting: all that wait are sent when it fires, at most that long after their detection (0 = once the bus
+        handler yields, which gathers the findings of one bus batch)."""
+        group_s = sub.group_time_s
+        if group_s is None:
+            group_s = self.settings.detection_group_s
+        batch = self._batches.get(group_s)
+        if batch is None:
+            batch = self._batches[group_s] = {}
+            loop = asyncio.get_running_loop()
+            self._batch_timers[group_s] = (loop.call_later(group_s, self._flush_batch, group_s) if group_s > 0
+                                           else loop.call_soon(self._flush_batch, group_s))
+        # A newer window of the same finding replaces the one waiting: one entry per UE and exception.
+        batch.setdefault(sub.subscription_id, {})[(plan.index, finding.key)] = (plan, finding)
+
+    def _flush_batch(self, group_s: float) -> None:
+        self._batch_timers.pop(group_s, None)
+        batch = self._batches.pop(group_s, {})
         now = self._now()
         for sid, items in batch.items():
             sub = self.subscriptions.get(sid)
             if sub is None:
                 continue
             by_plan: dict[int, tuple[EventPlan, list[Finding]]] = {}
-            for plan, finding in items:
+            for plan, finding in items.values():
                 by_plan.setdefault(plan.index, (plan, []))[1].append(finding)
             try:
-                notes = [event_notification(p.selector.event, fs, now) for p, fs in by_plan.values()]
+                notes = [event_notification(p.selector.event, fs, now) for _, (p, fs) in sorted(by_plan.items())]
                 self._send(sub, notes, due=None)
             except Exception:
-                log.exception("THRESHOLD report failed", extra={"subscription_id": sid})
+                log.exception("report on detection failed", extra={"subscription_id": sid})
 
     # --- PERIODIC reporting --------------------------------------------------------------------------------
 
@@ -339,15 +367,16 @@ def _unusable(result: AnalyticsResult) -> str | None:
     return None
 
 
-def _threshold_reached(plan: EventPlan, update: Update) -> bool:
-    """Whether a new finding triggers a THRESHOLD report: it matches and is new for its UE, or its level just
-    crossed the requested ``excepLevel`` (ascending), or it is a new UE communication window."""
+def _threshold_reached(plan: EventPlan, update: Update, watch_from: int) -> bool:
+    """Whether a new finding is reported on detection: it matches and either is new for its UE, or the UE's
+    previous finding did not match (its level was below the requested ``excepLevel``: the threshold was just
+    crossed, ascending), or that previous finding was accepted before ``watch_from`` (never reported to this
+    subscription); or it is a new UE communication window. A finding that repeats one already reported is not."""
     current, previous = update.current, update.previous
     if not plan.selector.matches(current):
         return False
-    if previous is None:
+    if previous is None or not plan.selector.matches(previous):
         return True
-    level = plan.selector.threshold(current)
-    if level is not None and (previous.level or 0) < level:
+    if previous.seq < watch_from:
         return True
     return current.result.ue_comm is not None and current.result.window_end > previous.result.window_end

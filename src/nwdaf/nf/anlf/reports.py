@@ -112,12 +112,6 @@ class Selector:
         level = exceptions[result.abnormal.excep_id]
         return level is None or (result.abnormal.excep_level or 0) >= level
 
-    def threshold(self, finding: Finding) -> int | None:
-        """The ``excepLevel`` a finding of this selector must reach, if the consumer set one."""
-        if self.exceptions is None or finding.result.abnormal is None:
-            return None
-        return self.exceptions.get(finding.result.abnormal.excep_id)
-
 
 def exception_levels(
     excep_requs: Sequence[AnalyticsException] | None, expected: ExpectedAnalyticsType | None

@@ -26,6 +26,9 @@ class Finding:
 
     result: AnalyticsResult
     expiry: datetime
+    seq: int = 0
+    """Order of acceptance (:attr:`FindingsState.accepted` when it was added): tells reports on detection which
+    findings a subscription may already have been told about."""
 
     @property
     def key(self) -> FindingKey:
@@ -99,6 +102,8 @@ class FindingsState:
         self._by_event: dict[str, dict[str, dict[str, Finding]]] = {}
         """event -> SUPI -> ExceptionId -> finding: reports read one event, often for a few SUPIs."""
         self.evicted = 0
+        self.accepted = 0
+        """Findings added so far; the next one gets ``seq`` = ``accepted + 1``."""
 
     def __len__(self) -> int:
         return len(self._items)
@@ -111,7 +116,8 @@ class FindingsState:
         previous = old if old is not None and old.expiry > now else None
         if previous is not None and result.window_end < previous.result.window_end:
             return Update(previous, previous)
-        current = Finding(result, max(result.window_end, result.generated_at) + self._ttl)
+        self.accepted += 1
+        current = Finding(result, max(result.window_end, result.generated_at) + self._ttl, self.accepted)
         self._items[key] = current
         self._items.move_to_end(key)
         self._by_event.setdefault(key[1], {}).setdefault(key[0], {})[key[2]] = current

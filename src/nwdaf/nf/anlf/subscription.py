@@ -21,6 +21,7 @@ from nwdaf.nf.anlf.reports import SUPPORTED_EVENTS, Selector, exception_levels, 
 from nwdaf.platform.models import (
     EventSubscription,
     FailureEventInfo,
+    MatchingDirection,
     NnwdafEventsSubscription,
     NotificationMethod,
     NsmfNotificationMethod,
@@ -59,6 +60,10 @@ class Subscription:
     failed: tuple[FailureEventInfo, ...]
     anchor: float
     """Epoch seconds; PERIODIC report k of a plan is due at anchor + k * period."""
+    watch_from: int = 0
+    """First :attr:`~nwdaf.nf.anlf.state.Finding.seq` reported to this subscription on detection: a finding still
+    current but accepted earlier never was (the subscription did not exist yet, or selected other findings, and no
+    immediate report carried it), so its next window is reported as new. Set by the processor."""
     reports_sent: int = 0
     terminated: bool = field(default=False)
 
@@ -82,6 +87,13 @@ class Subscription:
     @property
     def immediate_report(self) -> bool:
         return bool(self.request.evtReq is not None and self.request.evtReq.immRep)
+
+    @property
+    def group_time_s(self) -> float | None:
+        """``evtReq.grpRepTime``: how long findings detected for this subscription are gathered into one
+        notification (None: the NWDAF's own ``anlf.detection_group_s``)."""
+        evt = self.request.evtReq
+        return float(evt.grpRepTime) if evt is not None and evt.grpRepTime is not None else None
 
     @property
     def exhausted(self) -> bool:
@@ -111,15 +123,70 @@ def _check_notification_uri(uri: str | None) -> None:
                            [InvalidParam("/notificationURI", "not an absolute http(s) URI")])
 
 
-def _method(sub: EventSubscription, request: NnwdafEventsSubscription) -> tuple[NotificationMethod, int | None]:
+UNSUPPORTED_REPORTING: Final = ("sampRatio", "partitionCriteria", "notifFlagInstruct", "mutingSetting")
+"""``evtReq`` (TS 29.523 ``ReportingInformation``) attributes this NWDAF cannot apply: refused (400), not ignored."""
+
+
+def is_periodic(sub: EventSubscription, request: NnwdafEventsSubscription) -> bool:
+    """Whether an event is reported PERIODIC: its own ``notificationMethod``, else ``evtReq.notifMethod`` (which
+    TS 29.523 defaults to ON_EVENT_DETECTION)."""
+    if sub.notificationMethod is not None:
+        return sub.notificationMethod is NotificationMethod.PERIODIC
     evt = request.evtReq
-    if sub.notificationMethod is NotificationMethod.PERIODIC or (
-        sub.notificationMethod is None and evt is not None and evt.notifMethod is NsmfNotificationMethod.PERIODIC
-    ):
-        return NotificationMethod.PERIODIC, sub.repetitionPeriod or (evt.repPeriod if evt else None)
-    # TS 29.520: without notificationMethod the event is reported when detected (THRESHOLD); evtReq's
-    # ON_EVENT_DETECTION and ONE_TIME (capped at one report by Subscription.max_reports) mean the same here.
-    return NotificationMethod.THRESHOLD, None
+    return evt is not None and evt.notifMethod is NsmfNotificationMethod.PERIODIC
+
+
+def _method(sub: EventSubscription, index: int, request: NnwdafEventsSubscription, min_period_s: int
+            ) -> tuple[NotificationMethod, int | None]:
+    """How one event is reported, refusing (400) what contradicts itself; see "NBI reporting" in
+    ``docs/architecture.md``. ON_EVENT_DETECTION (``evtReq``) and THRESHOLD (the event's) both mean: report a
+    matching finding as soon as it is accepted; ONE_TIME is the same, capped at one report
+    (:attr:`Subscription.max_reports`)."""
+    where = f"/eventSubscriptions/{index}"
+    evt_method = request.evtReq.notifMethod if request.evtReq is not None else None
+    own = sub.notificationMethod
+    if evt_method is not None and own is not None and (own is NotificationMethod.PERIODIC) != (
+            evt_method is NsmfNotificationMethod.PERIODIC):
+        reason = f"{own.value} contradicts evtReq.notifMethod {evt_method.value}"
+        raise _bad_request(f"{where}/notificationMethod {reason}",
+                           [InvalidParam(f"{where}/notificationMethod", reason)])
+    if not is_periodic(sub, request):
+        if sub.repetitionPeriod is not None:
+            # TS 29.520 NotificationMethod: the period is that of PERIODIC notifications; reports on detection
+            # have none, and a consumer sending one would wait for reports that never come.
+            raise _bad_request(f"{where}/repetitionPeriod is only for notificationMethod PERIODIC",
+                               [InvalidParam(f"{where}/repetitionPeriod", "only for PERIODIC reporting")])
+        return NotificationMethod.THRESHOLD, None
+    period = sub.repetitionPeriod or (request.evtReq.repPeriod if request.evtReq is not None else None)
+    assert period is not None  # NnwdafEventsSubscription refuses a PERIODIC event without one
+    if period < min_period_s:
+        raise _bad_request(f"repetitionPeriod must be >= {min_period_s} s for PERIODIC reporting",
+                           [InvalidParam(f"{where}/repetitionPeriod", f"{period!r} < {min_period_s}")])
+    return NotificationMethod.PERIODIC, period
+
+
+def check_reporting(body: dict[str, Any], request: NnwdafEventsSubscription) -> None:
+    """Refuse (400) ``evtReq`` attributes that mean nothing for the request or that this NWDAF cannot apply:
+    ``repPeriod`` when no event is reported PERIODIC (TS 29.523: it is supplied for PERIODIC), ``grpRepTime``
+    when every event is (it groups reports on detection), the sampling and muting attributes, and a
+    ``matchingDir`` other than ASCENDING (an exception is reported when its ``excepLevel`` is reached, never
+    when it falls)."""
+    evt, raw = request.evtReq, body.get("evtReq") or {}
+    periodic = [is_periodic(sub, request) for sub in request.eventSubscriptions]
+    params = [InvalidParam(f"/evtReq/{name}", "not supported by this NWDAF")
+              for name in UNSUPPORTED_REPORTING if raw.get(name) is not None]
+    if raw.get("notifFlag") not in (None, "ACTIVATE"):
+        params.append(InvalidParam("/evtReq/notifFlag", "muting is not supported by this NWDAF"))
+    if (evt is not None and evt.repPeriod is not None and evt.notifMethod is not NsmfNotificationMethod.PERIODIC
+            and not any(periodic)):
+        params.append(InvalidParam("/evtReq/repPeriod", "only for PERIODIC reporting, and no event is PERIODIC"))
+    if evt is not None and evt.grpRepTime is not None and all(periodic):
+        params.append(InvalidParam("/evtReq/grpRepTime", "groups reports on detection, and every event is PERIODIC"))
+    params += [InvalidParam(f"/eventSubscriptions/{i}/matchingDir", "only ASCENDING is supported")
+               for i, sub in enumerate(request.eventSubscriptions)
+               if sub.event in SUPPORTED_EVENTS and sub.matchingDir not in (None, MatchingDirection.ASCENDING)]
+    if params:
+        raise _bad_request("; ".join(f"{p.param}: {p.reason}" for p in params), params, "OPTIONAL_IE_INCORRECT")
 
 
 def _target_supis(sub: EventSubscription, index: int) -> tuple[frozenset[str] | None, bool]:
@@ -155,11 +222,7 @@ def plan_events(request: NnwdafEventsSubscription, min_period_s: int
         if not servable:
             failed.append(FailureEventInfo(event=sub.event, failureCode=NwdafFailureCode.UNAVAILABLE_DATA))
             continue
-        method, period = _method(sub, request)
-        if method is NotificationMethod.PERIODIC and (period is None or period < min_period_s):
-            raise _bad_request(f"repetitionPeriod must be >= {min_period_s} s for PERIODIC reporting",
-                               [InvalidParam(f"/eventSubscriptions/{index}/repetitionPeriod",
-                                             f"{period!r} < {min_period_s}")])
+        method, period = _method(sub, index, request, min_period_s)
         selector = Selector(
             event=sub.event,
             supis=supis,
@@ -216,6 +279,7 @@ def admit(subscription_id: str, body: dict[str, Any], request: NnwdafEventsSubsc
           min_period_s: int = 1) -> Subscription:
     """Build the resource of a parsed request (:func:`parse_request`), checking what the schema cannot express."""
     check_filters(body, request)
+    check_reporting(body, request)
     check_monitoring_duration(request, datetime.fromtimestamp(anchor, UTC))
     plans, failed = plan_events(request, min_period_s)
     return Subscription(subscription_id, body, request, plans, failed, anchor)

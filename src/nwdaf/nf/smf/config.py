@@ -24,7 +24,11 @@ class SmfSettings(BaseModel):
     exception_ids: list[ExceptionId] = Field(default_factory=lambda: [ExceptionId.SUSPICION_OF_DDOS_ATTACK],
                                              min_length=1)
     """ExceptionIds subscribed to (``excepRequs``) and acted on."""
-    notification_method: Literal["THRESHOLD", "PERIODIC"] = "THRESHOLD"
+    notification_method: Literal["ON_EVENT_DETECTION", "PERIODIC"] = "ON_EVENT_DETECTION"
+    """How the NWDAF reports: ON_EVENT_DETECTION (``evtReq.notifMethod`` ON_EVENT_DETECTION, the event's
+    ``notificationMethod`` THRESHOLD) notifies a finding as soon as the NWDAF has it; PERIODIC (both levels
+    PERIODIC, ``repPeriod`` = ``repetitionPeriod`` = ``repetition_period_s``) every period, findings or not, so a
+    finding waits up to a period. ``THRESHOLD``, the value of earlier releases, is read as ON_EVENT_DETECTION."""
     repetition_period_s: int = Field(1, ge=1)
     """``repetitionPeriod`` when ``notification_method`` is PERIODIC."""
     immediate_report: bool = True
@@ -47,6 +51,12 @@ class SmfSettings(BaseModel):
     """Audit entries kept in memory for ``GET /audit``."""
     queue_size: int = Field(10_000, ge=1)
     """Notifications accepted but not yet acted on; beyond that the callback answers 503 (the NWDAF retries)."""
+
+    @field_validator("notification_method", mode="before")
+    @classmethod
+    def _threshold_is_on_detection(cls, v: object) -> object:
+        # TS 29.520 names reports on detection THRESHOLD per event, TS 29.523 ON_EVENT_DETECTION in evtReq.
+        return "ON_EVENT_DETECTION" if v == "THRESHOLD" else v
 
     @field_validator("allowlist")
     @classmethod

@@ -2,9 +2,10 @@
 
 The request asks for ABNORMAL_BEHAVIOUR of any UE with the TS 29.520 names: ``excepRequs: [{excepId}]`` (not
 the often seen ``exceptReques``/``exceptId``, which the schemas would silently ignore) and ``tgtUe: {anyUe: true}``
-(required for UE-related analytics, TS 29.520 clause 5.1.6.2.3). The
-subscription is created at start (retrying while the NWDAF is unreachable), refreshed with PUT every
-``resubscribe_check_s``, and recreated when the NWDAF answers 404 (it lost or terminated it).
+(required for UE-related analytics, TS 29.520 clause 5.1.6.2.3), reported on detection unless
+``smf.notification_method`` is PERIODIC. The subscription is created at start (retrying while the NWDAF is
+unreachable), refreshed with PUT every ``resubscribe_check_s``, and recreated when the NWDAF answers 404 (it lost or
+terminated it).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from nwdaf.platform.models import (
     EventSubscription,
     NnwdafEventsSubscription,
     NotificationMethod,
+    NsmfNotificationMethod,
     NwdafEvent,
     ReportingInformation,
     TargetUeInformation,
@@ -36,20 +38,27 @@ log = logging.getLogger("nwdaf.smf")
 
 
 def subscription_request(settings: SmfSettings, notification_uri: str, notif_corr_id: str) -> NnwdafEventsSubscription:
-    """The Nnwdaf_EventsSubscription request of the SMF."""
+    """The Nnwdaf_EventsSubscription request of the SMF: reports on detection by default (``evtReq.notifMethod``
+    ON_EVENT_DETECTION, the event's ``notificationMethod`` THRESHOLD), or PERIODIC at ``repetition_period_s``;
+    both levels of the request say the same, so no NWDAF has to choose between them."""
     periodic = settings.notification_method == "PERIODIC"
+    period = settings.repetition_period_s if periodic else None
     event = EventSubscription(
         event=NwdafEvent.ABNORMAL_BEHAVIOUR,
         excepRequs=[AnalyticsException(excepId=e) for e in settings.exception_ids],
-        notificationMethod=NotificationMethod(settings.notification_method),
-        repetitionPeriod=settings.repetition_period_s if periodic else None,
+        notificationMethod=NotificationMethod.PERIODIC if periodic else NotificationMethod.THRESHOLD,
+        repetitionPeriod=period,
         tgtUe=TargetUeInformation(anyUe=True),
     )
     return NnwdafEventsSubscription(
         eventSubscriptions=[event],
         notificationURI=notification_uri,
         notifCorrId=notif_corr_id,
-        evtReq=ReportingInformation(immRep=True) if settings.immediate_report else None,
+        evtReq=ReportingInformation(
+            immRep=True if settings.immediate_report else None,
+            notifMethod=NsmfNotificationMethod.PERIODIC if periodic else NsmfNotificationMethod.ON_EVENT_DETECTION,
+            repPeriod=period,
+        ),
     )
 
 

@@ -77,8 +77,10 @@ def validator() -> SpecValidator | None:
 
 @pytest.fixture
 def settings() -> AnlfSettings:
+    # detection_group_s=0: a report on detection leaves once the test yields, so tests choose the grouping by
+    # when they yield (and test grouping over time with evtReq.grpRepTime).
     return AnlfSettings(notify_backoff_s=0.001, progress_flush_s=0.05, failures_before_termination=2,
-                        notify_attempts=2)
+                        notify_attempts=2, detection_group_s=0.0)
 
 
 @pytest.fixture

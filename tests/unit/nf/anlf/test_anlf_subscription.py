@@ -182,3 +182,63 @@ def test_threshold_index_finds_plans_by_event_and_ue(subscription_body: Any, val
     index.remove("any", any_ue)
     index.remove("any", any_ue)
     assert index.candidates("ABNORMAL_BEHAVIOUR", "imsi-2") == []
+
+
+def _without_method(body: dict[str, Any]) -> dict[str, Any]:
+    del body["eventSubscriptions"][0]["notificationMethod"]
+    return body
+
+
+@pytest.mark.parametrize(("method", "event", "evt_req", "expected"), [
+    ("THRESHOLD", {}, {"notifMethod": "ON_EVENT_DETECTION"}, (NotificationMethod.THRESHOLD, None)),
+    (None, {}, {"notifMethod": "ON_EVENT_DETECTION"}, (NotificationMethod.THRESHOLD, None)),
+    (None, {}, {"immRep": True}, (NotificationMethod.THRESHOLD, None)),  # TS 29.523 default: on detection
+    (None, {}, {"notifMethod": "ONE_TIME"}, (NotificationMethod.THRESHOLD, None)),
+    ("PERIODIC", {"repetitionPeriod": 2}, {"repPeriod": 9}, (NotificationMethod.PERIODIC, 2)),  # the event's wins
+    ("PERIODIC", {"repetitionPeriod": None}, {"notifMethod": "PERIODIC", "repPeriod": 4},
+     (NotificationMethod.PERIODIC, 4)),
+    ("THRESHOLD", {"matchingDir": "ASCENDING"}, {"grpRepTime": 2}, (NotificationMethod.THRESHOLD, None)),
+])
+def test_reporting_methods_of_both_levels(subscription_body: Any, validator: SpecValidator | None,
+                                          method: str | None, event: dict[str, Any], evt_req: dict[str, Any],
+                                          expected: tuple[NotificationMethod, int | None]) -> None:
+    body = subscription_body(method or "THRESHOLD", evtReq=evt_req)
+    if method is None:
+        _without_method(body)
+    body["eventSubscriptions"][0].update({k: v for k, v in event.items() if v is not None})
+    for k in (k for k, v in event.items() if v is None):
+        del body["eventSubscriptions"][0][k]
+    sub = accept("s1", body, validator, NOW)
+    (plan,) = sub.plans
+    assert (plan.method, plan.period_s) == expected
+    assert sub.group_time_s == evt_req.get("grpRepTime")
+
+
+@pytest.mark.parametrize(("method", "event", "evt_req", "param", "cause"), [
+    ("PERIODIC", {}, {"notifMethod": "ON_EVENT_DETECTION"}, "/eventSubscriptions/0/notificationMethod",
+     "MANDATORY_IE_INCORRECT"),
+    ("PERIODIC", {}, {"notifMethod": "ONE_TIME"}, "/eventSubscriptions/0/notificationMethod",
+     "MANDATORY_IE_INCORRECT"),
+    ("THRESHOLD", {}, {"notifMethod": "PERIODIC", "repPeriod": 5}, "/eventSubscriptions/0/notificationMethod",
+     "MANDATORY_IE_INCORRECT"),
+    ("THRESHOLD", {"repetitionPeriod": 5}, {}, "/eventSubscriptions/0/repetitionPeriod", "MANDATORY_IE_INCORRECT"),
+    (None, {}, {"notifMethod": "ON_EVENT_DETECTION", "repPeriod": 5}, "/evtReq/repPeriod", "OPTIONAL_IE_INCORRECT"),
+    ("THRESHOLD", {}, {"repPeriod": 5}, "/evtReq/repPeriod", "OPTIONAL_IE_INCORRECT"),
+    ("PERIODIC", {}, {"grpRepTime": 5}, "/evtReq/grpRepTime", "OPTIONAL_IE_INCORRECT"),
+    ("THRESHOLD", {}, {"sampRatio": 50}, "/evtReq/sampRatio", "OPTIONAL_IE_INCORRECT"),
+    ("THRESHOLD", {}, {"notifFlag": "DEACTIVATE"}, "/evtReq/notifFlag", "OPTIONAL_IE_INCORRECT"),
+    ("THRESHOLD", {"matchingDir": "DESCENDING"}, {}, "/eventSubscriptions/0/matchingDir", "OPTIONAL_IE_INCORRECT"),
+])
+def test_contradictory_or_meaningless_reporting_is_400(subscription_body: Any, validator: SpecValidator | None,
+                                                       method: str | None, event: dict[str, Any],
+                                                       evt_req: dict[str, Any], param: str, cause: str) -> None:
+    body = subscription_body(method or "THRESHOLD", evtReq=evt_req)
+    if method is None:
+        _without_method(body)
+    body["eventSubscriptions"][0].update({k: v for k, v in event.items() if v is not None})
+    for k in (k for k, v in event.items() if v is None):
+        del body["eventSubscriptions"][0][k]
+    with pytest.raises(ProblemError) as exc:
+        accept("s1", body, validator, NOW)
+    assert (exc.value.status, exc.value.cause) == (400, cause)
+    assert _params(exc) == [param]

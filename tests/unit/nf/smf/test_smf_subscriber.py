@@ -84,19 +84,27 @@ def test_request_uses_the_ts_29520_names(validator: SpecValidator | None) -> Non
                                 "notificationMethod": "THRESHOLD",
                                 "tgtUe": {"anyUe": True},
                                 "excepRequs": [{"excepId": "SUSPICION_OF_DDOS_ATTACK"}]}],
-        "evtReq": {"immRep": True},
+        "evtReq": {"immRep": True, "notifMethod": "ON_EVENT_DETECTION"},
         "notificationURI": "http://smf.example/cb",
         "notifCorrId": "smf-1",
     }
     periodic = to_wire(subscription_request(
         SmfSettings(notification_method="PERIODIC", repetition_period_s=3, immediate_report=False,
                     exception_ids=["SUSPICION_OF_DDOS_ATTACK", "WRONG_DESTINATION_ADDRESS"]), "http://s/cb", "x"))
+    assert periodic["eventSubscriptions"][0]["notificationMethod"] == "PERIODIC"
     assert periodic["eventSubscriptions"][0]["repetitionPeriod"] == 3
     assert len(periodic["eventSubscriptions"][0]["excepRequs"]) == 2
-    assert "evtReq" not in periodic
+    assert periodic["evtReq"] == {"notifMethod": "PERIODIC", "repPeriod": 3}
     if validator is not None:
         assert validator.errors(request, SCHEMA) == []
         assert validator.errors(periodic, SCHEMA) == []
+
+
+def test_threshold_in_the_config_of_earlier_releases_means_on_event_detection() -> None:
+    assert SmfSettings(notification_method="THRESHOLD").notification_method == "ON_EVENT_DETECTION"
+    assert SmfSettings().notification_method == "ON_EVENT_DETECTION"
+    with pytest.raises(ValueError, match="notification_method"):
+        SmfSettings(notification_method="ONE_TIME")
 
 
 async def test_subscribes_refreshes_and_resubscribes_after_404(policy: Any, upf: Any, nwdaf: FakeNwdaf,
