@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
+import polars as pl
 import pytest
 from tests.support import storage_data as data
 from tests.support.polling import wait_until
@@ -15,6 +16,7 @@ from nwdaf.lib.storage import schema
 from nwdaf.lib.storage.backends import RecordQuery
 from nwdaf.lib.storage.backends.base import StorageError
 from nwdaf.lib.storage.backends.mergetree import MergeTreeBackend
+from nwdaf.lib.storage.frames import TableFrame
 from nwdaf.nf.storage.config import SinkSettings
 from nwdaf.nf.storage.sink import StorageSink
 from nwdaf.platform.bus import InMemoryBus, Message, topics
@@ -94,15 +96,20 @@ async def test_undecodable_messages_are_rejected_and_counted_without_blocking(
 
 async def test_each_row_is_encoded_once(bus: InMemoryBus, chdb: MergeTreeBackend,
                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Row dicts (flow records) are encoded row by row, UPF usage is checked as columns, once per message and
+    # table; the writer inserts what the sink checked without checking it again.
     calls: list[str] = []
-    encode = schema.encode_row
+    encode, check = schema.encode_row, TableFrame.check.__func__  # type: ignore[attr-defined]
 
     def counting(tbl: schema.Table, row: Mapping[str, Any]) -> tuple[Any, ...]:
         calls.append(tbl.name)
         return encode(tbl, row)
+
+    def counting_check(cls: type[TableFrame], tbl: schema.Table, frame: pl.DataFrame, batch_id: str) -> TableFrame:
+        calls.append(f"{tbl.name} x{frame.height} columns")
+        return check(cls, tbl, frame, batch_id)  # type: ignore[no-any-return]
     monkeypatch.setattr(schema, "encode_row", counting)
-    monkeypatch.setattr("nwdaf.nf.storage.sink.encode_row", counting)
-    monkeypatch.setattr("nwdaf.lib.storage.backends.mergetree.encode_row", counting, raising=False)
+    monkeypatch.setattr(TableFrame, "check", classmethod(counting_check))
     agent = StorageSink(bus, chdb, chdb, SinkSettings(consumers=1, max_delay_s=0.01))
     await agent.start()
     try:
@@ -114,7 +121,7 @@ async def test_each_row_is_encoded_once(bus: InMemoryBus, chdb: MergeTreeBackend
         await wait_until(stored, interval_s=0.02, message="2 messages stored")
     finally:
         await agent.stop()
-    assert sorted(calls) == ["flow_records"] * 3 + ["upf_usage"] * 2 + ["upf_usage_reports"] * 2
+    assert sorted(calls) == ["flow_records"] * 3 + ["upf_usage x2 columns", "upf_usage_reports x2 columns"]
     assert len(await rows(chdb, "flow_records")) == 3
     assert len(await rows(chdb, "upf_usage_reports")) == 2
 
