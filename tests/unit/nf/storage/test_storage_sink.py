@@ -250,3 +250,24 @@ async def test_rows_a_backend_refuses_for_their_age_are_counted_logged_and_expor
     assert registry.get_sample_value("nwdaf_storage_rows_refused_total",
                                      {"table": "upf_usage", "reason": "beyond_retention"}) == 2
     assert registry.get_sample_value("nwdaf_storage_rows_written_total", {"table": "upf_usage"}) == 4
+
+
+async def test_a_usage_value_out_of_range_rejects_its_message_only(
+        chdb: MergeTreeBackend, caplog: pytest.LogCaptureFixture) -> None:
+    # Checked per column: the notification from 2200 (beyond the stored times) is rejected with its position and
+    # the column named; the good one in the same batch is stored.
+    agent = StorageSink(InMemoryBus(), chdb, chdb, SinkSettings(consumers=2, max_delay_s=30))
+    at = data.now_utc()
+    late = data.upf_message(at.replace(year=2200))
+    msgs = [Message(topics.UPF_EE_NOTIFICATIONS, late, partition=0, offset=3),
+            Message(topics.UPF_EE_NOTIFICATIONS, data.upf_message(at), partition=1, offset=4),
+            Message(topics.UPF_EE_NOTIFICATIONS, data.upf_message(at, supi="imsi-2"), partition=2, offset=5)]
+    # The two good messages complete the batch of the two members (no 30 s wait): one write of both.
+    await asyncio.gather(*(agent.handle(m) for m in msgs))
+    assert agent.stats.flushes == 1
+    assert agent.stats.rejected == 1
+    assert agent.stats.messages == 2
+    assert "rejected nwdaf.upf.ee-notifications[0]@3" in caplog.text
+    assert "ts is not epoch seconds between 1970 and 2106" in caplog.text
+    assert len(await rows(chdb, "upf_usage_reports")) == 4
+    assert agent.stats.rows == {"upf_usage": 4, "upf_usage_reports": 4}
