@@ -1,4 +1,6 @@
-"""Pure functions from bus payloads to stored rows (dicts keyed by :mod:`nwdaf.lib.storage.schema` columns)."""
+"""Pure functions from bus payloads to stored rows: UPF usage as polars frames of the
+:mod:`nwdaf.lib.storage.schema` columns (:func:`usage_frame_of`, :func:`usage_points`), the other payloads as dicts
+keyed by them."""
 
 from __future__ import annotations
 
@@ -56,8 +58,10 @@ def usage_frame_of(note: NfNotification) -> pl.DataFrame:
     """The ``upf_usage_reports`` columns of a Nupf_EventExposure notification, one row per
     ``userDataUsageMeasurements`` entry (empty when it has none): the one place the sink gets UPF usage from.
 
-    Adapter over :func:`usage_rows` (a pydantic model of the whole body, then row dicts) until the columnar decoder
-    of notification bodies replaces it; raises ``ValueError`` for a malformed body.
+    For now an adapter over :func:`usage_rows` (a pydantic model of the whole body, then row dicts), to be replaced
+    by the columnar decoder of notification bodies (``nwdaf.lib.flows.notification.measurements_frame``: its frame
+    restricted to the table's columns, a body with unreadable measurements rejected); raises ``ValueError`` for a
+    malformed body. The caller checks the frame (:meth:`nwdaf.lib.storage.frames.TableFrame.check`).
     """
     reports = usage_rows(note).reports
     if not reports:
