@@ -2,7 +2,7 @@
 (in-process bus, chdb) and with real servers (Kafka, ClickHouse), in one run.
 
     .venv/bin/python benchmarks/pipeline.py [--records N] [--backends embedded,kafka] [--json OUT]
-        [--ues 250] [--flows-per-ue 4] [--naive-records 2000] [--profile]
+        [--ues 250] [--flows-per-ue 4] [--naive-records 2000] [--sink-only] [--profile]
 
 The UPF's own report builder (tests.support.upf_load) writes per-flow Nupf_EventExposure NotificationData; the
 collector's Data Receiver publishes them on nwdaf.upf.ee-notifications; the real processor and storage services
@@ -11,6 +11,10 @@ queries on the warehouse find every usage report, every flow record and every fe
 Kafka: KAFKA_BOOTSTRAP when set, else a broker started with scripts/services/kafka; ClickHouse: CLICKHOUSE_URL when
 set, else a server started with scripts/services/clickhouse. Both are stopped by PID at the end; a server that
 cannot start is reported and the other runs still happen.
+
+Every run also times a direct columnar insert of the same usage rows into the same embedded store
+(``insert_limit_rps``, the machine's ceiling) and prints each run's records/s against it; ``--sink-only`` adds a run
+of the storage sink alone (no processor) on the embedded backends.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import orjson
+from benchmarks.support.sink import insert_limit, run_sink_only, usage_frames
 from tests.support.kafka import KafkaServer, broker_from_env
 from tests.support.profiling import process_cpu_s, profile_summary
 from tests.support.servers import ManagedServer, ServerError, server_from_env
@@ -58,7 +63,10 @@ PRODUCED = {"flow_records": "flow_records", "ue_features": "feature_rows", "slic
 """Warehouse table -> the processor counter of the rows it published for it."""
 TABLES = ("upf_usage", "upf_usage_reports", *PRODUCED)
 NAIVE = "embedded, 1 record/notification"
+SINK_ONLY = "embedded, storage sink only"
+LIMIT = "direct columnar insert"
 COMBOS = {"embedded": ("memory", "chdb"), "kafka": ("kafka", "clickhouse"), NAIVE: ("memory", "chdb"),
+          SINK_ONLY: ("memory", "chdb"),
           "memory+clickhouse": ("memory", "clickhouse"), "kafka+chdb": ("kafka", "chdb")}
 
 
@@ -285,16 +293,36 @@ def make_target(name: str, servers: Servers, chdb_dir: str, sink_max_delay_s: fl
     return target
 
 
-def ratios(results: list[RunResult]) -> dict[str, float]:
-    """records/s of each run over the embedded run's, and the embedded run's over the naive baseline's."""
+def ratios(results: list[RunResult], limit_rps: float | None) -> dict[str, float]:
+    """records/s of each run over the embedded run's, the embedded run's over the naive baseline's, and each run's
+    over the direct columnar insert's (the store's ceiling)."""
     by = {r.name: r.records_s for r in results}
-    out = {f"{n} / embedded": by[n] / by["embedded"] for n in by if n not in ("embedded", NAIVE) and "embedded" in by}
+    out = {f"{n} / embedded": by[n] / by["embedded"] for n in by
+           if n not in ("embedded", NAIVE, SINK_ONLY) and "embedded" in by}
     if "embedded" in by and NAIVE in by:
         out[f"embedded / {NAIVE}"] = by["embedded"] / by[NAIVE]
+    if limit_rps:
+        out.update({f"{n} / {LIMIT}": rps / limit_rps for n, rps in by.items() if n != NAIVE})
     return out
 
 
-def print_report(results: list[RunResult], rates: dict[str, float], prof: dict[str, Any] | None) -> None:
+async def limit_run(chdb_dir: str, bodies: list[dict[str, Any]]) -> float:
+    """records/s of the direct columnar insert of ``bodies``' usage rows (decoded before timing)."""
+    seconds, records = await insert_limit(chdb_dir, usage_frames(bodies), SinkSettings().max_rows)
+    return records / seconds
+
+
+def sink_only_result(target: Target, warmup: list[dict[str, Any]], bodies: list[dict[str, Any]]) -> RunResult:
+    r = RunResult(target.name, target.settings.bus.url, target.settings.storage.warehouse_url.split("?")[0],
+                  measurement_count(bodies), len(bodies), statistics.mean(len(orjson.dumps(b)) for b in bodies) / 1024)
+    run = asyncio.run(run_sink_only(target.settings, warmup, bodies, metered))
+    r.seconds, r.stages_s, r.rows, r.writes, r.write_s = run.seconds, run.stages_s, run.rows, run.writes, run.write_s
+    r.records_s, r.cpu_s = r.records / r.seconds, {"bench": run.cpu_s}
+    return r
+
+
+def print_report(results: list[RunResult], rates: dict[str, float], prof: dict[str, Any] | None,
+                 limit_rps: float | None) -> None:
     print(f"{'run':32} {'records':>8} {'msgs':>5} {'KiB/msg':>7} {'records/s':>10} {'flows/s':>9} {'s':>7}"
           f" {'CPU us/rec':>10}  CPU s")
     for r in results:
@@ -305,6 +333,8 @@ def print_report(results: list[RunResult], rates: dict[str, float], prof: dict[s
         print(f"{'':4}stages, s from the first publish: " + ", ".join(f"{k} {v:.2f}" for k, v in r.stages_s.items()))
         print(f"{'':4}rows counted: " + ", ".join(f"{t} {n}" for t, n in r.rows.items())
               + f"; {r.writes} writes taking {r.write_s:.2f} s" + (f"\n    {r.servers}" if r.servers else ""))
+    if limit_rps:
+        print(f"{LIMIT} of the same usage rows into the same embedded store: {limit_rps:,.0f} records/s")
     for what, value in rates.items():
         print(f"records/s, {what}: {value:.3f}")
     for title, key in (("by module", "modules"), ("top functions", "functions")) if prof else ():
@@ -312,7 +342,8 @@ def print_report(results: list[RunResult], rates: dict[str, float], prof: dict[s
         print("\n".join(f"  {secs:7.2f}  {name}" for name, secs in prof[key]))  # type: ignore[index]
 
 
-def run_all(plan: argparse.Namespace, stack: ExitStack) -> tuple[list[RunResult], dict[str, Any] | None]:
+def run_all(plan: argparse.Namespace, stack: ExitStack
+            ) -> tuple[list[RunResult], dict[str, Any] | None, float | None]:
     load, t = UpfLoad.build(plan.ues, plan.flows_per_ue), time.perf_counter()
     periods = math.ceil(plan.records / load.flows)
     first = int(time.time()) - periods * PERIOD_S - 60  # recent: older rows would fall to the tables' TTL
@@ -322,7 +353,7 @@ def run_all(plan: argparse.Namespace, stack: ExitStack) -> tuple[list[RunResult]
     print(f"workload: {measurement_count(bodies)} usage records in {len(bodies)} notifications, {periods} periods "
           f"(built in {time.perf_counter() - t:.1f} s by the UPF's report builder)", flush=True)
     servers, chdb_dir = Servers(stack), stack.enter_context(tempfile.TemporaryDirectory(prefix="nwdaf-bench-chdb-"))
-    runs = [(name, bodies) for name in plan.backends]
+    runs = [(name, bodies) for name in plan.backends] + ([(SINK_ONLY, bodies)] if plan.sink_only else [])
     if plan.naive_records > 0 and "embedded" in plan.backends:
         runs.append((NAIVE, load.notifications(math.ceil(plan.naive_records / load.flows), first, 1)))
     results = []
@@ -330,16 +361,28 @@ def run_all(plan: argparse.Namespace, stack: ExitStack) -> tuple[list[RunResult]
         if (target := make_target(name, servers, chdb_dir, plan.sink_max_delay)) is None:
             continue
         try:
-            results.append(asyncio.run(run_once(target, warmup, work)))
+            results.append(sink_only_result(target, warmup, work) if name == SINK_ONLY
+                           else asyncio.run(run_once(target, warmup, work)))
         except (RuntimeError, TimeoutError, OSError) as exc:  # e.g. a message over the broker's size limit
             print(f"{name}: run failed, no figures: {exc}", file=sys.stderr, flush=True)
             continue
         print(f"{name}: {results[-1].records_s:,.0f} usage records/s", flush=True)
-    if not plan.profile or (target := make_target("embedded", servers, chdb_dir, plan.sink_max_delay)) is None:
-        return results, None
+    limit_rps = asyncio.run(limit_run(chdb_dir, bodies))
+    print(f"{LIMIT}: {limit_rps:,.0f} usage records/s", flush=True)
+    if not plan.profile:
+        return results, None, limit_rps
+    name = SINK_ONLY if plan.profile_sink else "embedded"
+    if (target := make_target(name, servers, chdb_dir, plan.sink_max_delay)) is None:
+        return results, None, limit_rps
     profile = cProfile.Profile()
-    asyncio.run(run_once(target, warmup, bodies, profile))
-    return results, profile_summary(profile)
+    profile.enable()  # the sink-only run is profiled whole (warm-up included); the pipeline run from its timing
+    if name == SINK_ONLY:
+        sink_only_result(target, warmup, bodies)
+    else:
+        profile.disable()
+        asyncio.run(run_once(target, warmup, bodies, profile))
+    profile.disable()
+    return results, profile_summary(profile), limit_rps
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
@@ -354,11 +397,15 @@ def parse(argv: list[str]) -> argparse.Namespace:
                         help="records of the 1-record-per-notification baseline, embedded (default 2000; 0: off)")
     parser.add_argument("--sink-max-delay", type=float, default=SinkSettings().max_delay_s,
                         help="storage.sink.max_delay_s of every run (default: the product default, %(default)s)")
+    parser.add_argument("--sink-only", action="store_true",
+                        help="also run the storage sink alone (no processor) on the embedded backends")
     parser.add_argument("--profile", action="store_true", help="also profile an extra embedded run (cProfile)")
+    parser.add_argument("--profile-sink", action="store_true",
+                        help="with --profile: profile a sink-only run instead of the whole pipeline")
     parser.add_argument("--json", dest="json_out", default=None, help="also write the figures to this file")
     args = parser.parse_args(argv)
     args.backends = backends = [b.strip() for b in args.backends.split(",") if b.strip()]
-    if unknown := set(backends) - set(COMBOS) | ({NAIVE} & set(backends)):
+    if unknown := set(backends) - set(COMBOS) | ({NAIVE, SINK_ONLY} & set(backends)):
         parser.error(f"unknown backends {sorted(unknown)}")
     if min(args.ues, args.flows_per_ue) < 1 or args.records < args.ues * args.flows_per_ue:
         parser.error("--records must cover at least one period (--ues x --flows-per-ue)")
@@ -370,12 +417,15 @@ def main(argv: list[str]) -> int:
     load = os.getloadavg()
     print(f"load average before the run: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} cpus")
     with ExitStack() as stack:
-        results, prof = run_all(plan, stack)
-    rates = ratios(results)
-    print_report(results, rates, prof)
+        results, prof, limit_rps = run_all(plan, stack)
+    rates = ratios(results, limit_rps)
+    print_report(results, rates, prof, limit_rps)
     if plan.json_out:
+        by = {r.name: r.records_s for r in results}
+        headline = {"embedded_rps": by.get("embedded"), "kafka_rps": by.get("kafka"),
+                    "sink_only_rps": by.get(SINK_ONLY), "insert_limit_rps": limit_rps}
         with open(plan.json_out, "w") as out:
-            json.dump({"options": vars(plan), "results": [asdict(r) for r in results], "ratios": rates,
+            json.dump({**headline, "options": vars(plan), "results": [asdict(r) for r in results], "ratios": rates,
                        "profile": prof, "python": sys.version.split()[0], "cpus": os.cpu_count(),
                        "loadavg_before": load, "loadavg_after": os.getloadavg()}, out, indent=2)
     return 0

@@ -1,4 +1,6 @@
-"""Pure functions from bus payloads to stored rows (dicts keyed by :mod:`nwdaf.lib.storage.schema` columns)."""
+"""Pure functions from bus payloads to stored rows: UPF usage as polars frames of the
+:mod:`nwdaf.lib.storage.schema` columns (:func:`usage_frame_of`, :func:`usage_points`), the other payloads as dicts
+keyed by them."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
+import polars as pl
 
 from nwdaf.lib.flows.convert import ue_identity
 from nwdaf.lib.storage.schema import FLOW_RECORDS, UPF_USAGE
@@ -49,6 +52,42 @@ class UsageRows:
             point["reports"] = 1
             points.append(point)
         return points
+
+
+def usage_frame_of(note: NfNotification) -> pl.DataFrame:
+    """The ``upf_usage_reports`` columns of a Nupf_EventExposure notification, one row per
+    ``userDataUsageMeasurements`` entry (empty when it has none): the one place the sink gets UPF usage from.
+
+    For now an adapter over :func:`usage_rows` (a pydantic model of the whole body, then row dicts), to be replaced
+    by the columnar decoder of notification bodies (``nwdaf.lib.flows.notification.measurements_frame``: its frame
+    restricted to the table's columns, a body with unreadable measurements rejected); raises ``ValueError`` for a
+    malformed body. The caller checks the frame (:meth:`nwdaf.lib.storage.frames.TableFrame.check`).
+    """
+    reports = usage_rows(note).reports
+    if not reports:
+        return pl.DataFrame()
+    try:
+        return pl.from_dicts(reports, infer_schema_length=None)
+    except (TypeError, pl.exceptions.PolarsError) as exc:
+        raise ValueError(f"usage columns of mixed types: {exc}") from exc
+
+
+def ignored_items(body: Mapping[str, Any]) -> int:
+    """Notification items without a usage measurement (QOS_MONITORING, TSC_MNGT_INFO: nothing to store)."""
+    items = body.get("notificationItems")
+    return sum(1 for item in items if isinstance(item, Mapping) and not item.get("userDataUsageMeasurements")) \
+        if isinstance(items, list) else 0
+
+
+def usage_points(reports: pl.DataFrame) -> pl.DataFrame:
+    """``upf_usage_reports`` columns projected onto the ``upf_usage`` time series (one point per measurement; the
+    ``flow`` tag is the flow description)."""
+    if reports.is_empty():
+        return pl.DataFrame()
+    kept = [name for name in UPF_USAGE.column_names if name in reports.columns]
+    flow = (pl.col("flow_description").cast(pl.String).fill_null("") if "flow_description" in reports.columns
+            else pl.lit(""))
+    return reports.select(*kept, flow.alias("flow"), pl.lit(1, pl.UInt32).alias("reports"))
 
 
 def usage_rows(note: NfNotification) -> UsageRows:

@@ -22,14 +22,16 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import polars as pl
 from pydantic import ValidationError
 
 from nwdaf.lib.storage.backends.base import StorageBackend, StorageWriter
-from nwdaf.lib.storage.schema import EncodedRows, RowError, assign_record_ids, encode_row, table
+from nwdaf.lib.storage.frames import TableFrame
+from nwdaf.lib.storage.schema import RowError, table
 from nwdaf.nf.storage import normalise
 from nwdaf.nf.storage.config import SinkSettings
 from nwdaf.platform.bus import EnvelopeError, EventBus, Message, Subscription, decode, topics
@@ -51,8 +53,10 @@ log = logging.getLogger("nwdaf.storage.sink")
 
 Role = Literal["timeseries", "warehouse"]
 Target = tuple[Role, str]
-Decoded = tuple[str, list[tuple[Target, list[dict[str, Any]]]]]
-"""A message's envelope id and the rows it becomes, per target table."""
+Decoded = tuple[str, list[tuple[Target, pl.DataFrame | list[dict[str, Any]]]]]
+"""A message's envelope id and the rows it becomes, per target table: columns (the UPF usage path) or row dicts."""
+_REJECTED = (EnvelopeError, ValidationError, RowError, UnitFormatError, ValueError)
+"""What decoding or checking a message raises when it can never be stored (with polars' own errors)."""
 SINK_TOPICS = (topics.UPF_EE_NOTIFICATIONS, topics.FLOW_RECORDS, topics.UE_FEATURES, topics.SLICE_FEATURES,
                topics.ANALYTICS_RESULTS)
 
@@ -78,9 +82,8 @@ class SinkStats:
 
 @dataclass
 class _Batch:
-    rows: dict[Target, list[Mapping[str, Any]]] = field(default_factory=dict)
-    encoded: dict[Target, list[tuple[Any, ...]]] = field(default_factory=dict)
-    """The ``encode_row`` tuples of ``rows``, computed by the check in ``rows_of`` and handed to the writer."""
+    frames: dict[Target, list[TableFrame]] = field(default_factory=dict)
+    """Per target, the checked frames of the messages in this batch (checked once, in ``rows_of``)."""
     size: int = 0
     messages: int = 0
     opened_at: float = field(default_factory=time.monotonic)
@@ -131,10 +134,10 @@ class StorageSink:
 
     def _upf(self, raw: bytes) -> Decoded:
         env = decode(raw, NfNotification, type_=NF_NOTIFICATION)
-        rows = normalise.usage_rows(env.payload)
-        self.stats.ignored_items += rows.ignored_items
-        return env.id, [(("timeseries", "upf_usage"), rows.timeseries()),
-                        (("warehouse", "upf_usage_reports"), rows.reports)]
+        reports = normalise.usage_frame_of(env.payload)
+        self.stats.ignored_items += normalise.ignored_items(env.payload.body)
+        return env.id, [(("timeseries", "upf_usage"), normalise.usage_points(reports)),
+                        (("warehouse", "upf_usage_reports"), reports)]
 
     def _flows(self, raw: bytes) -> Decoded:
         env = decode(raw, FlowRecordBatch, type_=FLOW_RECORD_BATCH)
@@ -152,22 +155,24 @@ class StorageSink:
         env = decode(raw, AnalyticsResult, type_=ANALYTICS_RESULT)
         return env.id, [(("warehouse", "analytics_results"), [normalise.analytics_row(env.payload)])]
 
-    def rows_of(self, msg: Message) -> dict[Target, EncodedRows]:
-        """The checked rows a message becomes, with record ids from its batch id and their encoded tuples (the
-        writers reuse them: each row is encoded once); raises ``ValueError``."""
+    def rows_of(self, msg: Message) -> dict[Target, TableFrame]:
+        """The checked rows a message becomes, per target table, as frames with record ids from its batch id (the
+        writers insert them as they are: each row is checked once); raises ``ValueError``."""
         decoder = self._decoders.get(msg.topic)
         if decoder is None:
             raise ValueError(f"the storage sink does not consume topic {msg.topic!r}")
         envelope_id, parts = decoder(msg.value)
         # The envelope id is in the message bytes, so every redelivery yields the same record ids.
         batch_id = f"{msg.topic}/{envelope_id}"
-        out: dict[Target, EncodedRows] = {}
+        out: dict[Target, TableFrame] = {}
         for target, rows in parts:
-            if rows:
-                tbl = table(target[1])
-                with_ids = assign_record_ids(rows, batch_id, tbl.name)
-                # Encoded (checked) now: a bad row rejects this message rather than failing a whole batch later.
-                out[target] = EncodedRows(tbl, with_ids, [encode_row(tbl, row) for row in with_ids])
+            # Checked now: a bad row rejects this message rather than failing a whole batch later.
+            tbl = table(target[1])
+            if isinstance(rows, pl.DataFrame):
+                if rows.height:
+                    out[target] = TableFrame.check(tbl, rows, batch_id)
+            elif rows:
+                out[target] = TableFrame.of_rows(tbl, rows, batch_id)
         return out
 
     # --- handling and batching ------------------------------------------------------------------------------------
@@ -176,7 +181,7 @@ class StorageSink:
         """Bus handler: returns once the message's rows are stored (raises, for a redelivery, if they were not)."""
         try:
             rows = self.rows_of(msg)
-        except (EnvelopeError, ValidationError, RowError, UnitFormatError, ValueError) as exc:
+        except (*_REJECTED, pl.exceptions.PolarsError) as exc:
             self.stats.rejected += 1
             log.error("rejected %s[%d]@%d: %s", msg.topic, msg.partition, msg.offset, str(exc)[:1000])
             return
@@ -190,15 +195,14 @@ class StorageSink:
             await asyncio.shield(batch.done)  # one cancelled handler must not cancel the others' batch
         self.stats.messages += 1
 
-    def _add(self, rows: dict[Target, EncodedRows]) -> _Batch:
+    def _add(self, rows: dict[Target, TableFrame]) -> _Batch:
         if self._batch is None:
             self._batch = _Batch()
         batch = self._batch
         batch.messages += 1
-        for target, items in rows.items():
-            batch.rows.setdefault(target, []).extend(items.rows)
-            batch.encoded.setdefault(target, []).extend(items.encoded)
-            batch.size += len(items)
+        for target, frame in rows.items():
+            batch.frames.setdefault(target, []).append(frame)
+            batch.size += len(frame)
         return batch
 
     async def _write(self, batch: _Batch) -> None:
@@ -210,11 +214,11 @@ class StorageSink:
                 return
             began = time.monotonic()
             try:
-                for (role, name), rows in batch.rows.items():
-                    encoded = EncodedRows(table(name), rows, batch.encoded[(role, name)])
+                for (role, name), parts in batch.frames.items():
+                    rows = TableFrame.concat(parts)
                     writer = self._writers[role]
                     refused_before = _refused(writer)
-                    await writer.write(name, encoded, f"flush-{id(batch)}")
+                    await writer.write(name, rows, f"flush-{id(batch)}")
                     self.stats.rows[name] = self.stats.rows.get(name, 0) + len(rows)
                     if refused := _refused(writer) - refused_before:
                         self.stats.refused[name] = self.stats.refused.get(name, 0) + refused

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
+import polars as pl
 import pytest
 from tests.support import storage_data as data
 from tests.support.polling import wait_until
@@ -15,6 +16,7 @@ from nwdaf.lib.storage import schema
 from nwdaf.lib.storage.backends import RecordQuery
 from nwdaf.lib.storage.backends.base import StorageError
 from nwdaf.lib.storage.backends.mergetree import MergeTreeBackend
+from nwdaf.lib.storage.frames import TableFrame
 from nwdaf.nf.storage.config import SinkSettings
 from nwdaf.nf.storage.sink import StorageSink
 from nwdaf.platform.bus import InMemoryBus, Message, topics
@@ -94,15 +96,20 @@ async def test_undecodable_messages_are_rejected_and_counted_without_blocking(
 
 async def test_each_row_is_encoded_once(bus: InMemoryBus, chdb: MergeTreeBackend,
                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Row dicts (flow records) are encoded row by row, UPF usage is checked as columns, once per message and
+    # table; the writer inserts what the sink checked without checking it again.
     calls: list[str] = []
-    encode = schema.encode_row
+    encode, check = schema.encode_row, TableFrame.check.__func__  # type: ignore[attr-defined]
 
     def counting(tbl: schema.Table, row: Mapping[str, Any]) -> tuple[Any, ...]:
         calls.append(tbl.name)
         return encode(tbl, row)
+
+    def counting_check(cls: type[TableFrame], tbl: schema.Table, frame: pl.DataFrame, batch_id: str) -> TableFrame:
+        calls.append(f"{tbl.name} x{frame.height} columns")
+        return check(cls, tbl, frame, batch_id)  # type: ignore[no-any-return]
     monkeypatch.setattr(schema, "encode_row", counting)
-    monkeypatch.setattr("nwdaf.nf.storage.sink.encode_row", counting)
-    monkeypatch.setattr("nwdaf.lib.storage.backends.mergetree.encode_row", counting, raising=False)
+    monkeypatch.setattr(TableFrame, "check", classmethod(counting_check))
     agent = StorageSink(bus, chdb, chdb, SinkSettings(consumers=1, max_delay_s=0.01))
     await agent.start()
     try:
@@ -114,7 +121,7 @@ async def test_each_row_is_encoded_once(bus: InMemoryBus, chdb: MergeTreeBackend
         await wait_until(stored, interval_s=0.02, message="2 messages stored")
     finally:
         await agent.stop()
-    assert sorted(calls) == ["flow_records"] * 3 + ["upf_usage"] * 2 + ["upf_usage_reports"] * 2
+    assert sorted(calls) == ["flow_records"] * 3 + ["upf_usage x2 columns", "upf_usage_reports x2 columns"]
     assert len(await rows(chdb, "flow_records")) == 3
     assert len(await rows(chdb, "upf_usage_reports")) == 2
 
@@ -243,3 +250,24 @@ async def test_rows_a_backend_refuses_for_their_age_are_counted_logged_and_expor
     assert registry.get_sample_value("nwdaf_storage_rows_refused_total",
                                      {"table": "upf_usage", "reason": "beyond_retention"}) == 2
     assert registry.get_sample_value("nwdaf_storage_rows_written_total", {"table": "upf_usage"}) == 4
+
+
+async def test_a_usage_value_out_of_range_rejects_its_message_only(
+        chdb: MergeTreeBackend, caplog: pytest.LogCaptureFixture) -> None:
+    # Checked per column: the notification from 2200 (beyond the stored times) is rejected with its position and
+    # the column named; the good one in the same batch is stored.
+    agent = StorageSink(InMemoryBus(), chdb, chdb, SinkSettings(consumers=2, max_delay_s=30))
+    at = data.now_utc()
+    late = data.upf_message(at.replace(year=2200))
+    msgs = [Message(topics.UPF_EE_NOTIFICATIONS, late, partition=0, offset=3),
+            Message(topics.UPF_EE_NOTIFICATIONS, data.upf_message(at), partition=1, offset=4),
+            Message(topics.UPF_EE_NOTIFICATIONS, data.upf_message(at, supi="imsi-2"), partition=2, offset=5)]
+    # The two good messages complete the batch of the two members (no 30 s wait): one write of both.
+    await asyncio.gather(*(agent.handle(m) for m in msgs))
+    assert agent.stats.flushes == 1
+    assert agent.stats.rejected == 1
+    assert agent.stats.messages == 2
+    assert "rejected nwdaf.upf.ee-notifications[0]@3" in caplog.text
+    assert "ts is not epoch seconds between 1970 and 2106" in caplog.text
+    assert len(await rows(chdb, "upf_usage_reports")) == 4
+    assert agent.stats.rows == {"upf_usage": 4, "upf_usage_reports": 4}

@@ -50,7 +50,11 @@ class RecordQuery:
 
 @runtime_checkable
 class StorageWriter(Protocol):
-    """Write side: append rows of one table; a batch written again under the same ``batch_id`` adds nothing."""
+    """Write side: append rows of one table; a batch written again under the same ``batch_id`` adds nothing.
+
+    ``rows`` is a checked :class:`~nwdaf.lib.storage.frames.TableFrame` (columns with ids set, the sink's form,
+    written as it is in one columnar insert; also a read-only sequence of its rows) or row dicts (checked, ids from
+    ``batch_id`` unless a row carries ``record_id``). Returns the rows handed to the store."""
 
     async def write(self, table: str, rows: Sequence[Mapping[str, Any]], batch_id: str) -> int: ...
 

@@ -7,12 +7,13 @@ on the first is closed.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import orjson
+import polars as pl
 
 from nwdaf.lib.storage.backends import _sql
 from nwdaf.lib.storage.backends.base import (
@@ -65,10 +66,12 @@ class ChdbEngine:
             return []
         return [tuple(row) for row in orjson.loads(raw)["data"]]
 
-    def insert(self, qualified_table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
-        body = b"\n".join(orjson.dumps(dict(zip(columns, row, strict=True))) for row in rows)
-        self._require().query(f"INSERT INTO {qualified_table} ({', '.join(columns)}) FORMAT JSONEachRow\n"
-                              + body.decode())
+    def insert_frame(self, qualified_table: str, frame: pl.DataFrame) -> None:
+        # chdb reads the Arrow table in place through its Python() table function, which finds it by this local
+        # name; large_string columns (the oldest compat level) rather than string views, which it does not read.
+        arrow_frame = frame.to_arrow(compat_level=pl.CompatLevel.oldest())  # noqa: F841 - read by name below
+        names = ", ".join(frame.columns)
+        self._require().query(f"INSERT INTO {qualified_table} ({names}) SELECT {names} FROM Python(arrow_frame)")
 
     def close(self) -> None:
         if self._session is not None:

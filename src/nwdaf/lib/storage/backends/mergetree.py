@@ -22,9 +22,12 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
+import polars as pl
+
 from nwdaf.lib.storage.backends import _sql
 from nwdaf.lib.storage.backends.base import RecordQuery, StorageConfigError, StorageError
-from nwdaf.lib.storage.schema import SCHEMA_VERSION, TABLES, Table, decode_row, encode_rows, table
+from nwdaf.lib.storage.frames import TableFrame
+from nwdaf.lib.storage.schema import SCHEMA_VERSION, TABLES, Table, decode_row, table
 
 log = logging.getLogger("nwdaf.storage")
 
@@ -38,7 +41,8 @@ class SqlEngine(Protocol):
 
     def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]: ...
 
-    def insert(self, qualified_table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None: ...
+    def insert_frame(self, qualified_table: str, frame: pl.DataFrame) -> None:
+        """Insert every column of ``frame`` (a :class:`TableFrame`'s: named as the table's, typed) in one go."""
 
     def close(self) -> None: ...
 
@@ -130,18 +134,19 @@ class MergeTreeBackend:
         return int(rows[0][0] or 0)
 
     async def write(self, table_name: str, rows: Sequence[Mapping[str, Any]], batch_id: str) -> int:
-        """Insert ``rows`` (ids from ``batch_id`` unless they carry ``record_id``); returns the row count.
+        """Insert ``rows`` as one columnar insert; returns the row count.
 
-        :class:`~nwdaf.lib.storage.schema.EncodedRows` (the sink's, already checked) are inserted without encoding
-        again.
+        A :class:`~nwdaf.lib.storage.frames.TableFrame` (the sink's, already checked, ids set) is inserted as it is;
+        row dicts are checked and given ids from ``batch_id`` (unless they carry ``record_id``) first.
         """
         tbl = table(table_name)
         if not rows:
             return 0
-        encoded = encode_rows(tbl, rows, batch_id)
-        columns = (*tbl.column_names, "record_id")
-        await self._call(self._engine.insert, f"{self.database}.{tbl.name}", columns, encoded)
-        return len(encoded)
+        frame = rows if isinstance(rows, TableFrame) else TableFrame.of_rows(tbl, rows, batch_id)
+        if frame.table is not tbl:
+            raise ValueError(f"a frame of table {frame.table.name} handed to a write of {tbl.name}")
+        await self._call(self._engine.insert_frame, f"{self.database}.{tbl.name}", frame.frame)
+        return len(frame)
 
     async def query(self, table_name: str, query: RecordQuery) -> list[dict[str, Any]]:
         tbl = table(table_name)
