@@ -13,7 +13,8 @@ import orjson
 import polars as pl
 
 from nwdaf.lib.flows.convert import ue_identity
-from nwdaf.lib.storage.schema import FLOW_RECORDS, UPF_USAGE
+from nwdaf.lib.flows.notification import measurements_frame
+from nwdaf.lib.storage.schema import FLOW_RECORDS, UPF_USAGE, UPF_USAGE_REPORTS
 from nwdaf.platform.events import (
     AnalyticsResult,
     ColumnBatch,
@@ -58,18 +59,20 @@ def usage_frame_of(note: NfNotification) -> pl.DataFrame:
     """The ``upf_usage_reports`` columns of a Nupf_EventExposure notification, one row per
     ``userDataUsageMeasurements`` entry (empty when it has none): the one place the sink gets UPF usage from.
 
-    For now an adapter over :func:`usage_rows` (a pydantic model of the whole body, then row dicts), to be replaced
-    by the columnar decoder of notification bodies (``nwdaf.lib.flows.notification.measurements_frame``: its frame
-    restricted to the table's columns, a body with unreadable measurements rejected); raises ``ValueError`` for a
-    malformed body. The caller checks the frame (:meth:`nwdaf.lib.storage.frames.TableFrame.check`).
+    The body is decoded column by column (:func:`nwdaf.lib.flows.notification.measurements_frame`, the
+    processor's decoder); 3GPP validation of the body happened at the HTTP edge (the collector's Data Receiver).
+    Raises ``ValueError`` naming the first unreadable measurement: the message is rejected whole, as before. The
+    caller checks the frame (:meth:`nwdaf.lib.storage.frames.TableFrame.check`).
     """
-    reports = usage_rows(note).reports
-    if not reports:
+    decoded = measurements_frame(note.body)
+    if decoded.bad:
+        first = decoded.bad[0]
+        raise ValueError(f"{len(decoded.bad)} usage measurement(s) cannot be read; first: item {first.item} "
+                         f"measurement {first.measurement}: {first.reason}")
+    frame = decoded.frame
+    if frame.is_empty():
         return pl.DataFrame()
-    try:
-        return pl.from_dicts(reports, infer_schema_length=None)
-    except (TypeError, pl.exceptions.PolarsError) as exc:
-        raise ValueError(f"usage columns of mixed types: {exc}") from exc
+    return frame.select([c for c in UPF_USAGE_REPORTS.column_names if c in frame.columns])
 
 
 def ignored_items(body: Mapping[str, Any]) -> int:
