@@ -213,9 +213,10 @@ async def quiesce(rt: Runtime, settle_s: float = 0.5, limit_s: float = 30.0) -> 
 
 
 async def storage_facts(rt: Runtime) -> dict[str, Any]:
-    """Rows the sink wrote, refused and the backends hold, per table: stored == written - refused is the storage's
-    promise, for a recording of any age. Quiesces the stack (:func:`quiesce`) and ends the sink's consumption (it
-    flushes what it holds), so the counts are final and no rebalance rewrote a row: call it at the end of a run."""
+    """Rows the sink wrote (first writes; a redelivered message's rows are in ``rewritten``), refused and the backends
+    hold, per table: stored == written - refused is the storage's promise, for a recording of any age. Quiesces the
+    stack (:func:`quiesce`) and ends the sink's consumption (it flushes what it holds), so the counts are final:
+    call it at the end of a run."""
     await quiesce(rt)
     storage = _service(rt, "storage")
     await storage.sink.stop()
@@ -226,7 +227,8 @@ async def storage_facts(rt: Runtime) -> dict[str, Any]:
         count = getattr(backend, "count", None)
         if count is not None:
             stored[name] = await count(name)
-    return {"written": dict(stats.rows), "refused": dict(stats.refused), "stored": stored}
+    return {"written": dict(stats.rows), "refused": dict(stats.refused), "stored": stored,
+            "rewritten": dict(stats.rewritten)}
 
 
 def _facts(rt: Runtime, upf: Any, opts: ReplayOptions) -> dict[str, Any]:

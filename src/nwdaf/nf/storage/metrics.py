@@ -25,6 +25,11 @@ class SinkCollector(Collector):
         for name, rows in sorted(stats.rows.items()):
             written.add_metric([name], rows)
         yield written
+        rewritten = CounterMetricFamily("nwdaf_storage_rows_rewritten", "Rows of redelivered messages written again "
+                                        "(same record ids, stored once), per table", labels=["table"])
+        for name, rows in sorted(stats.rewritten.items()):
+            rewritten.add_metric([name], rows)
+        yield rewritten
         refused = CounterMetricFamily("nwdaf_storage_rows_refused", "Rows a backend refused by design (older than "
                                       "its retention), per table and reason", labels=["table", "reason"])
         for name, rows in sorted(stats.refused.items()):

@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -55,6 +56,8 @@ Role = Literal["timeseries", "warehouse"]
 Target = tuple[Role, str]
 Decoded = tuple[str, list[tuple[Target, pl.DataFrame | list[dict[str, Any]]]]]
 """A message's envelope id and the rows it becomes, per target table: columns (the UPF usage path) or row dicts."""
+_RECENT = 200_000
+"""Message parts remembered as written, to count a redelivered one as rewritten (a few MB)."""
 _REJECTED = (EnvelopeError, ValidationError, RowError, UnitFormatError, ValueError)
 """What decoding or checking a message raises when it can never be stored (with polars' own errors)."""
 SINK_TOPICS = (topics.UPF_EE_NOTIFICATIONS, topics.FLOW_RECORDS, topics.UE_FEATURES, topics.SLICE_FEATURES,
@@ -74,6 +77,9 @@ class SinkStats:
     rows: dict[str, int] = field(default_factory=dict)
     """Rows handed to a backend per table; those a backend then refused are in ``refused`` (stored = rows -
     refused)."""
+    rewritten: dict[str, int] = field(default_factory=dict)
+    """Rows of a message written again (a redelivery, e.g. after a rebalance moved its partition while it was being
+    handled): the same record ids, stored once; not in ``rows``."""
     refused: dict[str, int] = field(default_factory=dict)
     """Rows a backend refused by design, per table: InfluxDB drops points older than its retention policy (a
     recording replayed at its original times); each is also logged by the backend and counted in ``/metrics``."""
@@ -103,6 +109,8 @@ class StorageSink:
         self._batch: _Batch | None = None
         self._kick = asyncio.Event()
         self._flush_lock = asyncio.Lock()
+        self._written: OrderedDict[int, None] = OrderedDict()
+        """First record id of each message part written lately (see :meth:`_count_written`)."""
         self._subscriptions: list[Subscription] = []
         self._tasks: list[asyncio.Task[None]] = []
         self._decoders: dict[str, Callable[[bytes], Decoded]] = {
@@ -205,6 +213,18 @@ class StorageSink:
             batch.size += len(frame)
         return batch
 
+    def _count_written(self, name: str, parts: list[TableFrame]) -> None:
+        """Count a written table's rows per message: a message's first write in ``rows``, a repeat (its first
+        record id seen among the last ``_RECENT`` written) in ``rewritten`` — so stored = rows - refused."""
+        for part in parts:
+            key = int(part.frame["record_id"][0])
+            counter = self.stats.rewritten if key in self._written else self.stats.rows
+            counter[name] = counter.get(name, 0) + len(part)
+            self._written[key] = None
+            self._written.move_to_end(key)
+        while len(self._written) > _RECENT:
+            self._written.popitem(last=False)
+
     async def _write(self, batch: _Batch) -> None:
         """Write ``batch`` (once) and settle its future; the next rows start a new batch."""
         if self._batch is batch:
@@ -219,7 +239,7 @@ class StorageSink:
                     writer = self._writers[role]
                     refused_before = _refused(writer)
                     await writer.write(name, rows, f"flush-{id(batch)}")
-                    self.stats.rows[name] = self.stats.rows.get(name, 0) + len(rows)
+                    self._count_written(name, parts)
                     if refused := _refused(writer) - refused_before:
                         self.stats.refused[name] = self.stats.refused.get(name, 0) + refused
                         log.warning("%d of %d %s rows were refused by %s (older than its retention): not stored",

@@ -76,6 +76,8 @@ async def test_a_redelivered_message_adds_no_duplicates(chdb: MergeTreeBackend) 
         await agent.handle(msg)  # consumers=1: each call writes before returning
     assert len(await rows(chdb, "flow_records")) == 5
     assert agent.stats.messages == 3
+    assert agent.stats.rows["flow_records"] == 5, "written counts the message once: stored == written - refused"
+    assert agent.stats.rewritten["flow_records"] == 10
 
 
 async def test_undecodable_messages_are_rejected_and_counted_without_blocking(
