@@ -10,6 +10,9 @@ import polars as pl
 
 WINDOW: Final = "window_start"
 HOST: Final = "host"
+INFRASTRUCTURE_PORTS: Final = frozenset({53, 67, 68, 123, 137, 138, 853, 1900, 5353, 5355})
+"""DNS, DHCP, NTP, NetBIOS, DoT, SSDP, mDNS, LLMNR: repeated, identical and periodic by design, never beaconing
+or brute force, and every host of a network asks the same few servers."""
 ANSWERED_BEFORE: Final = "answered_before"
 """A flow record's conversation got a packet back in an earlier window (:mod:`nwdaf.lib.features.answered`)."""
 

@@ -40,13 +40,18 @@ from typing import Final
 
 import polars as pl
 
-from nwdaf.lib.features._common import HOST, WINDOW, check_window, robust_cv, window_expr, with_traffic
+from nwdaf.lib.features._common import (
+    HOST,
+    INFRASTRUCTURE_PORTS,
+    WINDOW,
+    check_window,
+    robust_cv,
+    window_expr,
+    with_traffic,
+)
 from nwdaf.lib.features.answered import with_answered
 from nwdaf.lib.features.peers import unanswered_expr
 
-INFRASTRUCTURE_PORTS: Final = frozenset({53, 67, 68, 123, 137, 138, 853, 1900, 5353, 5355})
-"""DNS, DHCP, NTP, NetBIOS, DoT, SSDP, mDNS, LLMNR: repeated, identical and periodic by design, never beaconing
-or brute force."""
 BEACON_COLUMNS: Final = ("beacon_contacts", "beacon_gap_s", "beacon_gap_cv", "beacon_size_cv", "beacon_span_s",
                          "beacon_unanswered")
 _KEYS: Final = ["src_ip", "src_port", "dst_ip", "dst_port", "proto"]

@@ -43,6 +43,7 @@ import polars as pl
 from nwdaf.lib.features._common import (
     ANSWERED_BEFORE,
     HOST,
+    INFRASTRUCTURE_PORTS,
     WINDOW,
     check_window,
     require,
@@ -103,8 +104,12 @@ def _flood_targets(view: pl.DataFrame) -> pl.DataFrame:
         pl.col("failed").mean().alias("failed_share"),
         (pl.col("size").std() / pl.col("size").mean()).alias("size_cv"),
         pl.len().alias("dst_flows"),
+        pl.col("dst_port").is_in(list(INFRASTRUCTURE_PORTS)).mean().alias("infra_share"),
     )
-    regular = (pl.col("size_cv").fill_null(1.0) <= 0.05) & (pl.col("dst_flows") >= 3 * pl.col("fan_in"))
+    # Regular sizes are a flood's mark, except at infrastructure services (DNS, NTP...): every host of a network
+    # asks the same resolver with queries of one size (20 benign UEs and their DNS server read as a DDoS).
+    regular = ((pl.col("size_cv").fill_null(1.0) <= 0.05) & (pl.col("dst_flows") >= 3 * pl.col("fan_in"))
+               & (pl.col("infra_share").fill_null(0.0) < 0.5))
     unanswered = pl.col("unanswered_share").fill_null(0) >= 0.8
     attack_like = unanswered | (pl.col("failed_share").fill_null(0) >= 0.8) | regular
     return per_dst.filter(

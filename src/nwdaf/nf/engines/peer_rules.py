@@ -22,7 +22,7 @@ from typing import Any
 
 import polars as pl
 
-from nwdaf.lib.features.beacons import INFRASTRUCTURE_PORTS
+from nwdaf.lib.features._common import INFRASTRUCTURE_PORTS
 from nwdaf.nf.engines.config import AbnormalBehaviourSettings
 from nwdaf.nf.engines.findings import Finding, rule_confidence
 from nwdaf.nf.engines.measurements import circumstance

@@ -83,6 +83,17 @@ def test_a_popular_answered_server_is_no_flood_target() -> None:
     assert detect(flows, 60.0, AbnormalBehaviourEngine())["windows"][0]["flagged"] == []
 
 
+@pytest.mark.parametrize(("port", "flood"), [(53, False), (8080, True)])
+def test_regular_sizes_mark_a_flood_except_at_an_infrastructure_service(port: int, flood: bool) -> None:
+    """Twenty UEs each asking one server 3-5 times, every request and answer one size: at a DNS resolver that is
+    every network (the demo's 20 benign UEs were released as a DDoS on their resolver); at a web port, a flood."""
+    rng = np.random.default_rng(5)
+    rows = [_flow(rng, f"10.45.3.{i}", TARGET, "udp", port, 1, 1, 60) for i in range(20)
+            for _ in range(int(rng.integers(3, 6)))]
+    fan_in = rule_window_features(_frame(rows), 60.0).get_column("flood_fan_in").max()
+    assert (fan_in == 20) is flood
+
+
 def test_icmp_sweep_and_brute_force() -> None:
     rng = np.random.default_rng(3)
     rows = [_flow(rng, "10.45.3.1", f"192.0.2.{i}", "icmp", 0, 1, 1, 84) for i in range(15)]
