@@ -78,7 +78,7 @@ def host_window_features(flows: pl.DataFrame, window_s: float, host_col: str = "
     """One row per (``window_start``, ``host``) with :data:`FEATURE_COLUMNS`, sorted by window then host."""
     check_window(window_s)
     require(flows, (*_NEEDED, *_COUNTERS, host_col), "host_window_features")
-    flows = with_traffic(flows)
+    flows = with_answered(with_traffic(flows))
     flow_view = flows.select(
         window_expr(window_s),
         pl.col("duration_s"),
@@ -86,6 +86,7 @@ def host_window_features(flows: pl.DataFrame, window_s: float, host_col: str = "
         pl.col("pkts_total"),
         pl.col("bytes_total"),
         tcp_failed_expr().alias("failed"),
+        pl.col(ANSWERED_BEFORE),
     )
     roles = [_role(flows, flow_view, host_col, initiator=True)]
     if host_col == "src_ip":
@@ -126,7 +127,9 @@ def _aggregations(window_s: float) -> list[pl.Expr]:
         pl.col("peer").filter(initiated).drop_nulls().n_unique().alias("distinct_dst"),
         pl.col("peer_port").filter(initiated).drop_nulls().n_unique().alias("distinct_dst_ports"),
         pl.col("failed").filter(tcp_out).mean().alias("tcp_failed_frac"),
-        (pl.col("pkts_total") <= _SHORT_TCP_PKTS).filter(tcp_out).mean().alias("tcp_short_frac"),
+        # A few packets of a conversation answered in an earlier window are its continuation, not a short flow.
+        ((pl.col("pkts_total") <= _SHORT_TCP_PKTS) & ~pl.col(ANSWERED_BEFORE)).filter(tcp_out).mean()
+        .alias("tcp_short_frac"),
         pl.col("proto").is_in(["icmp", "ipv6-icmp"]).mean().alias("icmp_share"),
         (initiated.sum() / window_s).alias("flow_rate"),
         pl.col("duration_s").mean().alias("mean_duration_s"),
