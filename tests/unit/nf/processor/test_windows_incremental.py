@@ -5,49 +5,15 @@ period (updates), late parts of older periods, several report times in one notif
 from __future__ import annotations
 
 import random
-from collections import deque
-from dataclasses import dataclass, field
 
 import polars as pl
 import pytest
+from benchmarks.support.processor_before import FullWindows
 
-from nwdaf.lib.flows.convert import ROW_SCHEMA, aggregate_flows
+from nwdaf.lib.flows.convert import ROW_SCHEMA
 from nwdaf.nf.processor.windows import ClosedWindow, SlidingWindows
 
 pytestmark = pytest.mark.unit
-
-
-@dataclass
-class FullWindows:
-    """The former SlidingWindows: every row kept, each window merged again from all of them."""
-
-    window_s: float
-    hop_s: float = 0.0
-    frames: deque[pl.DataFrame] = field(default_factory=deque)
-    last_end: float | None = None
-
-    def add(self, rows: pl.DataFrame) -> ClosedWindow | None:
-        if rows.is_empty():
-            return None
-        self.frames.append(rows)
-        end = float(rows["end_ts"].max())  # type: ignore[arg-type]
-        last = self.last_end
-        if last is not None and end == last:
-            return self.window(end, update=True)
-        if last is not None and (end < last or end - last < self.hop_s):
-            return None
-        self.last_end = end
-        while self.frames and float(self.frames[0]["end_ts"].max()) <= end - self.window_s:  # type: ignore[arg-type]
-            self.frames.popleft()
-        return self.window(end)
-
-    def window(self, end: float, update: bool = False) -> ClosedWindow:
-        start = end - self.window_s
-        current = pl.concat(list(self.frames)).filter(pl.col("end_ts") > start)
-        newest = current.filter(pl.col("end_ts") >= end)
-        recent_start = float(newest["start_ts"].min())  # type: ignore[arg-type]
-        return ClosedWindow(start, end, aggregate_flows(current, start), recent_start,
-                            aggregate_flows(newest, recent_start), update)
 
 
 def _rows(rng: random.Random, ends: list[float], period: float) -> pl.DataFrame:
