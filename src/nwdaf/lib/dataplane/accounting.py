@@ -85,6 +85,23 @@ class UsageReport:
     counters: dict[str, int] = field(default_factory=dict)
 
 
+def with_peer_downlink(batch: PacketBatch, match: SessionMatch) -> tuple[PacketBatch, SessionMatch]:
+    """``batch`` and ``match`` with every UE-to-UE packet that the receiver's session lets through repeated as that
+    session's downlink (:attr:`SessionMatch.peer_forwarded`), in time order (stable: a packet's uplink row comes
+    before its downlink row); unchanged when there is none."""
+    if match.peer is None or match.peer_forwarded is None or not match.peer_forwarded.any():
+        return batch, match
+    rows = np.flatnonzero(match.peer_forwarded)
+    index = np.concatenate([np.arange(len(batch)), rows])
+    order = np.argsort(batch.ts_ns[index], kind="stable")
+    index = index[order]
+    session = np.concatenate([match.session, match.peer[rows]])[order]
+    direction = np.concatenate([match.direction, np.full(len(rows), Direction.DL, np.uint8)])[order]
+    forwarded = np.concatenate([match.forwarded, np.ones(len(rows), np.bool_)])[order]
+    dropped = np.concatenate([match.dropped, np.zeros(len(rows), np.bool_)])[order]
+    return batch.take(index), SessionMatch(session, direction, forwarded, dropped)
+
+
 class UsageAccounting:
     """Accounts classified packets into flow, session and application counters.
 
@@ -108,9 +125,10 @@ class UsageAccounting:
         self._next_sweep: int | None = None
 
     def process(self, batch: PacketBatch) -> SessionMatch:
-        """Classify ``batch`` against the session table and account the forwarded packets."""
+        """Classify ``batch`` against the session table and account the forwarded packets (a packet between two
+        UEs of this UPF as the sender's uplink and the receiver's downlink)."""
         match = self.sessions.classify(batch)
-        self.account(batch, match)
+        self.account(*with_peer_downlink(batch, match))
         return match
 
     def account(self, batch: PacketBatch, match: SessionMatch) -> None:

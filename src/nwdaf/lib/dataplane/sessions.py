@@ -4,12 +4,19 @@ A packet belongs to a session when its source (uplink) or destination (downlink)
 UE IPv4 address or inside its IPv6 prefix, or, for GTP-U on N3, when it carries one of the
 session's TEIDs. Packets of released sessions are dropped and counted per session, never
 forwarded (the closed loop: the SMF releases a misbehaving UE's session over N4, TS 23.502 §4.3.4).
+
+A packet from one UE to another UE of this UPF (UE-to-UE traffic, switched locally or hairpinned over N6: TS
+23.501 §5.8.2.13, §5.29.4) is the uplink of the sender's session *and* the downlink of the receiver's: the
+receiver's session counts it too (:attr:`SessionMatch.peer`), and it is delivered only while both sessions are
+active. Counted for the sender alone, every answer a UE gives to a peer UE would be missing from that peer's flow,
+and a UE that serves another (a SIP phone, a scanned host answering) would look as if its own flows got nothing
+back.
 """
 
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import IntEnum, StrEnum
 
 import numpy as np
@@ -74,7 +81,22 @@ class SessionMatch:
     session: NDArray[np.int32]
     direction: NDArray[np.uint8]
     forwarded: NDArray[np.bool_]
+    """The packet's own session (its sender's for uplink) is active: the packet is accounted there."""
     dropped: NDArray[np.bool_]
+    """The packet's own session is released."""
+    peer: NDArray[np.int32] | None = None
+    """For an uplink packet addressed to another UE of this UPF: the receiver's session (-1 otherwise); ``None``
+    when the batch has no such packet."""
+    peer_forwarded: NDArray[np.bool_] | None = None
+    """Uplink packets to another UE that both sessions let through: accounted as that UE's downlink too."""
+
+    @property
+    def delivered(self) -> NDArray[np.bool_]:
+        """Packets that reach their destination: forwarded, and for UE-to-UE packets let through by the receiver's
+        session too."""
+        if self.peer is None or self.peer_forwarded is None:
+            return self.forwarded
+        return self.forwarded & ((self.peer < 0) | self.peer_forwarded)
 
 
 class _Index:
@@ -257,7 +279,24 @@ class SessionTable:
         self._count_drops(batch, session, dropped)
         self.unmatched_packets += int((~matched).sum())
         self.unmatched_bytes += int(batch.length[~matched].sum(dtype=np.uint64))
-        return SessionMatch(session, direction, active, dropped)
+        return self._with_peers(batch, SessionMatch(session, direction, active, dropped))
+
+    def _with_peers(self, batch: PacketBatch, match: SessionMatch) -> SessionMatch:
+        """``match`` with the receiving session of every uplink packet addressed to another UE (see the module
+        docstring); a packet the sender's session forwards but the receiver's has released is dropped there."""
+        uplink = match.forwarded & (match.direction == Direction.UL)
+        if not uplink.any():
+            return match
+        peer = np.full(len(batch), UNMATCHED, np.int32)
+        peer[uplink] = self.lookup(batch.dst[uplink])
+        peer[peer == match.session] = UNMATCHED
+        to_peer = peer >= 0
+        if not to_peer.any():
+            return match
+        peer_active = np.zeros(len(batch), np.bool_)
+        peer_active[to_peer] = self._active[peer[to_peer]]
+        self._count_drops(batch, peer, to_peer & ~peer_active)
+        return replace(match, peer=peer, peer_forwarded=to_peer & peer_active)
 
     def _match(self, batch: PacketBatch) -> tuple[NDArray[np.int32], NDArray[np.uint8]]:
         by_src, by_dst = self.lookup(batch.src), self.lookup(batch.dst)

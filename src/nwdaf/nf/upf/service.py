@@ -40,8 +40,8 @@ def process_batch(ctx: UpfContext, batch: PacketBatch) -> None:
     stats = ctx.pump
     stats.batches += 1
     stats.packets += len(batch)
-    forwarded = int(match.forwarded.sum())
-    dropped = int(match.dropped.sum())
+    forwarded = int(match.delivered.sum())
+    dropped = int((match.dropped | (match.forwarded & ~match.delivered)).sum())
     stats.forwarded += forwarded
     stats.dropped += dropped
     stats.unmatched += len(batch) - forwarded - dropped

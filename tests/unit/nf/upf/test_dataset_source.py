@@ -209,8 +209,9 @@ def test_nfstream_csv_and_records_no_packet_can_carry(tmp_path: Path) -> None:
     s = acc.snapshot_and_reset_period(1_700_000_002 * 10**9).sessions
     got = {table.sessions[int(i)].ue_ipv4: (int(s.measures.ul_packets[k]), int(s.measures.dl_packets[k]))
            for k, i in enumerate(s.session)}
-    # 10.45.0.3 -> 10.45.0.2: both are UEs, so each packet is its sender's uplink.
-    assert got == {"10.45.0.2": (4, 2), "10.45.0.3": (1, 0)}
+    # 10.45.0.3 <-> 10.45.0.2: both are UEs, so each packet between them is its sender's uplink and its
+    # receiver's downlink.
+    assert got == {"10.45.0.2": (4, 3), "10.45.0.3": (1, 1)}
 
 
 async def test_a_recording_waits_for_its_first_subscriber_then_replays_rebased(
