@@ -198,14 +198,16 @@ def test_ue_to_ue_packets_are_the_senders_uplink_and_the_receivers_downlink() ->
     r = acc.snapshot_and_reset_period(1 * S)
     f, m = r.flows, r.flows.measures
     by_session = {int(s): i for i, s in enumerate(f.session)}
-    assert sorted(by_session) == [0, 1] and len(f) == 2
+    assert sorted(by_session) == [0, 1]
+    assert len(f) == 2
     ue, caller = by_session[0], by_session[1]
     assert (int(f.ue_port[ue]), int(f.remote_port[ue])) == (5060, 41000)
     assert (int(m.ul_packets[ue]), int(m.dl_packets[ue]), int(m.dl_bytes[ue])) == (1, 2, 560)
     assert (int(m.ul_packets[caller]), int(m.dl_packets[caller]), int(m.ul_bytes[caller])) == (2, 1, 560)
     table.release(ip=UE)
     match = acc.process(_pkts([(1.1, peer, UE, 41000, 5060, 6, 60, 0x10)]))
-    assert match.forwarded.tolist() == [True] and match.delivered.tolist() == [False]
+    assert match.forwarded.tolist() == [True]
+    assert match.delivered.tolist() == [False]
     assert table.sessions[0].dropped_packets == 1
     r = acc.snapshot_and_reset_period(2 * S)
     assert r.flows.session.tolist() == [1]  # the sender's uplink is counted, nothing reaches the released UE
