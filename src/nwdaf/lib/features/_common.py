@@ -15,6 +15,9 @@ INFRASTRUCTURE_PORTS: Final = frozenset({53, 67, 68, 123, 137, 138, 853, 1900, 5
 or brute force, and every host of a network asks the same few servers."""
 ANSWERED_BEFORE: Final = "answered_before"
 """A flow record's conversation got a packet back in an earlier window (:mod:`nwdaf.lib.features.answered`)."""
+UNSOLICITED: Final = "unsolicited"
+"""A UE-oriented flow record of a conversation the UE only received, never sent on
+(:mod:`nwdaf.lib.features.answered`)."""
 
 # Zeek conn_state codes (Zeek base/protocols/conn/main.zeek): a SYN without a SYN-ACK, a reject, or a
 # half-open responder, i.e. the connection was never established.

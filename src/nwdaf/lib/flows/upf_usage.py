@@ -15,6 +15,8 @@ import polars as pl
 from nwdaf.lib.dataplane import PacketBatch, PcapError, PcapReader, SessionTable, UsageAccounting, UsageReport
 from nwdaf.lib.dataplane.accounting import AccountingConfig
 from nwdaf.lib.dataplane.batch import format_ips
+from nwdaf.lib.features._common import UNSOLICITED
+from nwdaf.lib.features.answered import AnsweredFlows, solicited
 from nwdaf.lib.flows.convert import USAGE_FIELDS, aggregate_flows, rows_frame, usage_frame
 from nwdaf.lib.flows.skips import BadRowError, SkipReport
 from nwdaf.platform.models.common import snssai_key
@@ -66,14 +68,19 @@ def period_reports(batches: Iterable[PacketBatch], sessions: SessionTable, perio
 
 
 def windowed_flows(reports: Iterable[UsageReport], sessions: SessionTable, window_s: float) -> pl.DataFrame:
-    """Tumbling windows of ``window_s``: per-period rows merged into one flow record per window."""
+    """Tumbling windows of ``window_s``: per-period rows merged into one flow record per window, marked window after
+    window as the processor marks them (:class:`~nwdaf.lib.features.answered.AnsweredFlows`: conversations
+    answered before), and without the records a UE only received (a peer's probe of it), as the processor's
+    features leave them out."""
     rows = [report_rows(r, sessions) for r in reports]
     frame = pl.concat([r for r in rows if not r.is_empty()] or [rows_frame([])])
     if frame.is_empty():
         return aggregate_flows(frame, 0.0)
     frame = frame.with_columns(((pl.col("start_ts") / window_s).floor() * window_s).alias("_w"))
-    parts = [aggregate_flows(part.drop("_w"), float(w)) for (w,), part in frame.group_by("_w", maintain_order=True)]
-    return pl.concat(parts)
+    memory = AnsweredFlows()
+    parts = [solicited(memory.mark(aggregate_flows(part.drop("_w"), float(w)), float(w) + window_s))
+             for (w,), part in frame.sort("_w", maintain_order=True).group_by("_w", maintain_order=True)]
+    return pl.concat(parts, how="diagonal_relaxed").drop(UNSOLICITED, strict=False)
 
 
 def initiators(path: Path, skips: SkipReport | None = None) -> list[str]:

@@ -11,7 +11,7 @@ import polars as pl
 
 from nwdaf.lib.features import scoped_slice_features, ue_window_features
 from nwdaf.lib.features._common import WINDOW
-from nwdaf.lib.features.answered import AnsweredFlows
+from nwdaf.lib.features.answered import AnsweredFlows, solicited
 from nwdaf.lib.features.beacons import ContactHistory
 from nwdaf.lib.features.host import recent_host_features, unanswered_out_share
 from nwdaf.lib.features.peers import rule_window_features
@@ -45,14 +45,14 @@ def ue_features(window: ClosedWindow, window_s: float, beacons: pl.DataFrame | N
     """Features of the UEs in ``window`` (rows for DN-side hosts dropped), with the SUPI, S-NSSAI (key) and DNN of
     the UE's PDU session: the engines' findings carry them, so subscriptions can filter on slice and DNN.
     ``beacons``: the hosts' beaconing features across windows (:meth:`ContactHistory.features`), joined on."""
-    flows = window.flows
+    flows = solicited(window.flows)
     if flows.is_empty():
         return pl.DataFrame()
     feats = ue_window_features(flows, window_s).join(unanswered_out_share(flows), on="host", how="left")
     feats = feats.join(rule_window_features(flows, window_s).drop(WINDOW), on="host", how="left")
     if beacons is not None and not beacons.is_empty():
         feats = feats.join(beacons, on="host", how="left")
-    recent = window.recent
+    recent = solicited(window.recent) if window.recent is not None else None
     if recent is not None and window.recent_start is not None and not recent.is_empty():
         period_s = max(window.end - window.recent_start, 1e-3)
         feats = feats.join(recent_host_features(recent, period_s), on="host", how="left")
@@ -145,7 +145,8 @@ class Processor:
             await self._publish_flows(window)  # as measured: the marks below are for the features only
         window = self._marked(window)
         if window.recent is not None and not window.recent.is_empty():
-            self.contacts.add(window.recent)  # the newest period: a 5-tuple still active continues its contact
+            # the newest period: a 5-tuple still active continues its contact; a probe the UE only received is none
+            self.contacts.add(solicited(window.recent))
         feats = ue_features(window, self.settings.window_s, self.contacts.features(window.end))
         if not feats.is_empty():
             fb = UeFeatureBatch(window_start=window.start, window_end=window.end, columns=columns_of(feats))

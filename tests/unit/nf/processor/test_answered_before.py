@@ -1,5 +1,6 @@
 """A UE that serves inbound connections is not a scanner: records of conversations answered earlier are not
-unanswered (``nwdaf.lib.features.answered``), live, through the processor and the engine."""
+unanswered, and what a UE only received (scanners' probes of it) is not its own contacting anyone
+(``nwdaf.lib.features.answered``), live, through the processor and the engine."""
 
 from __future__ import annotations
 
@@ -31,7 +32,15 @@ def _period(k: int) -> list[tuple[str, int, int, int, int, int]]:
     return rows
 
 
-async def _findings(disable_memory: bool) -> set[str]:
+def _probed(k: int) -> list[tuple[str, int, int, int, int, int]]:
+    """Period ``k``: the UE browses one web server (answered), and eight Internet scanners probe eight of its ports;
+    it answers none of them (a UPF counts each probe as the UE's downlink)."""
+    rows = [(f"permit out 6 from {UE} 51000 to 93.184.216.34 443", 800, 4000, 6, 6, 0)]
+    return rows + [(f"permit out 6 from {UE} {1000 + 8 * k + j} to 203.0.{k % 200}.{j + 1} {40000 + j}", 0, 60, 0, 1, 0)
+                   for j in range(8)]
+
+
+async def _findings(disable_memory: bool, period: Any = None) -> set[str]:
     bus = InMemoryBus()
     proc = Processor(bus, ProcessorSettings(window_s=10))
     if disable_memory:
@@ -40,7 +49,7 @@ async def _findings(disable_memory: bool) -> set[str]:
     t0 = 1_750_000_000.0
     for k in range(60):
         note = NfNotification(source="upf-ee", received_at=datetime.now(UTC),
-                              body={"notificationItems": [_item(UE, "imsi-5", t0 + 2.0 * k, _period(k))]})
+                              body={"notificationItems": [_item(UE, "imsi-5", t0 + 2.0 * k, (period or _period)(k))]})
         await proc.on_message(Message(topics.UPF_EE_NOTIFICATIONS, encode(note, type_=NF_NOTIFICATION)))
     await wait_until(lambda: len(feats) >= 59, message="a feature batch per report period")
     await bus.close()
@@ -55,6 +64,27 @@ async def test_a_ue_serving_inbound_connections_is_not_flagged_as_a_scanner() ->
 async def test_without_the_memory_the_same_traffic_reads_as_a_vertical_scan() -> None:
     """The case above is the one the memory exists for (else the test above would prove nothing)."""
     assert "WRONG_DESTINATION_ADDRESS" in await _findings(disable_memory=True)
+
+
+async def test_a_ue_probed_by_internet_scanners_is_not_flagged_as_one() -> None:
+    assert await _findings(disable_memory=False, period=_probed) == set()
+
+
+async def test_without_the_unsolicited_mark_the_probes_read_as_the_ue_scanning() -> None:
+    """The case above is the one the ``unsolicited`` mark exists for."""
+    assert "WRONG_DESTINATION_ADDRESS" in await _findings(disable_memory=True, period=_probed)
+
+
+def test_marks_what_the_ue_only_received_and_never_remembers_it_as_answered() -> None:
+    memory = AnsweredFlows(lookback_s=60.0)
+    probe = _flows([7], bwd=1).with_columns(pl.lit(0).alias("pkts_fwd"))
+    first = memory.mark(probe, now=10.0)
+    assert first["unsolicited"].to_list() == [True]
+    assert memory.mark(probe, now=20.0)["answered_before"].to_list() == [False], "a probe is no conversation"
+    spoke = _flows([8], bwd=0).with_columns(pl.lit(1).alias("pkts_fwd"))
+    memory.mark(spoke, now=30.0)
+    reply = _flows([8], bwd=2).with_columns(pl.lit(0).alias("pkts_fwd"))
+    assert memory.mark(reply, now=40.0)["unsolicited"].to_list() == [False], "the answer to what the UE sent"
 
 
 def _flows(ports: list[int], bwd: int, t: float = 0.0) -> pl.DataFrame:
