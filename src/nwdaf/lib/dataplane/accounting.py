@@ -99,7 +99,8 @@ def with_peer_downlink(batch: PacketBatch, match: SessionMatch) -> tuple[PacketB
     direction = np.concatenate([match.direction, np.full(len(rows), Direction.DL, np.uint8)])[order]
     forwarded = np.concatenate([match.forwarded, np.ones(len(rows), np.bool_)])[order]
     dropped = np.concatenate([match.dropped, np.zeros(len(rows), np.bool_)])[order]
-    return batch.take(index), SessionMatch(session, direction, forwarded, dropped)
+    copy = np.concatenate([np.zeros(len(batch), np.bool_), np.ones(len(rows), np.bool_)])[order]
+    return batch.take(index), SessionMatch(session, direction, forwarded, dropped, receiver_copy=copy)
 
 
 class UsageAccounting:
@@ -166,8 +167,9 @@ class UsageAccounting:
             cached[need] = self._app_slots(session[need], self.flows.state.app[slot[need]]) + 1
             self.flows.state.app_slot[slot[need]] = cached[need]
         self.by_app.add(cached - 1, ts, length, ul)
-        self.packets += len(rows)
-        self.bytes += int(length.sum(dtype=np.uint64))
+        original = rows if match.receiver_copy is None else rows[~match.receiver_copy[rows]]
+        self.packets += len(original)
+        self.bytes += int(batch.length[original].sum(dtype=np.uint64))
 
     def _app_slots(self, session: NDArray[np.int32], app: NDArray[np.uint8]) -> I64:
         key = (session.astype(np.int64).astype(np.uint64) << np.uint64(8)) | app.astype(np.uint64)

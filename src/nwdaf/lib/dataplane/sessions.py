@@ -89,6 +89,9 @@ class SessionMatch:
     when the batch has no such packet."""
     peer_forwarded: NDArray[np.bool_] | None = None
     """Uplink packets to another UE that both sessions let through: accounted as that UE's downlink too."""
+    receiver_copy: NDArray[np.bool_] | None = None
+    """Rows that repeat a UE-to-UE packet as its receiver's downlink (set by
+    :func:`nwdaf.lib.dataplane.accounting.with_peer_downlink`): accounted, not counted again as packets."""
 
     @property
     def delivered(self) -> NDArray[np.bool_]:

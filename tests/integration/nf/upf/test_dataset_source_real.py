@@ -85,16 +85,16 @@ def _validate(notes: list[dict[str, Any]]) -> None:
 
 
 def _per_ue(flows: pl.DataFrame) -> dict[str, list[int]]:
-    """(UL, DL) packets per initiator, by the data plane's rule: a packet belongs to its sender's session when the
-    sender is a UE, else to its receiver's (so a packet between two UEs is the sender's uplink)."""
+    """(UL, DL) packets per initiator, by the data plane's rule: a packet is its sender's uplink when the sender is
+    a UE and its receiver's downlink when the receiver is one (a packet between two UEs is both)."""
     ues = set(flows["src_ip"].to_list())
     out: dict[str, list[int]] = {ue: [0, 0] for ue in ues}
     for src, dst, fwd, bwd in flows.select("src_ip", "dst_ip", "pkts_fwd", "pkts_bwd").iter_rows():
         out[src][0] += fwd
+        out[src][1] += bwd
         if dst in ues:
             out[dst][0] += bwd
-        else:
-            out[src][1] += bwd
+            out[dst][1] += fwd
     return out
 
 

@@ -196,6 +196,7 @@ def test_ue_to_ue_packets_are_the_senders_uplink_and_the_receivers_downlink() ->
                                (0.3, peer, UE, 41000, 5060, 6, 500, 0x18)]))
     assert match.delivered.tolist() == [True, True, True]
     r = acc.snapshot_and_reset_period(1 * S)
+    assert r.counters["packets"] == 3, "a packet is counted once, accounted to both sessions"
     f, m = r.flows, r.flows.measures
     by_session = {int(s): i for i, s in enumerate(f.session)}
     assert sorted(by_session) == [0, 1]
