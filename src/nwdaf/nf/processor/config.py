@@ -22,6 +22,10 @@ class ProcessorSettings(BaseModel):
     stays under Kafka's default 1 MB message limit (``message.max.bytes``)."""
     dedup_ids: int = Field(10_000, ge=0)
     """How many recent bus message ids to remember so a redelivered notification is not counted twice."""
+    recent_min_s: float = Field(1.0, gt=0)
+    """The newest report period counts as at least this long for its ``recent_*`` rates. A UPF replaying a
+    recording fast on a busy machine can close a report over a few data milliseconds (its clock stalls behind its
+    ticks); two flows in 50 ms are not 40 flows per second."""
     beacon_lookback_s: float = Field(900.0, gt=0)
     """How far back the per-host contact history for beaconing reaches (:mod:`nwdaf.lib.features.beacons`); its
     memory is bounded (contacts per service and in all)."""

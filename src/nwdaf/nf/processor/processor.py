@@ -41,10 +41,13 @@ def columns_of(df: pl.DataFrame) -> dict[str, list[Any]]:
     return df.to_dict(as_series=False)
 
 
-def ue_features(window: ClosedWindow, window_s: float, beacons: pl.DataFrame | None = None) -> pl.DataFrame:
+def ue_features(window: ClosedWindow, window_s: float, beacons: pl.DataFrame | None = None,
+                recent_min_s: float = 1e-3) -> pl.DataFrame:
     """Features of the UEs in ``window`` (rows for DN-side hosts dropped), with the SUPI, S-NSSAI (key) and DNN of
     the UE's PDU session: the engines' findings carry them, so subscriptions can filter on slice and DNN.
-    ``beacons``: the hosts' beaconing features across windows (:meth:`ContactHistory.features`), joined on."""
+    ``beacons``: the hosts' beaconing features across windows (:meth:`ContactHistory.features`), joined on;
+    ``recent_min_s``: the least length the newest report period counts as for its rates
+    (:attr:`ProcessorSettings.recent_min_s`)."""
     flows = solicited(window.flows)
     if flows.is_empty():
         return pl.DataFrame()
@@ -54,7 +57,7 @@ def ue_features(window: ClosedWindow, window_s: float, beacons: pl.DataFrame | N
         feats = feats.join(beacons, on="host", how="left")
     recent = solicited(window.recent) if window.recent is not None else None
     if recent is not None and window.recent_start is not None and not recent.is_empty():
-        period_s = max(window.end - window.recent_start, 1e-3)
+        period_s = max(window.end - window.recent_start, recent_min_s)
         feats = feats.join(recent_host_features(recent, period_s), on="host", how="left")
     ues = (
         flows.filter(pl.col("supi").is_not_null())
@@ -147,7 +150,8 @@ class Processor:
         if window.recent is not None and not window.recent.is_empty():
             # the newest period: a 5-tuple still active continues its contact; a probe the UE only received is none
             self.contacts.add(solicited(window.recent))
-        feats = ue_features(window, self.settings.window_s, self.contacts.features(window.end))
+        feats = ue_features(window, self.settings.window_s, self.contacts.features(window.end),
+                            self.settings.recent_min_s)
         if not feats.is_empty():
             fb = UeFeatureBatch(window_start=window.start, window_end=window.end, columns=columns_of(feats))
             await self.bus.publish(topics.UE_FEATURES, encode(fb, type_=UE_FEATURE_BATCH, source="processor"))

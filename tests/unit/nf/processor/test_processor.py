@@ -367,3 +367,16 @@ async def test_unreadable_measurements_are_counted_and_logged_and_the_rest_used(
     assert [b.columns["src_port"] for b in flows] == [[4000]]
     assert "2 usage measurement(s) left out, 1 used" in caplog.text
     assert "flowDescription" in caplog.text
+
+
+def test_a_report_over_a_few_milliseconds_counts_as_recent_min_s_for_its_rates() -> None:
+    """A replay's UPF on a busy machine can close a report over 20 ms of data time: its three flows are no burst of
+    150 flows/s, and the engine must not read them as one (TOO_FREQUENT_SERVICE_ACCESS)."""
+    win = SlidingWindows(window_s=10.0)
+    flows = [(f"permit out 6 from 93.184.216.34 443 to 10.45.0.2 {40000 + i}", 90, 900, 2, 2, 0) for i in range(3)]
+    item = {**_item("10.45.0.2", "imsi-1", 104.0, flows), "startTime": _iso(103.98)}
+    closed = win.add(rows_frame(notification_rows({"notificationItems": [item]})))
+    assert closed is not None
+    assert ue_features(closed, 10.0).row(0, named=True)["recent_flow_rate"] == pytest.approx(150.0, rel=0.01)
+    assert ue_features(closed, 10.0, recent_min_s=1.0).row(0, named=True)["recent_flow_rate"] == 3.0
+    assert ProcessorSettings().recent_min_s == 1.0
