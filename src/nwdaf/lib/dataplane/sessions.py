@@ -272,9 +272,9 @@ class SessionTable:
 
     def classify(self, batch: PacketBatch) -> SessionMatch:
         """Session and direction of every packet; updates drop and unmatched counters."""
-        session, direction = self._match(batch)
+        session, direction, by_dst = self._match(batch)
         if self.learn_sessions and (session < 0).any() and self._learn(batch, session, batch.ts_ns):
-            session, direction = self._match(batch)
+            session, direction, by_dst = self._match(batch)
         matched = session >= 0
         active = np.zeros(len(batch), np.bool_)
         active[matched] = self._active[session[matched]]
@@ -282,17 +282,14 @@ class SessionTable:
         self._count_drops(batch, session, dropped)
         self.unmatched_packets += int((~matched).sum())
         self.unmatched_bytes += int(batch.length[~matched].sum(dtype=np.uint64))
-        return self._with_peers(batch, SessionMatch(session, direction, active, dropped))
+        return self._with_peers(batch, SessionMatch(session, direction, active, dropped), by_dst)
 
-    def _with_peers(self, batch: PacketBatch, match: SessionMatch) -> SessionMatch:
-        """``match`` with the receiving session of every uplink packet addressed to another UE (see the module
-        docstring); a packet the sender's session forwards but the receiver's has released is dropped there."""
+    def _with_peers(self, batch: PacketBatch, match: SessionMatch, by_dst: NDArray[np.int32]) -> SessionMatch:
+        """``match`` with the receiving session (``by_dst``: the session holding each destination) of every uplink
+        packet addressed to another UE (see the module docstring); a packet the sender's session forwards but the
+        receiver's has released is dropped there."""
         uplink = match.forwarded & (match.direction == Direction.UL)
-        if not uplink.any():
-            return match
-        peer = np.full(len(batch), UNMATCHED, np.int32)
-        peer[uplink] = self.lookup(batch.dst[uplink])
-        peer[peer == match.session] = UNMATCHED
+        peer = np.where(uplink & (by_dst != match.session), by_dst, UNMATCHED).astype(np.int32)
         to_peer = peer >= 0
         if not to_peer.any():
             return match
@@ -301,7 +298,8 @@ class SessionTable:
         self._count_drops(batch, peer, to_peer & ~peer_active)
         return replace(match, peer=peer, peer_forwarded=to_peer & peer_active)
 
-    def _match(self, batch: PacketBatch) -> tuple[NDArray[np.int32], NDArray[np.uint8]]:
+    def _match(self, batch: PacketBatch) -> tuple[NDArray[np.int32], NDArray[np.uint8], NDArray[np.int32]]:
+        """Session and direction of every packet, and the session holding its destination (-1: none)."""
         by_src, by_dst = self.lookup(batch.src), self.lookup(batch.dst)
         session = np.where(by_src >= 0, by_src, by_dst).astype(np.int32)
         direction = np.where(by_src >= 0, Direction.UL, np.where(by_dst >= 0, Direction.DL, Direction.NONE))
@@ -312,7 +310,7 @@ class SessionTable:
             session = np.where(gtp & (ul >= 0), ul, np.where(gtp & (dl >= 0), dl, session)).astype(np.int32)
             direction = np.where(gtp & (ul >= 0), Direction.UL,
                                  np.where(gtp & (dl >= 0), Direction.DL, direction))
-        return session, direction.astype(np.uint8)
+        return session, direction.astype(np.uint8), by_dst
 
     def _count_drops(self, batch: PacketBatch, session: NDArray[np.int32], dropped: NDArray[np.bool_]) -> None:
         if not dropped.any():
